@@ -1,0 +1,193 @@
+/**
+ * Activations σ with σ′ and σ″ (MATH §1). Built-ins are identified by `kind`
+ * so the hot kernels can switch on an integer instead of calling closures;
+ * user-supplied activations go through their functions.
+ */
+import { ValidationError } from "./errors.ts";
+import { show } from "./validate.ts";
+
+export type ActivationName = "tanh" | "linear" | "gelu" | "sin";
+
+export interface Activation {
+  readonly name: string;
+  /** 0 tanh, 1 linear, 2 gelu, 3 sin, -1 custom. */
+  readonly kind: number;
+  readonly f: (x: number) => number;
+  readonly df: (x: number) => number;
+  /** σ″; needed by the limit solvers (MATH §3). Absent for user activations given without it. */
+  readonly d2f?: (x: number) => number;
+  /** Known suprema of |σ|, |σ′|, |σ″| over R (Infinity when unbounded); used by the lemma bounds. */
+  readonly sup: { f: number; df: number; d2f: number };
+}
+
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT2PI = 0.3989422804014327;
+
+/** erf with |error| < 1.2e-7 would be too coarse for gradient checks: use a series / continued-fraction pair accurate to ~1e-15. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax, sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 80; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    const r = 1.1283791670955126 * sum;
+    return x < 0 ? -r : r;
+  }
+  return x < 0 ? -(1 - erfcLarge(ax)) : 1 - erfcLarge(ax);
+}
+
+/** erfc for x ≥ 2.5 by Lentz's continued fraction. */
+function erfcLarge(x: number): number {
+  // erfc x = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
+  const tiny = 1e-300;
+  let f = x, C = x, Dd = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    Dd = x + an * Dd;
+    Dd = Math.abs(Dd) < tiny ? tiny : Dd;
+    C = x + an / C;
+    C = Math.abs(C) < tiny ? tiny : C;
+    Dd = 1 / Dd;
+    const delta = C * Dd;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-x * x) / (f * 1.7724538509055159);
+}
+
+const phi = (x: number) => INV_SQRT2PI * Math.exp(-0.5 * x * x);
+const Phi = (x: number) => 0.5 * (1 + erf(x * INV_SQRT2));
+
+export const tanh: Activation = {
+  name: "tanh",
+  kind: 0,
+  f: Math.tanh,
+  df: (x) => {
+    const t = Math.tanh(x);
+    return 1 - t * t;
+  },
+  d2f: (x) => {
+    const t = Math.tanh(x);
+    return -2 * t * (1 - t * t);
+  },
+  sup: { f: 1, df: 1, d2f: 4 / (3 * Math.sqrt(3)) },
+};
+
+export const linear: Activation = {
+  name: "linear",
+  kind: 1,
+  f: (x) => x,
+  df: () => 1,
+  d2f: () => 0,
+  sup: { f: Infinity, df: 1, d2f: 0 },
+};
+
+/** Exact GELU: x Φ(x). */
+export const gelu: Activation = {
+  name: "gelu",
+  kind: 2,
+  f: (x) => x * Phi(x),
+  df: (x) => Phi(x) + x * phi(x),
+  d2f: (x) => phi(x) * (2 - x * x),
+  // sup|σ′| = Φ(√2) + √2 φ(√2) ≈ 1.1289; sup|σ″| = 2φ(0) at x = 0
+  sup: { f: Infinity, df: Phi(Math.SQRT2) + Math.SQRT2 * phi(Math.SQRT2), d2f: 2 * INV_SQRT2PI },
+};
+
+export const sin: Activation = {
+  name: "sin",
+  kind: 3,
+  f: Math.sin,
+  df: Math.cos,
+  d2f: (x) => -Math.sin(x),
+  sup: { f: 1, df: 1, d2f: 1 },
+};
+
+export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = { tanh, linear, gelu, sin };
+
+/**
+ * A user-supplied smooth activation. `d2f` is optional for the finite ResNet
+ * but required by the skeleton / DMFT solvers. `sup` defaults to Infinity
+ * (unknown) and only matters for the lemma bounds.
+ */
+export function customActivation(spec: {
+  name: string;
+  f: (x: number) => number;
+  df: (x: number) => number;
+  d2f?: (x: number) => number;
+  sup?: Partial<{ f: number; df: number; d2f: number }>;
+}): Activation {
+  if (typeof spec.name !== "string" || spec.name.length === 0) throw new ValidationError("activation.name", `must be a non-empty string (got ${show(spec.name)})`);
+  if (typeof spec.f !== "function") throw new ValidationError("activation.f", "must be a function");
+  if (typeof spec.df !== "function") throw new ValidationError("activation.df", "must be a function");
+  if (spec.d2f !== undefined && typeof spec.d2f !== "function") throw new ValidationError("activation.d2f", "must be a function when given");
+  return {
+    name: spec.name,
+    kind: -1,
+    f: spec.f,
+    df: spec.df,
+    d2f: spec.d2f,
+    sup: { f: spec.sup?.f ?? Infinity, df: spec.sup?.df ?? Infinity, d2f: spec.sup?.d2f ?? Infinity },
+  };
+}
+
+/** Resolve a name or an Activation object; unknown names give a clear error. */
+export function resolveActivation(v: unknown, field = "model.activation"): Activation {
+  if (typeof v === "string") {
+    const a = (ACTIVATIONS as Record<string, Activation>)[v];
+    if (!a) throw new ValidationError(field, `must be one of ${Object.keys(ACTIVATIONS).map((k) => JSON.stringify(k)).join(", ")} or a custom activation (got ${show(v)})`);
+    return a;
+  }
+  if (typeof v === "object" && v !== null && typeof (v as Activation).f === "function") {
+    const a = v as Activation;
+    if (typeof a.kind === "number" && a.sup) return a;
+    return customActivation(a as Parameters<typeof customActivation>[0]);
+  }
+  throw new ValidationError(field, `must be an activation name or object (got ${show(v)})`);
+}
+
+/** Require σ″ (limit solvers). */
+export function requireSecondDerivative(a: Activation, field = "model.activation"): (x: number) => number {
+  if (!a.d2f) throw new ValidationError(field, `"${a.name}" has no second derivative d2f, which the skeleton / DMFT solvers need (MATH §3)`);
+  return a.d2f;
+}
+
+/**
+ * Vectorised σ and σ′: s[i] = σ(p[i]), ds[i] = σ′(p[i]) for i < n (ds may be null).
+ * One switch per call, not per element.
+ */
+export function applyActivation(a: Activation, p: Float64Array, s: Float64Array, ds: Float64Array | null, n = p.length): void {
+  switch (a.kind) {
+    case 0:
+      for (let i = 0; i < n; i++) {
+        const t = Math.tanh(p[i]);
+        s[i] = t;
+        if (ds) ds[i] = 1 - t * t;
+      }
+      return;
+    case 1:
+      for (let i = 0; i < n; i++) {
+        s[i] = p[i];
+        if (ds) ds[i] = 1;
+      }
+      return;
+    case 3:
+      for (let i = 0; i < n; i++) {
+        s[i] = Math.sin(p[i]);
+        if (ds) ds[i] = Math.cos(p[i]);
+      }
+      return;
+    default: {
+      const f = a.f, df = a.df;
+      for (let i = 0; i < n; i++) {
+        s[i] = f(p[i]);
+        if (ds) ds[i] = df(p[i]);
+      }
+    }
+  }
+}

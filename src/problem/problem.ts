@@ -1,0 +1,256 @@
+/**
+ * Problem = model spec + data + GD schedule (+ seed, optional explicit initial
+ * weights, optional solver options). One Problem is solved by every
+ * algorithm (ARCHITECTURE.md). `makeProblem` validates everything and names
+ * the offending field; `parseProblem` does the same for a parsed JSON file.
+ *
+ * Internal layouts (row-major Float64Array):
+ *   X: d_in × N, Y: d_out × N            (column n is data point n)
+ *   WE: D × d_in, WU: D × d_out
+ *   U, V: L × D × M  — the JSON layout `init.U[l][d][j]` (layer-major)
+ */
+import { readFileSync } from "node:fs";
+import { type Activation, resolveActivation } from "../core/activations.ts";
+import { ValidationError } from "../core/errors.ts";
+import { isNdArray, toFlat } from "../core/arrays.ts";
+import { StreamFamily } from "../core/rng.ts";
+import {
+  finiteArray, finiteNumber, isPlainObject, knownKeys, matrixFromNested, nonNegativeNumber,
+  oneOf, plainObject, positiveInt, positiveNumber, seedValue, show,
+} from "../core/validate.ts";
+
+export interface ModelSpec {
+  L: number;
+  M: number;
+  D: number;
+  activation: Activation;
+  /** Residual scale α (default 1: the critical MLU regime). */
+  alpha: number;
+  sigmaU: number;
+  sigmaV: number;
+  sigmaIn: number;
+  sigmaOut: number;
+}
+
+export interface Dataset {
+  dIn: number;
+  dOut: number;
+  N: number;
+  /** d_in × N, row-major. */
+  X: Float64Array;
+  /** d_out × N, row-major. */
+  Y: Float64Array;
+}
+
+export interface Schedule {
+  /** Number of recorded GD steps K (k = 0..K−1). */
+  steps: number;
+  etaU: number;
+  etaV: number;
+  /** Embedding rates (MATH §1); 0 = frozen (default). */
+  etaE: number;
+  etaO: number;
+}
+
+export interface InitWeights {
+  WE?: Float64Array; // D × d_in
+  WU?: Float64Array; // D × d_out
+  U?: Float64Array; // L × D × M
+  V?: Float64Array; // L × D × M
+}
+
+export interface Problem {
+  model: ModelSpec;
+  data: Dataset;
+  train: Schedule;
+  seed: number;
+  init: InitWeights;
+  /** Algorithm options from the problem file (`"solver"`), passed through to the CLI. */
+  solver: Record<string, unknown>;
+}
+
+/** Embeddings are trained when either rate is non-zero. */
+export function embeddingsTrained(p: Problem): boolean {
+  return p.train.etaE !== 0 || p.train.etaO !== 0;
+}
+
+/** Input accepted by makeProblem: the JSON problem-file shape, with typed arrays / ndarrays also allowed. */
+export interface ProblemInput {
+  model: {
+    L?: number; M?: number; D: number;
+    activation?: string | Activation;
+    alpha?: number; sigmaU?: number; sigmaV?: number; sigmaIn?: number; sigmaOut?: number;
+  };
+  data: { X: unknown; Y: unknown } | TeacherDataSpec;
+  train: { steps: number; etaU: number; etaV: number; etaE?: number; etaO?: number };
+  seed?: number;
+  init?: { WE?: unknown; WU?: unknown; U?: unknown; V?: unknown };
+  solver?: Record<string, unknown>;
+}
+
+/** Built-in data: Gaussian inputs x ~ N(0, I), targets y = T x / √d_in (T ~ N(0,1), or tanh of it). */
+export interface TeacherDataSpec {
+  generator: "teacher";
+  dIn: number;
+  dOut: number;
+  N: number;
+  seed?: number;
+  nonlinearity?: "linear" | "tanh";
+}
+
+const MODEL_KEYS = ["L", "M", "D", "activation", "alpha", "sigmaU", "sigmaV", "sigmaIn", "sigmaOut"] as const;
+const TRAIN_KEYS = ["steps", "etaU", "etaV", "etaE", "etaO"] as const;
+const TOP_KEYS = ["model", "data", "train", "seed", "init", "solver", "$schema", "comment"] as const;
+
+/** Data set from a teacher: deterministic in `seed`. */
+export function teacherData(spec: Omit<TeacherDataSpec, "generator">): Dataset {
+  const dIn = positiveInt("data.dIn", spec.dIn);
+  const dOut = positiveInt("data.dOut", spec.dOut);
+  const N = positiveInt("data.N", spec.N);
+  const seed = seedValue("data.seed", spec.seed ?? 0);
+  const nl = oneOf("data.nonlinearity", spec.nonlinearity ?? "linear", ["linear", "tanh"] as const);
+  const fam = new StreamFamily(seed);
+  const X = fam.get(0).fillNormal(new Float64Array(dIn * N));
+  const T = fam.get(1).fillNormal(new Float64Array(dOut * dIn), 1 / Math.sqrt(dIn));
+  const Y = new Float64Array(dOut * N);
+  for (let o = 0; o < dOut; o++)
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let i = 0; i < dIn; i++) s += T[o * dIn + i] * X[i * N + n];
+      Y[o * N + n] = nl === "tanh" ? Math.tanh(s) : s;
+    }
+  return { dIn, dOut, N, X, Y };
+}
+
+function matrixInput(field: string, v: unknown, rows?: number, cols?: number): { data: Float64Array; rows: number; cols: number } {
+  if (isNdArray(v)) {
+    if (v.shape.length !== 2) throw new ValidationError(field, `must be a 2-d array (got shape ${v.shape.join("×")})`);
+    const [r, c] = v.shape;
+    if ((rows !== undefined && rows !== r) || (cols !== undefined && cols !== c)) {
+      throw new ValidationError(field, `has shape ${r}×${c} but ${rows ?? "?"}×${cols ?? "?"} was expected`);
+    }
+    const data = toFlat(v);
+    finiteArray(field, data);
+    return { data, rows: r, cols: c };
+  }
+  return matrixFromNested(field, v, rows, cols);
+}
+
+/** L × D × M tensor (nested `[l][d][j]`, an ndarray, or a flat Float64Array of that length). */
+function tensor3Input(field: string, v: unknown, L: number, D: number, M: number): Float64Array {
+  const n = L * D * M;
+  if (v instanceof Float64Array) {
+    if (v.length !== n) throw new ValidationError(field, `has length ${v.length} but L×D×M = ${L}×${D}×${M} = ${n} was expected`);
+    finiteArray(field, v);
+    return Float64Array.from(v);
+  }
+  if (isNdArray(v)) {
+    const s = v.shape;
+    if (s.length !== 3 || s[0] !== L || s[1] !== D || s[2] !== M) throw new ValidationError(field, `has shape ${s.join("×")} but ${L}×${D}×${M} (L×D×M) was expected`);
+    const data = toFlat(v);
+    finiteArray(field, data);
+    return data;
+  }
+  if (!Array.isArray(v)) throw new ValidationError(field, `must be a nested array L×D×M (got ${show(v)})`);
+  if (v.length !== L) throw new ValidationError(field, `has ${v.length} layers but model.L = ${L}`);
+  const out = new Float64Array(n);
+  for (let l = 0; l < L; l++) {
+    const m = matrixFromNested(`${field}[${l}]`, v[l], D, M);
+    out.set(m.data, l * D * M);
+  }
+  return out;
+}
+
+/** Validate and normalise a problem (API input or parsed JSON). */
+export function makeProblem(input: ProblemInput | unknown): Problem {
+  const top = plainObject("problem", input);
+  knownKeys("problem", top, TOP_KEYS);
+  const m = plainObject("model", top.model);
+  knownKeys("model", m, MODEL_KEYS);
+  const D = positiveInt("model.D", m.D);
+  const L = positiveInt("model.L", m.L ?? 1);
+  const M = positiveInt("model.M", m.M ?? 1);
+  const model: ModelSpec = {
+    L, M, D,
+    activation: resolveActivation(m.activation ?? "tanh"),
+    alpha: positiveNumber("model.alpha", m.alpha ?? 1),
+    sigmaU: positiveNumber("model.sigmaU", m.sigmaU ?? 1),
+    sigmaV: positiveNumber("model.sigmaV", m.sigmaV ?? 1),
+    sigmaIn: positiveNumber("model.sigmaIn", m.sigmaIn ?? 1),
+    sigmaOut: positiveNumber("model.sigmaOut", m.sigmaOut ?? 1),
+  };
+
+  const d = plainObject("data", top.data);
+  let data: Dataset;
+  if (d.generator !== undefined) {
+    oneOf("data.generator", d.generator, ["teacher"] as const);
+    knownKeys("data", d, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity"]);
+    data = teacherData(d as unknown as TeacherDataSpec);
+  } else {
+    knownKeys("data", d, ["X", "Y"]);
+    const X = matrixInput("data.X", d.X);
+    const Y = matrixInput("data.Y", d.Y);
+    if (X.cols !== Y.cols) throw new ValidationError("data", `X has shape ${X.rows}×${X.cols} (d_in×N) and Y has shape ${Y.rows}×${Y.cols} (d_out×N): N must agree`);
+    data = { dIn: X.rows, dOut: Y.rows, N: X.cols, X: X.data, Y: Y.data };
+  }
+
+  const t = plainObject("train", top.train);
+  knownKeys("train", t, TRAIN_KEYS);
+  const train: Schedule = {
+    steps: positiveInt("train.steps", t.steps),
+    etaU: nonNegativeNumber("train.etaU", t.etaU),
+    etaV: nonNegativeNumber("train.etaV", t.etaV),
+    etaE: nonNegativeNumber("train.etaE", t.etaE ?? 0),
+    etaO: nonNegativeNumber("train.etaO", t.etaO ?? 0),
+  };
+
+  const seed = seedValue("seed", top.seed ?? 0);
+
+  const init: InitWeights = {};
+  if (top.init !== undefined) {
+    const i = plainObject("init", top.init);
+    knownKeys("init", i, ["WE", "WU", "U", "V"]);
+    if (i.WE !== undefined) init.WE = matrixInput("init.WE", i.WE, D, data.dIn).data;
+    if (i.WU !== undefined) init.WU = matrixInput("init.WU", i.WU, D, data.dOut).data;
+    if (i.U !== undefined) init.U = tensor3Input("init.U", i.U, L, D, M);
+    if (i.V !== undefined) init.V = tensor3Input("init.V", i.V, L, D, M);
+  }
+  const solver = top.solver === undefined ? {} : plainObject("solver", top.solver);
+  return { model, data, train, seed, init, solver };
+}
+
+/** Parse and validate a JSON problem text; malformed JSON gives a clear error. */
+export function parseProblem(text: string, source = "problem"): Problem {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ValidationError(source, `is not valid JSON: ${(e as Error).message}`);
+  }
+  return makeProblem(json);
+}
+
+/** Read, parse and validate a problem file. */
+export function loadProblem(path: string): Problem {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ValidationError("--config", `cannot be read: ${(e as Error).message}`);
+  }
+  return parseProblem(text, path);
+}
+
+/** A copy of the problem with some model / train fields replaced (validated again). */
+export function withChanges(p: Problem, changes: { model?: Partial<Omit<ModelSpec, "activation">>; train?: Partial<Schedule>; seed?: number }): Problem {
+  const model = { ...p.model, ...changes.model };
+  const train = { ...p.train, ...changes.train };
+  positiveInt("model.L", model.L); positiveInt("model.M", model.M); positiveInt("model.D", model.D);
+  positiveInt("train.steps", train.steps);
+  for (const k of ["etaU", "etaV", "etaE", "etaO"] as const) nonNegativeNumber(`train.${k}`, train[k]);
+  const seed = changes.seed === undefined ? p.seed : seedValue("seed", changes.seed);
+  const init = model.L === p.model.L && model.M === p.model.M && model.D === p.model.D ? p.init : model.D === p.model.D ? { WE: p.init.WE, WU: p.init.WU } : {};
+  return { ...p, model, train, seed, init };
+}
+
+export { finiteNumber, isPlainObject };

@@ -1,0 +1,91 @@
+/**
+ * The shared result shape of every solver (ARCHITECTURE.md): for steps
+ * k = 0..K−1 (recorded before the k-th update), f[k] (d_out × N) and
+ * loss[k], optional depth profiles on the solver's grid, and metadata.
+ */
+import type { F64 } from "../core/arrays.ts";
+import { toNested } from "../core/arrays.ts";
+
+export interface DepthProfiles {
+  /** Steps k at which profiles were recorded. */
+  steps: number[];
+  /** Depth grid s_i (finite models: s = ℓ/L, ℓ = 0..L). */
+  s: Float64Array;
+  /** h[r](s_i) for data point n: shape [steps, S+1, N, D]. */
+  h?: F64;
+  /** b[r](s_i) (rescaled adjoint): shape [steps, S+1, N, D]. */
+  b?: F64;
+  /** Preactivations of the finite model p_{ℓ,j,n}: shape [steps, L, M, N]. */
+  p?: F64;
+}
+
+export interface Trajectory {
+  /** Algorithm name, e.g. "finiteResNet", "meanOde/skeleton". */
+  algorithm: string;
+  /** Options as resolved (defaults filled in). */
+  options: Record<string, unknown>;
+  seed: number;
+  K: number;
+  dOut: number;
+  N: number;
+  /** f[k][o][n]: shape [K, d_out, N]. */
+  f: F64;
+  /** loss[k] = (1/N) Σ_n ½|f_n − y_n|². */
+  loss: Float64Array;
+  profiles?: DepthProfiles;
+  /** Wall-clock timings in milliseconds. */
+  timings: { totalMs: number; [phase: string]: number };
+  /** Solver-specific extras (e.g. final weights, error estimates). */
+  extras?: Record<string, unknown>;
+}
+
+/** Loss from outputs and targets (both d_out × N row-major). */
+export function lossOf(F: Float64Array, Y: Float64Array, dOut: number, N: number, fOff = 0): number {
+  let s = 0;
+  for (let i = 0; i < dOut * N; i++) {
+    const r = F[fOff + i] - Y[i];
+    s += r * r;
+  }
+  return (0.5 * s) / N;
+}
+
+/** Plain-JSON form of a trajectory (nested arrays), for result files. */
+export function trajectoryToJSON(t: Trajectory): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    algorithm: t.algorithm,
+    options: t.options,
+    seed: t.seed,
+    K: t.K,
+    dOut: t.dOut,
+    N: t.N,
+    f: toNested(t.f.data, t.f.shape),
+    loss: Array.from(t.loss),
+    timings: t.timings,
+  };
+  if (t.profiles) {
+    const p: Record<string, unknown> = { steps: t.profiles.steps, s: Array.from(t.profiles.s) };
+    for (const key of ["h", "b", "p"] as const) {
+      const a = t.profiles[key];
+      if (a) p[key] = toNested(a.data, a.shape);
+    }
+    out.profiles = p;
+  }
+  if (t.extras) out.extras = t.extras;
+  return out;
+}
+
+/** RMS difference of the outputs of two trajectories over all k, outputs and data points (or at one step). */
+export function outputRms(a: Trajectory, b: Trajectory, step?: number): number {
+  if (a.K !== b.K || a.dOut !== b.dOut || a.N !== b.N) {
+    throw new RangeError(`trajectories differ in shape: K×d_out×N = ${a.K}×${a.dOut}×${a.N} vs ${b.K}×${b.dOut}×${b.N}`);
+  }
+  const per = a.dOut * a.N;
+  const k0 = step === undefined ? 0 : step;
+  const k1 = step === undefined ? a.K : step + 1;
+  let s = 0;
+  for (let i = k0 * per; i < k1 * per; i++) {
+    const d = a.f.data[i] - b.f.data[i];
+    s += d * d;
+  }
+  return Math.sqrt(s / ((k1 - k0) * per));
+}

@@ -1,0 +1,168 @@
+/**
+ * `finiteResNet(options)`: the finite ResNet trained by full-batch GD, as an
+ * algorithm for `solve`. Also the functional notebook API: forward,
+ * gradient, gdStep.
+ */
+import { view } from "../core/arrays.ts";
+import { ValidationError } from "../core/errors.ts";
+import { isPlainObject, knownKeys, nonNegativeInt, show } from "../core/validate.ts";
+import type { Algorithm } from "../problem/algorithm.ts";
+import { embeddingsTrained, type Problem } from "../problem/problem.ts";
+import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
+import { assertFinite, ResNetEngine } from "./engine.ts";
+import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
+
+export type Recordable = "h" | "b" | "p";
+
+export interface FiniteResNetOptions {
+  /** Depth profiles to record: h_ℓ, b_ℓ (ℓ = 0..L) and preactivations p_ℓ. */
+  record?: Recordable[];
+  /** Steps at which to record them (default: every step when `record` is non-empty). */
+  recordSteps?: number[];
+  /** Start from these weights instead of the problem's init / seed (they are not modified). */
+  weights?: ResNetWeights;
+  /** Return the final weights (after K updates) in `extras.weights`. */
+  returnWeights?: boolean;
+}
+
+const OPTION_KEYS = ["record", "recordSteps", "weights", "returnWeights"];
+
+function resolveOptions(o: unknown): FiniteResNetOptions {
+  if (o === undefined) return {};
+  if (!isPlainObject(o)) throw new ValidationError("options", `must be an object (got ${show(o)})`);
+  knownKeys("options", o, OPTION_KEYS);
+  const out = o as FiniteResNetOptions;
+  if (out.record !== undefined) {
+    if (!Array.isArray(out.record)) throw new ValidationError("options.record", `must be an array of "h", "b", "p" (got ${show(out.record)})`);
+    out.record.forEach((r, i) => {
+      if (r !== "h" && r !== "b" && r !== "p") throw new ValidationError(`options.record[${i}]`, `must be "h", "b" or "p" (got ${show(r)})`);
+    });
+  }
+  if (out.recordSteps !== undefined) {
+    if (!Array.isArray(out.recordSteps)) throw new ValidationError("options.recordSteps", `must be an array of step indices (got ${show(out.recordSteps)})`);
+    out.recordSteps.forEach((k, i) => nonNegativeInt(`options.recordSteps[${i}]`, k));
+  }
+  return out;
+}
+
+export function finiteResNet(options?: FiniteResNetOptions): Algorithm {
+  const opts = resolveOptions(options);
+  const shown: Record<string, unknown> = { record: opts.record ?? [], recordSteps: opts.recordSteps ?? null, returnWeights: !!opts.returnWeights };
+  return {
+    name: "finiteResNet",
+    options: shown,
+    run: (problem) => trainResNet(problem, opts),
+  };
+}
+
+/** Train the finite ResNet for `problem.train.steps` GD steps and return its Trajectory. */
+export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): Trajectory {
+  const t0 = performance.now();
+  const w = opts.weights ? cloneWeights(opts.weights) : initWeights(problem);
+  const tInit = performance.now();
+  const eng = new ResNetEngine(problem, w);
+  const { L, M, D, N, dOut } = eng;
+  const K = problem.train.steps;
+  const record = opts.record ?? [];
+  const recSteps = record.length === 0 ? [] : (opts.recordSteps ?? Array.from({ length: K }, (_, k) => k));
+  for (const k of recSteps) if (k >= K) throw new ValidationError("options.recordSteps", `contains step ${k} but train.steps = ${K} (steps are 0..${K - 1})`);
+  const recIndex = new Map<number, number>();
+  recSteps.forEach((k, i) => recIndex.set(k, i));
+  const R = recSteps.length;
+  const ND = N * D;
+  const hRec = record.includes("h") ? new Float64Array(R * (L + 1) * ND) : null;
+  const bRec = record.includes("b") ? new Float64Array(R * (L + 1) * ND) : null;
+  const pRec = record.includes("p") ? new Float64Array(R * L * M * N) : null;
+
+  const f = new Float64Array(K * dOut * N);
+  const loss = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    const l = eng.forward();
+    if (!Number.isFinite(l)) {
+      assertFinite(k, "hidden state h", eng.H);
+      throw new ValidationError("loss", `is not finite at step ${k}`); // unreachable: f finite ⇒ loss finite
+    }
+    loss[k] = l;
+    f.set(eng.F, k * dOut * N);
+    eng.backwardAndUpdate();
+    const r = recIndex.get(k);
+    if (r !== undefined) {
+      if (hRec) hRec.set(eng.H, r * (L + 1) * ND);
+      if (bRec) bRec.set(eng.B, r * (L + 1) * ND);
+      if (pRec) pRec.set(eng.P, r * L * M * N);
+    }
+  }
+  const tEnd = performance.now();
+  let profiles: DepthProfiles | undefined;
+  if (R > 0) {
+    profiles = { steps: recSteps, s: Float64Array.from({ length: L + 1 }, (_, l) => l / L) };
+    if (hRec) profiles.h = view(hRec, [R, L + 1, N, D]);
+    if (bRec) profiles.b = view(bRec, [R, L + 1, N, D]);
+    if (pRec) profiles.p = view(pRec, [R, L, M, N]);
+  }
+  const extras: Record<string, unknown> = { L, M, D, embeddingsTrained: embeddingsTrained(problem) };
+  if (opts.returnWeights) extras.weights = w;
+  return {
+    algorithm: "finiteResNet",
+    options: { record, recordSteps: recSteps },
+    seed: problem.seed,
+    K, dOut, N,
+    f: view(f, [K, dOut, N]),
+    loss,
+    profiles,
+    timings: { totalMs: tEnd - t0, initMs: tInit - t0, trainMs: tEnd - tInit },
+    extras,
+  };
+}
+
+/** Result of one forward pass: outputs, loss, and all hidden states / preactivations. */
+export interface ForwardResult {
+  loss: number;
+  /** d_out × N. */
+  f: ReturnType<typeof view>;
+  /** h_ℓ, ℓ = 0..L: [L+1, N, D]. */
+  h: ReturnType<typeof view>;
+  /** p_ℓ: [L, M, N]. */
+  p: ReturnType<typeof view>;
+}
+
+/** One forward pass at `weights` (default: the problem's initial weights). */
+export function forward(problem: Problem, weights: ResNetWeights = initWeights(problem)): ForwardResult {
+  const eng = new ResNetEngine(problem, weights);
+  const loss = eng.forward();
+  const { L, M, N, D, dOut } = eng;
+  return { loss, f: view(Float64Array.from(eng.F), [dOut, N]), h: view(Float64Array.from(eng.H), [L + 1, N, D]), p: view(Float64Array.from(eng.P), [L, M, N]) };
+}
+
+/** One GD step in place on `weights` (rates from problem.train); returns the loss before the step. */
+export function gdStep(problem: Problem, weights: ResNetWeights): number {
+  const eng = new ResNetEngine(problem, weights);
+  const loss = eng.forward();
+  if (!Number.isFinite(loss)) throw new ValidationError("loss", "is not finite at the given weights");
+  eng.backwardAndUpdate();
+  return loss;
+}
+
+/**
+ * Exact gradient ∂𝓛/∂θ of the loss at `weights` (same layouts as the weights),
+ * from the backward pass: a unit-rate step gives Δθ = −(LMD/α²)·∂𝓛/∂θ for
+ * U, V and Δθ = −(D/α)·∂𝓛/∂θ for W_E, W_U (MATH §1), so ∂𝓛/∂θ = −Δθ·scale.
+ */
+export function gradient(problem: Problem, weights: ResNetWeights = initWeights(problem)): { loss: number; WE: Float64Array; WU: Float64Array; U: Float64Array; V: Float64Array } {
+  const w = cloneWeights(weights);
+  const eng = new ResNetEngine(problem, w);
+  const loss = eng.forward();
+  eng.backwardAndUpdate(1, 1, 1, 1);
+  const { L, M, D } = eng;
+  const a2 = problem.model.alpha ** 2;
+  const diff = (after: Float64Array, before: Float64Array, scale: number) => after.map((x, i) => -(x - before[i]) * scale);
+  return {
+    loss,
+    U: diff(w.U, weights.U, a2 / (L * M * D)),
+    V: diff(w.V, weights.V, a2 / (L * M * D)),
+    WE: diff(w.WE, weights.WE, problem.model.alpha / D),
+    WU: diff(w.WU, weights.WU, problem.model.alpha / D),
+  };
+}
+
+export { weightsToJSON };
