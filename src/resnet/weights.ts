@@ -59,16 +59,30 @@ export function drawLayer(fam: StreamFamily, l: number, U: Float64Array, V: Floa
 }
 
 /**
+ * The embeddings W_E (D × d_in), W_U (D × d_out) of a problem: explicit
+ * `init.WE` / `init.WU` where given, else drawn from streams 0 and 1 of the
+ * seed — the same draws as initWeights, so limit solvers and finite models of
+ * one problem share their embeddings.
+ */
+export function initEmbeddings(problem: Problem): { WE: Float64Array; WU: Float64Array } {
+  const { D, sigmaIn, sigmaOut } = problem.model;
+  const { dIn, dOut } = problem.data;
+  const fam = new StreamFamily(problem.seed);
+  const WE = problem.init.WE ? Float64Array.from(problem.init.WE) : fam.get(0).fillNormal(new Float64Array(D * dIn), sigmaIn);
+  const WU = problem.init.WU ? Float64Array.from(problem.init.WU) : fam.get(1).fillNormal(new Float64Array(D * dOut), sigmaOut);
+  return { WE, WU };
+}
+
+/**
  * Initial weights of a problem: explicit `init` arrays where given, otherwise
  * drawn from `problem.seed` with (W_E)_{di} ~ N(0, σ_in²), (W_U)_{di} ~ N(0, σ_out²),
  * (U_ℓ)_{dj} ~ N(0, σ_u² D), (V_ℓ)_{dj} ~ N(0, σ_v² D).
  */
 export function initWeights(problem: Problem): ResNetWeights {
-  const { L, M, D, sigmaIn, sigmaOut, sigmaU, sigmaV } = problem.model;
+  const { L, M, D, sigmaU, sigmaV } = problem.model;
   const { dIn, dOut } = problem.data;
   const fam = new StreamFamily(problem.seed);
-  const WE = problem.init.WE ? Float64Array.from(problem.init.WE) : fam.get(0).fillNormal(new Float64Array(D * dIn), sigmaIn);
-  const WU = problem.init.WU ? Float64Array.from(problem.init.WU) : fam.get(1).fillNormal(new Float64Array(D * dOut), sigmaOut);
+  const { WE, WU } = initEmbeddings(problem);
   let U: Float64Array, V: Float64Array;
   if (problem.init.U && problem.init.V) {
     U = layerMajorToInternal(problem.init.U, L, D, M);
