@@ -17,7 +17,7 @@ export {
 export { type Trajectory, type DepthProfiles, trajectoryToJSON, outputRms, lossOf } from "./problem/trajectory.ts";
 export { type Algorithm, solve } from "./problem/algorithm.ts";
 export {
-  type ResNetWeights, initWeights, cloneWeights, weightsToJSON, weightViews, validateWeights,
+  type ResNetWeights, initWeights, initEmbeddings, cloneWeights, weightsToJSON, weightViews, validateWeights,
 } from "./resnet/weights.ts";
 export { ResNetEngine } from "./resnet/engine.ts";
 export {
