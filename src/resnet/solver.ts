@@ -4,7 +4,7 @@
  * gradient, gdStep.
  */
 import { view } from "../core/arrays.ts";
-import { ValidationError } from "../core/errors.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, nonNegativeInt, show } from "../core/validate.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingsTrained, type Problem } from "../problem/problem.ts";
@@ -79,8 +79,8 @@ export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): T
   for (let k = 0; k < K; k++) {
     const l = eng.forward();
     if (!Number.isFinite(l)) {
-      assertFinite(k, "hidden state h", eng.H);
-      throw new ValidationError("loss", `is not finite at step ${k}`); // unreachable: f finite ⇒ loss finite
+      assertFinite(k, "hidden state h", eng.H); // names h when the state itself blew up
+      throw new DivergenceError(k, "loss", `loss = ${l}`);
     }
     loss[k] = l;
     f.set(eng.F, k * dOut * N);
@@ -138,7 +138,7 @@ export function forward(problem: Problem, weights: ResNetWeights = initWeights(p
 export function gdStep(problem: Problem, weights: ResNetWeights): number {
   const eng = new ResNetEngine(problem, weights);
   const loss = eng.forward();
-  if (!Number.isFinite(loss)) throw new ValidationError("loss", "is not finite at the given weights");
+  if (!Number.isFinite(loss)) throw new DivergenceError(0, "loss", "at the given weights");
   eng.backwardAndUpdate();
   return loss;
 }
