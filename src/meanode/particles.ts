@@ -1,0 +1,523 @@
+/**
+ * The particle Mean ODE (MATH §2, "Particle integrator").
+ *
+ * μ_0 = N(0, σ_u² D I_D) ⊗ N(0, σ_v² D I_D) is represented by P particles
+ * z^i = (u^i, v^i), the same initial particles at every depth. Each particle
+ * carries one state per field slot of the DepthGrid (the law at depth s after
+ * k steps is the image of μ_0 by z ↦ z_k(s; z); the grid samples s). For GD
+ * step k:
+ *
+ *   forward   h_{k,n}(0) = W_E x_n,   ∂_s h_{k,n} =  α (1/P) Σ_i v^i σ(p^i_n),        p^i_n = u^iᵀ h_{k,n}/D
+ *   output    f_{k,n} = W_Uᵀ h_{k,n}(1)/D,   𝓛_k = (1/N) Σ_n ½ |f_{k,n} − y_n|²
+ *   backward  b_{k,n}(1) = W_U (f_{k,n} − y_n),
+ *             ∂_s b_{k,n} = −α (1/P) Σ_i u^i σ′(p^i_n) q^i_n,   q^i_n = v^iᵀ b_{k,n}/D
+ *   update    u^i ← u^i − (η_u/α)(1/N) Σ_n h_{k,n}(hNode) σ′(p^i_n) q^i_n
+ *             v^i ← v^i − (η_v/α)(1/N) Σ_n σ(p^i_n) b_{k,n}(bNode)
+ *
+ * In the forward field, p uses the own state h at the stage and the particle
+ * state at the slot; in the backward field p is read from the stored forward
+ * profile at hNode(slot) and q uses the own state b. The update runs at every
+ * slot after the backward solve, with p from h(hNode) and q from b(bNode).
+ * With the staggered-Euler scheme, depthSteps = L and P = M this is exactly
+ * the finite ResNet (MATH §1) whose L layers start from the same M units:
+ * slot ℓ−1 is layer ℓ.
+ *
+ * Layouts (row-major Float64Array):
+ *   U, V        slots × P × D   (particle-major, contiguous over d; slot-wise
+ *                                the internal layout L × M × D of the finite weights)
+ *   H, B        nodes × N × D   (depth profiles of the current step, node-major)
+ *   Pre/Sig/dSig, Q   slots × P × N  (p, σ(p), σ′(p) at hNode; q at bNode)
+ *
+ * Embeddings are frozen (MATH §1: the limit solvers assume it); a problem with
+ * η_E or η_O ≠ 0 is rejected. model.L and model.M are not used.
+ *
+ * Particle streams: unless supplied, the initial particles are drawn from
+ * `new StreamFamily(particleSeed)`, stream 1000 for U (P × D, particle i =
+ * row i) and stream 1001 for V, with particleSeed defaulting to problem.seed.
+ * The finite model uses streams 0 (W_E), 1 (W_U) and 2 + ℓ (layer ℓ), so the
+ * particles are independent of the finite model's weights for L ≤ 998. Rows
+ * are drawn in order, so the first P′ particles of a P-particle draw are the
+ * P′-particle draw (particle sets are nested in P).
+ */
+import type { Activation } from "../core/activations.ts";
+import { view } from "../core/arrays.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { StreamFamily } from "../core/rng.ts";
+import { isPlainObject, knownKeys, nonNegativeInt, positiveInt, seedValue, show } from "../core/validate.ts";
+import type { Problem } from "../problem/problem.ts";
+import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
+import { lossOf } from "../problem/trajectory.ts";
+import { initEmbeddings } from "../resnet/weights.ts";
+import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "./integrators.ts";
+
+/** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
+export const PARTICLE_STREAM_U = 1000;
+export const PARTICLE_STREAM_V = 1001;
+
+export interface ParticleSet {
+  /** P × D: row i = u^i. */
+  U: Float64Array;
+  /** P × D: row i = v^i. */
+  V: Float64Array;
+}
+
+export interface ParticleMeanOdeOptions {
+  /** Depth scheme (default "heun"). */
+  scheme?: Scheme;
+  /** Number of depth steps S (default 32). */
+  depthSteps?: number;
+  /** Number of particles P (default 4096; with initialParticles, defaults to their count). */
+  particles?: number;
+  /** Seed of the particle streams (default problem.seed); see the module comment. */
+  particleSeed?: number;
+  /** Supplied initial particles (P × D each), shared by all depths; copied, not modified. */
+  initialParticles?: { U: Float64Array | number[]; V: Float64Array | number[] };
+  /** Depth profiles to record on the node grid: h_k(s), b_k(s). */
+  record?: ("h" | "b")[];
+  /** Steps at which to record them (default: every step when `record` is non-empty). */
+  recordSteps?: number[];
+}
+
+const OPTION_KEYS = ["scheme", "depthSteps", "particles", "particleSeed", "initialParticles", "record", "recordSteps"];
+
+export interface ResolvedParticleOptions {
+  grid: DepthGrid;
+  P: number;
+  particleSeed: number | null;
+  initial: ParticleSet | null;
+  record: ("h" | "b")[];
+  recordSteps: number[];
+}
+
+/** Validate options (every error names `solver.<field>`); needs the problem for shapes and K. */
+export function resolveParticleOptions(problem: Problem, o: unknown): ResolvedParticleOptions {
+  if (o === undefined) o = {};
+  if (!isPlainObject(o)) throw new ValidationError("solver", `must be an object of particle Mean ODE options (got ${show(o)})`);
+  knownKeys("solver", o, OPTION_KEYS);
+  const opts = o as ParticleMeanOdeOptions;
+  const grid = new DepthGrid((opts.scheme ?? "heun") as Scheme, (opts.depthSteps ?? 32) as number);
+  const D = problem.model.D;
+  let initial: ParticleSet | null = null;
+  let P: number;
+  if (opts.initialParticles !== undefined) {
+    const ip = opts.initialParticles as unknown;
+    if (!isPlainObject(ip)) throw new ValidationError("solver.initialParticles", `must be an object { U, V } of P × D arrays (got ${show(ip)})`);
+    knownKeys("solver.initialParticles", ip, ["U", "V"]);
+    const U = flatArray("solver.initialParticles.U", ip.U);
+    const V = flatArray("solver.initialParticles.V", ip.V);
+    if (U.length === 0 || U.length % D !== 0) throw new ValidationError("solver.initialParticles.U", `has length ${U.length}, which is not a positive multiple of model.D = ${D} (layout P × D)`);
+    if (V.length !== U.length) throw new ValidationError("solver.initialParticles.V", `has length ${V.length} but U has length ${U.length} (both P × D)`);
+    P = U.length / D;
+    if (opts.particles !== undefined && positiveInt("solver.particles", opts.particles) !== P) {
+      throw new ValidationError("solver.particles", `is ${opts.particles} but initialParticles hold ${P} particles (length ${U.length} = P × D with D = ${D})`);
+    }
+    initial = { U, V };
+  } else {
+    P = positiveInt("solver.particles", opts.particles ?? 4096);
+  }
+  const particleSeed = initial ? null : seedValue("solver.particleSeed", opts.particleSeed ?? problem.seed);
+  if (initial && opts.particleSeed !== undefined) seedValue("solver.particleSeed", opts.particleSeed);
+  const record = opts.record ?? [];
+  if (!Array.isArray(record)) throw new ValidationError("solver.record", `must be an array of "h", "b" (got ${show(record)})`);
+  record.forEach((r, i) => {
+    if (r !== "h" && r !== "b") throw new ValidationError(`solver.record[${i}]`, `must be "h" or "b" (got ${show(r)})`);
+  });
+  const K = problem.train.steps;
+  let recordSteps: number[] = [];
+  if (opts.recordSteps !== undefined) {
+    if (!Array.isArray(opts.recordSteps)) throw new ValidationError("solver.recordSteps", `must be an array of step indices (got ${show(opts.recordSteps)})`);
+    opts.recordSteps.forEach((k, i) => {
+      nonNegativeInt(`solver.recordSteps[${i}]`, k);
+      if (k >= K) throw new ValidationError(`solver.recordSteps[${i}]`, `is step ${k} but train.steps = ${K} (steps are 0..${K - 1})`);
+    });
+    if (new Set(opts.recordSteps).size !== opts.recordSteps.length) throw new ValidationError("solver.recordSteps", "contains a step twice");
+  }
+  if (record.length > 0) recordSteps = opts.recordSteps ? [...opts.recordSteps] : Array.from({ length: K }, (_, k) => k);
+  return { grid, P, particleSeed, initial, record: [...record], recordSteps };
+}
+
+function flatArray(field: string, v: unknown): Float64Array {
+  let a: Float64Array;
+  if (v instanceof Float64Array) a = Float64Array.from(v);
+  else if (Array.isArray(v)) {
+    a = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      if (typeof v[i] !== "number") throw new ValidationError(`${field}[${i}]`, `must be a number (got ${show(v[i])})`);
+      a[i] = v[i];
+    }
+  } else throw new ValidationError(field, `must be a Float64Array or flat number array of length P × D (got ${show(v)})`);
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new ValidationError(`${field}[${i}]`, `must be finite (got ${a[i]})`);
+  return a;
+}
+
+/** P particles from μ_0 (see the module comment for the streams). */
+export function drawParticles(problem: Problem, P: number, particleSeed: number = problem.seed): ParticleSet {
+  positiveInt("solver.particles", P);
+  const { D, sigmaU, sigmaV } = problem.model;
+  const fam = new StreamFamily(seedValue("solver.particleSeed", particleSeed));
+  const U = fam.get(PARTICLE_STREAM_U).fillNormal(new Float64Array(P * D), sigmaU * Math.sqrt(D));
+  const V = fam.get(PARTICLE_STREAM_V).fillNormal(new Float64Array(P * D), sigmaV * Math.sqrt(D));
+  return { U, V };
+}
+
+/** Σ_d a[ao+d] b[bo+d] over d < D (unrolled by 4; small enough for V8 to inline). */
+function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, D: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, d = 0;
+  for (; d + 3 < D; d += 4) {
+    a0 += a[ao + d] * b[bo + d];
+    a1 += a[ao + d + 1] * b[bo + d + 1];
+    a2 += a[ao + d + 2] * b[bo + d + 2];
+    a3 += a[ao + d + 3] * b[bo + d + 3];
+  }
+  for (; d < D; d++) a0 += a[ao + d] * b[bo + d];
+  return a0 + a1 + (a2 + a3);
+}
+
+/** y[yo+d] += w x[xo+d] over d < D (unrolled by 4). */
+function axpy(w: number, x: Float64Array, xo: number, y: Float64Array, yo: number, D: number): void {
+  let d = 0;
+  for (; d + 3 < D; d += 4) {
+    y[yo + d] += w * x[xo + d];
+    y[yo + d + 1] += w * x[xo + d + 1];
+    y[yo + d + 2] += w * x[xo + d + 2];
+    y[yo + d + 3] += w * x[xo + d + 3];
+  }
+  for (; d < D; d++) y[yo + d] += w * x[xo + d];
+}
+
+/** s[i] = σ(p[i]), ds[i] = σ′(p[i]) for i ∈ [i0, i1): one switch per call, no allocation. */
+function activationRange(a: Activation, p: Float64Array, s: Float64Array, ds: Float64Array, i0: number, i1: number): void {
+  switch (a.kind) {
+    case 0:
+      for (let i = i0; i < i1; i++) {
+        const t = Math.tanh(p[i]);
+        s[i] = t;
+        ds[i] = 1 - t * t;
+      }
+      return;
+    case 1:
+      for (let i = i0; i < i1; i++) {
+        s[i] = p[i];
+        ds[i] = 1;
+      }
+      return;
+    case 3:
+      for (let i = i0; i < i1; i++) {
+        s[i] = Math.sin(p[i]);
+        ds[i] = Math.cos(p[i]);
+      }
+      return;
+    default: {
+      const f = a.f, df = a.df;
+      for (let i = i0; i < i1; i++) {
+        s[i] = f(p[i]);
+        ds[i] = df(p[i]);
+      }
+    }
+  }
+}
+
+/**
+ * The particle system of the Mean ODE, one GD step at a time. Owns all
+ * buffers (allocated once; a step allocates nothing). Usage:
+ *
+ *   const ode = new ParticleMeanOde(problem, new DepthGrid("heun", 32), particles);
+ *   const loss = ode.forward();   // H, F, Pre/Sig/dSig valid
+ *   ode.backward();               // B, Q valid
+ *   ode.update();                 // particle states of every slot updated; k += 1
+ *   // or: ode.step()  (the three, with the divergence check)
+ */
+export class ParticleMeanOde {
+  readonly problem: Problem;
+  readonly grid: DepthGrid;
+  readonly P: number; readonly D: number; readonly N: number; readonly dIn: number; readonly dOut: number;
+  readonly slots: number; readonly nodes: number;
+  readonly WE: Float64Array; readonly WU: Float64Array;
+  /** Particle states per slot: slots × P × D. */
+  readonly U: Float64Array; readonly V: Float64Array;
+  /** Forward / backward depth profiles of the current step: nodes × N × D. */
+  readonly H: Float64Array; readonly B: Float64Array;
+  /** Outputs f (d_out × N) and residuals f − y. */
+  readonly F: Float64Array; readonly R: Float64Array;
+  /** p, σ(p), σ′(p) at every slot, p from H at hNode(slot): slots × P × N (valid after forward()). */
+  readonly Pre: Float64Array; readonly Sig: Float64Array; readonly dSig: Float64Array;
+  /** q at every slot from B at bNode(slot): slots × P × N (valid after backward()). */
+  readonly Q: Float64Array;
+  /** Number of updates applied (the step index of the next forward()). */
+  k = 0;
+
+  private readonly act: Activation;
+  private readonly alpha: number;
+  private readonly ws: IntegratorWorkspace;
+  private readonly h0: Float64Array; private readonly b1: Float64Array;
+  private readonly sP: Float64Array; private readonly sS: Float64Array; private readonly sdS: Float64Array; private readonly sQ: Float64Array;
+  private readonly pReady: Uint8Array; private readonly qReady: Uint8Array;
+  private readonly fwd: Field; private readonly bwd: Field;
+  private haveForward = false; private haveBackward = false;
+
+  constructor(problem: Problem, grid: DepthGrid, particles: ParticleSet) {
+    if (problem.train.etaE !== 0 || problem.train.etaO !== 0) {
+      throw new ValidationError(problem.train.etaE !== 0 ? "train.etaE" : "train.etaO", "must be 0 for the particle Mean ODE: the limit solvers assume frozen embeddings (MATH §1)");
+    }
+    this.problem = problem;
+    this.grid = grid;
+    const { D } = problem.model;
+    const { N, dIn, dOut } = problem.data;
+    if (particles.U.length === 0 || particles.U.length % D !== 0 || particles.V.length !== particles.U.length) {
+      throw new ValidationError("solver.initialParticles", `must hold U, V of equal length P × D with D = ${D} (got ${particles.U.length} and ${particles.V.length})`);
+    }
+    const P = particles.U.length / D;
+    this.P = P; this.D = D; this.N = N; this.dIn = dIn; this.dOut = dOut;
+    this.slots = grid.slots; this.nodes = grid.nodes;
+    this.act = problem.model.activation;
+    this.alpha = problem.model.alpha;
+    const { WE, WU } = initEmbeddings(problem);
+    this.WE = WE; this.WU = WU;
+    const PD = P * D, PN = P * N, ND = N * D;
+    this.U = new Float64Array(this.slots * PD);
+    this.V = new Float64Array(this.slots * PD);
+    for (let sl = 0; sl < this.slots; sl++) {
+      this.U.set(particles.U, sl * PD);
+      this.V.set(particles.V, sl * PD);
+    }
+    this.H = new Float64Array(this.nodes * ND);
+    this.B = new Float64Array(this.nodes * ND);
+    this.F = new Float64Array(dOut * N);
+    this.R = new Float64Array(dOut * N);
+    this.Pre = new Float64Array(this.slots * PN);
+    this.Sig = new Float64Array(this.slots * PN);
+    this.dSig = new Float64Array(this.slots * PN);
+    this.Q = new Float64Array(this.slots * PN);
+    this.sP = new Float64Array(PN); this.sS = new Float64Array(PN); this.sdS = new Float64Array(PN); this.sQ = new Float64Array(PN);
+    this.pReady = new Uint8Array(this.slots);
+    this.qReady = new Uint8Array(this.slots);
+    this.ws = new IntegratorWorkspace(ND);
+    this.h0 = new Float64Array(ND);
+    this.b1 = new Float64Array(ND);
+    // h(0) = W_E x_n (does not change: embeddings are frozen)
+    const X = problem.data.X;
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < D; d++) {
+        let s = 0;
+        for (let i = 0; i < dIn; i++) s += WE[d * dIn + i] * X[i * N + n];
+        this.h0[n * D + d] = s;
+      }
+    this.fwd = (y, slot, dy) => this.forwardField(y, slot, dy);
+    this.bwd = (y, slot, dy) => this.backwardField(y, slot, dy);
+  }
+
+  /** u^i at `slot` (a view: P × D). */
+  slotU(slot: number): Float64Array {
+    return this.U.subarray(slot * this.P * this.D, (slot + 1) * this.P * this.D);
+  }
+  /** v^i at `slot` (a view: P × D). */
+  slotV(slot: number): Float64Array {
+    return this.V.subarray(slot * this.P * this.D, (slot + 1) * this.P * this.D);
+  }
+
+  /**
+   * Forward field at `slot`: dy_n = α (1/P) Σ_i v^i σ(u^iᵀ y_n / D). When y is
+   * the stored node value H(hNode(slot)) the preactivations are kept in
+   * Pre/Sig/dSig (they are those of the update and the backward solve).
+   */
+  private forwardField(y: Float64Array, slot: number, dy: Float64Array): void {
+    const { P, N, D, U, V, H } = this;
+    const PN = P * N, ND = N * D;
+    let pre: Float64Array, sg: Float64Array, dsg: Float64Array, off: number;
+    if (y.buffer === H.buffer && y.byteOffset === H.byteOffset + this.grid.hNode(slot) * ND * 8) {
+      pre = this.Pre; sg = this.Sig; dsg = this.dSig; off = slot * PN;
+      this.pReady[slot] = 1;
+    } else {
+      pre = this.sP; sg = this.sS; dsg = this.sdS; off = 0;
+    }
+    const uo = slot * P * D, invD = 1 / D;
+    for (let i = 0; i < P; i++) {
+      const ub = uo + i * D, pb = off + i * N;
+      for (let n = 0; n < N; n++) pre[pb + n] = dot(U, ub, y, n * D, D) * invD;
+    }
+    activationRange(this.act, pre, sg, dsg, off, off + PN);
+    dy.fill(0);
+    const c = this.alpha / P;
+    for (let i = 0; i < P; i++) {
+      const vb = uo + i * D, pb = off + i * N;
+      for (let n = 0; n < N; n++) axpy(c * sg[pb + n], V, vb, dy, n * D, D);
+    }
+  }
+
+  /**
+   * Backward field at `slot`: dy_n = −α (1/P) Σ_i u^i σ′(p^i_n) q^i_n with p
+   * from H(hNode(slot)) and q^i_n = v^iᵀ y_n / D. When y is the stored node
+   * value B(bNode(slot)) the q's are kept in Q (those of the update).
+   */
+  private backwardField(y: Float64Array, slot: number, dy: Float64Array): void {
+    const { P, N, D, U, V, B, dSig } = this;
+    const PN = P * N, ND = N * D;
+    let q: Float64Array, off: number;
+    if (y.buffer === B.buffer && y.byteOffset === B.byteOffset + this.grid.bNode(slot) * ND * 8) {
+      q = this.Q; off = slot * PN;
+      this.qReady[slot] = 1;
+    } else {
+      q = this.sQ; off = 0;
+    }
+    const uo = slot * P * D, so = slot * PN, invD = 1 / D;
+    const c = -this.alpha / P;
+    dy.fill(0);
+    for (let i = 0; i < P; i++) {
+      const zb = uo + i * D;
+      for (let n = 0; n < N; n++) {
+        const yb = n * D;
+        const a = dot(V, zb, y, yb, D) * invD;
+        q[off + i * N + n] = a;
+        axpy(c * dSig[so + i * N + n] * a, U, zb, dy, yb, D);
+      }
+    }
+  }
+
+  /** Forward solve at the current particles: fills H, F, R and Pre/Sig/dSig at every slot; returns the loss. */
+  forward(): number {
+    const { grid, N, D, dOut, H, F, R, WU, P } = this;
+    const ND = N * D, PN = P * N;
+    this.pReady.fill(0);
+    integrate(grid, 1, ND, this.h0, this.fwd, H, this.ws);
+    // preactivations at slots the solve did not evaluate at the stored node (e.g. heun's s = 1, rk4's midpoints)
+    const { U } = this;
+    const invD = 1 / D;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.pReady[slot]) continue;
+      const hb = grid.hNode(slot) * ND, uo = slot * P * D, off = slot * PN;
+      for (let i = 0; i < P; i++) {
+        const ub = uo + i * D;
+        for (let n = 0; n < N; n++) this.Pre[off + i * N + n] = dot(U, ub, H, hb + n * D, D) * invD;
+      }
+      activationRange(this.act, this.Pre, this.Sig, this.dSig, off, off + PN);
+      this.pReady[slot] = 1;
+    }
+    const hL = (this.nodes - 1) * ND;
+    const Y = this.problem.data.Y;
+    for (let o = 0; o < dOut; o++)
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let d = 0; d < D; d++) s += WU[d * dOut + o] * H[hL + n * D + d];
+        F[o * N + n] = s / D;
+        R[o * N + n] = F[o * N + n] - Y[o * N + n];
+      }
+    this.haveForward = true;
+    this.haveBackward = false;
+    return lossOf(F, Y, dOut, N);
+  }
+
+  /** Backward solve (requires forward()): fills B and Q at every slot. */
+  backward(): void {
+    if (!this.haveForward) throw new Error("ParticleMeanOde.backward() needs a preceding forward()");
+    const { grid, N, D, dOut, B, WU, R, P, V } = this;
+    const ND = N * D, PN = P * N;
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < D; d++) {
+        let s = 0;
+        for (let o = 0; o < dOut; o++) s += WU[d * dOut + o] * R[o * N + n];
+        this.b1[n * D + d] = s;
+      }
+    this.qReady.fill(0);
+    integrate(grid, -1, ND, this.b1, this.bwd, B, this.ws);
+    const invD = 1 / D;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.qReady[slot]) continue;
+      const bb = grid.bNode(slot) * ND, vo = slot * P * D, off = slot * PN;
+      for (let i = 0; i < P; i++) {
+        const vb = vo + i * D;
+        for (let n = 0; n < N; n++) this.Q[off + i * N + n] = dot(V, vb, B, bb + n * D, D) * invD;
+      }
+      this.qReady[slot] = 1;
+    }
+    this.haveBackward = true;
+  }
+
+  /** GD update of the particle states at every slot (requires backward()); k += 1. */
+  update(etaU = this.problem.train.etaU, etaV = this.problem.train.etaV): void {
+    if (!this.haveBackward) throw new Error("ParticleMeanOde.update() needs a preceding backward()");
+    const { grid, N, D, P, U, V, H, B, Sig, dSig, Q } = this;
+    const ND = N * D, PN = P * N;
+    const ru = etaU / (this.alpha * N), rv = etaV / (this.alpha * N);
+    for (let slot = 0; slot < this.slots; slot++) {
+      const hb = grid.hNode(slot) * ND, bb = grid.bNode(slot) * ND, zo = slot * P * D, off = slot * PN;
+      for (let i = 0; i < P; i++) {
+        const zb = zo + i * D, pb = off + i * N;
+        for (let n = 0; n < N; n++) {
+          axpy(-ru * dSig[pb + n] * Q[pb + n], H, hb + n * D, U, zb, D);
+          axpy(-rv * Sig[pb + n], B, bb + n * D, V, zb, D);
+        }
+      }
+    }
+    this.haveForward = false;
+    this.haveBackward = false;
+    this.k++;
+  }
+
+  /** One GD step: forward, divergence check, backward, update. Returns the loss before the update. */
+  step(): number {
+    const loss = this.forward();
+    if (!Number.isFinite(loss)) throw new DivergenceError(this.k, "loss");
+    this.backward();
+    this.update();
+    return loss;
+  }
+}
+
+/**
+ * Solve the particle Mean ODE for problem.train.steps GD steps. Returns the
+ * shared Trajectory: f [K, d_out, N], loss [K], optional profiles h, b of
+ * shape [steps, nodes, N, D] on grid.nodeDepths(); extras { P, scheme,
+ * depthSteps, nodes, slots, particleSeed }.
+ */
+export function solveParticleMeanOde(problem: Problem, opts: ParticleMeanOdeOptions = {}): Trajectory {
+  const t0 = performance.now();
+  const o = resolveParticleOptions(problem, opts);
+  const { grid, P } = o;
+  const particles = o.initial ?? drawParticles(problem, P, o.particleSeed as number);
+  const ode = new ParticleMeanOde(problem, grid, particles);
+  const tInit = performance.now();
+  const { N, D, dOut, nodes } = ode;
+  const K = problem.train.steps;
+  const ND = N * D;
+  const recIndex = new Map<number, number>();
+  o.recordSteps.forEach((k, i) => recIndex.set(k, i));
+  const Rn = o.recordSteps.length;
+  const hRec = o.record.includes("h") ? new Float64Array(Rn * nodes * ND) : null;
+  const bRec = o.record.includes("b") ? new Float64Array(Rn * nodes * ND) : null;
+  const f = new Float64Array(K * dOut * N);
+  const loss = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    const l = ode.forward();
+    if (!Number.isFinite(l)) throw new DivergenceError(k, "loss");
+    loss[k] = l;
+    f.set(ode.F, k * dOut * N);
+    const r = recIndex.get(k);
+    if (r !== undefined && hRec) hRec.set(ode.H, r * nodes * ND);
+    // the last step needs no backward pass / update unless b is recorded there
+    if (k === K - 1 && !(r !== undefined && bRec)) break;
+    ode.backward();
+    if (r !== undefined && bRec) bRec.set(ode.B, r * nodes * ND);
+    if (k < K - 1) ode.update();
+  }
+  const tEnd = performance.now();
+  let profiles: DepthProfiles | undefined;
+  if (Rn > 0) {
+    profiles = { steps: [...o.recordSteps], s: grid.nodeDepths() };
+    if (hRec) profiles.h = view(hRec, [Rn, nodes, N, D]);
+    if (bRec) profiles.b = view(bRec, [Rn, nodes, N, D]);
+  }
+  return {
+    algorithm: "meanOde/particles",
+    options: {
+      scheme: grid.scheme, depthSteps: grid.S, particles: P, particleSeed: o.particleSeed,
+      initialParticles: o.initial ? "supplied" : "drawn", record: o.record, recordSteps: o.recordSteps,
+    },
+    seed: problem.seed,
+    K, dOut, N,
+    f: view(f, [K, dOut, N]),
+    loss,
+    profiles,
+    timings: { totalMs: tEnd - t0, initMs: tInit - t0, trainMs: tEnd - tInit, msPerStep: (tEnd - tInit) / K },
+    extras: { P, scheme: grid.scheme, depthSteps: grid.S, nodes: grid.nodes, slots: grid.slots, particleSeed: o.particleSeed },
+  };
+}
