@@ -121,11 +121,12 @@ export function customActivation(spec: {
   df: (x: number) => number;
   d2f?: (x: number) => number;
   sup?: Partial<{ f: number; df: number; d2f: number }>;
-}): Activation {
-  if (typeof spec.name !== "string" || spec.name.length === 0) throw new ValidationError("activation.name", `must be a non-empty string (got ${show(spec.name)})`);
-  if (typeof spec.f !== "function") throw new ValidationError("activation.f", "must be a function");
-  if (typeof spec.df !== "function") throw new ValidationError("activation.df", "must be a function");
-  if (spec.d2f !== undefined && typeof spec.d2f !== "function") throw new ValidationError("activation.d2f", "must be a function when given");
+}, field = "activation"): Activation {
+  if (typeof spec !== "object" || spec === null) throw new ValidationError(field, `must be an object with name, f, df (got ${show(spec)})`);
+  if (typeof spec.name !== "string" || spec.name.length === 0) throw new ValidationError(`${field}.name`, `must be a non-empty string (got ${show(spec.name)})`);
+  if (typeof spec.f !== "function") throw new ValidationError(`${field}.f`, `must be a function (got ${show(spec.f)})`);
+  if (typeof spec.df !== "function") throw new ValidationError(`${field}.df`, `must be a function (got ${show(spec.df)})`);
+  if (spec.d2f !== undefined && typeof spec.d2f !== "function") throw new ValidationError(`${field}.d2f`, "must be a function when given");
   return {
     name: spec.name,
     kind: -1,
@@ -143,10 +144,13 @@ export function resolveActivation(v: unknown, field = "model.activation"): Activ
     if (!a) throw new ValidationError(field, `must be one of ${Object.keys(ACTIVATIONS).map((k) => JSON.stringify(k)).join(", ")} or a custom activation (got ${show(v)})`);
     return a;
   }
-  if (typeof v === "object" && v !== null && typeof (v as Activation).f === "function") {
+  if (typeof v === "object" && v !== null) {
     const a = v as Activation;
-    if (typeof a.kind === "number" && a.sup) return a;
-    return customActivation(a as Parameters<typeof customActivation>[0]);
+    // The built-in objects themselves pass through (their `kind` selects the fast kernels).
+    if ((Object.values(ACTIVATIONS) as Activation[]).includes(a)) return a;
+    // Anything else is a user activation: its f, df are called (kind −1), whatever `kind` it carries —
+    // e.g. { ...tanh, f: myF } must not silently run tanh.
+    return customActivation(a as Parameters<typeof customActivation>[0], field);
   }
   throw new ValidationError(field, `must be an activation name or object (got ${show(v)})`);
 }

@@ -13,8 +13,12 @@ export interface Algorithm {
 }
 
 export function solve(problem: Problem, algorithm: Algorithm): Trajectory {
-  if (!problem || typeof problem !== "object" || !("model" in problem) || !("data" in problem)) {
-    throw new ValidationError("problem", "must be a Problem from makeProblem / parseProblem / loadProblem");
+  // A validated Problem has typed data, a resolved activation and an init object; a raw
+  // ProblemInput (or anything else) would fail later with a TypeError deep in a solver.
+  const p = problem as Partial<Problem> | null | undefined;
+  if (!p || typeof p !== "object" || !p.model || !p.data || !(p.data.X instanceof Float64Array) || !(p.data.Y instanceof Float64Array)
+    || typeof p.model.activation?.f !== "function" || !p.train || !p.init || typeof p.init !== "object") {
+    throw new ValidationError("problem", "must be a Problem from makeProblem / parseProblem / loadProblem (got an unvalidated object; pass it through makeProblem first)");
   }
   if (!algorithm || typeof algorithm.run !== "function") {
     throw new ValidationError("algorithm", "must be an algorithm value such as finiteResNet() or meanOde({...})");

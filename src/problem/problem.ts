@@ -214,6 +214,10 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
     if (i.WU !== undefined) init.WU = matrixInput("init.WU", i.WU, D, data.dOut).data;
     if (i.U !== undefined) init.U = tensor3Input("init.U", i.U, L, D, M);
     if (i.V !== undefined) init.V = tensor3Input("init.V", i.V, L, D, M);
+    if ((i.U === undefined) !== (i.V === undefined)) {
+      const [given, missing] = i.U !== undefined ? ["U", "V"] : ["V", "U"];
+      throw new ValidationError(`init.${missing}`, `is required when init.${given} is given (give both U and V, or neither)`);
+    }
   }
   const solver = top.solver === undefined ? {} : plainObject("solver", top.solver);
   return { model, data, train, seed, init, solver };
