@@ -245,8 +245,8 @@ test("(d) linear σ: the step-0 forward is h(1) = exp(A) h(0), A = (α/(PD)) Σ_
     return (alpha / (P * D)) * s;
   }));
   // exp(A) by Taylor series (‖A‖ = O(1): 60 terms are exact to roundoff)
-  let term = A.map((r, a) => r.map((_, b) => (a === b ? 1 : 0)));
-  let E = term.map((r) => [...r]);
+  let term: number[][] = A.map((r, a) => r.map((_, b) => (a === b ? 1 : 0)));
+  let E: number[][] = term.map((r) => [...r]);
   for (let j = 1; j < 60; j++) {
     term = term.map((r) => Array.from({ length: D }, (_, b) => r.reduce((s, x, c) => s + x * A[c][b], 0) / j));
     E = E.map((r, a) => r.map((x, b) => x + term[a][b]));
