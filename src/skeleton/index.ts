@@ -1,0 +1,15 @@
+/** Skeleton maps, Gaussian expectation engines and the Mean ODE coefficients (MATH §3; docs/skeleton.md). */
+export {
+  SkeletonMap, skeletonMaps, evaluateBatch, resolveParams, checkGram,
+  type SkeletonParams, type ResolvedParams, type JacobianMode, type SkeletonSample, type BatchOutput,
+} from "./maps.ts";
+export {
+  expectationEngine, expect, gaussHermite, GroupAccumulator, ENGINE_KINDS, PSD_TOL,
+  type EngineKind, type EngineOptions, type ExpectationEngine, type ExpectationResult, type PointSet,
+} from "./expectation.ts";
+export {
+  forwardCoefficients, backwardCoefficients, coefficientDim, skeletonGaussianSamples, clearCoefficientWorkspaces,
+  type CoefficientResult, type CoefficientOutput,
+} from "./coefficients.ts";
+export { EigenWorkspace, symEigen, symSqrtPsd } from "./linalg.ts";
+export { normalQuantile, normalCdf, erfc, sobolIntegers, sobolUniforms, sobolDirections, SOBOL_MAX_DIM } from "./qmc.ts";
