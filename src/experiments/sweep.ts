@@ -1,0 +1,178 @@
+/**
+ * The sweep runner: expand a sweep, keep this shard's runs, skip the runs the
+ * output file already holds (resume), run the rest in the calling thread
+ * (`workers: 0`) or on worker threads, and append one JSON line per finished
+ * run (flushed). Each run is a pure function of (sweep, run) — see run.ts —
+ * so rows do not depend on the number of workers or on the execution order;
+ * only the order of lines in the file does (merge / readRows + sort by index
+ * give the canonical order).
+ */
+import { Worker } from "node:worker_threads";
+import { LimitdynError } from "../core/errors.ts";
+import { Progress, type ProgressMode } from "./progress.ts";
+import { dedupeRows, prepareResume, RowWriter, type SweepRow } from "./rows.ts";
+import { loadTaskModules, resolveTask, runOne } from "./run.ts";
+import { expandSweep, inShard, normalizeSweep, type NormalizedSweep, parseShard, type RunSpec, type Shard, type SweepSpec } from "./spec.ts";
+
+export interface RunSweepOptions {
+  /** Output .jsonl file: rows are appended as runs finish; existing rows are kept and their runs skipped (resume). */
+  out?: string;
+  /** Worker threads (0 = run in the calling thread; default 0). */
+  workers?: number;
+  /** Run only shard i of n (`"i/n"`, 1-based): runs with index mod n = i − 1. */
+  shard?: Shard | string;
+  /** Run at most this many new runs, then stop (the rest is left for a later resume). */
+  maxRuns?: number;
+  /** Abort: stop dispatching, terminate workers; rows already written stay (runs in flight are redone on resume). */
+  signal?: AbortSignal;
+  /** Progress on stderr (default "none" in the API; the CLI uses "auto": a bar on a TTY, lines otherwise). */
+  progress?: ProgressMode;
+  /** fsync after each row (default true). */
+  fsync?: boolean;
+  /** Called with each new row, after it is written. */
+  onRow?: (row: SweepRow) => void;
+}
+
+export interface SweepResult {
+  /** All rows of this shard's planned runs (previously written and new), ordered by run index. */
+  rows: SweepRow[];
+  /** Runs planned for this shard. */
+  planned: number;
+  /** Planned runs found in the output file and skipped. */
+  skipped: number;
+  /** Runs executed now. */
+  ran: number;
+  /** Rows (old or new) whose task failed (`row.error`). */
+  failed: number;
+  /** Every planned run has a row. */
+  complete: boolean;
+}
+
+export class SweepError extends LimitdynError {}
+
+/**
+ * A worker running sweep-worker.ts. `new Worker(url.ts, { execArgv: ["--import", "tsx"] })`
+ * does NOT work on Node 20 (the worker's entry is loaded before the tsx hooks
+ * apply: "Unknown file extension .ts"), neither does inheriting the parent's
+ * tsx flags; so the worker is a tiny eval'd bootstrap that registers tsx
+ * (tsx/esm/api, resolved from this file) and then imports the .ts entry.
+ * Works under `npx tsx`, `node --import tsx` (incl. `--test`) and bin/limitdyn.mjs.
+ */
+function startWorker(): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith(".ts")) return new Worker(new URL("./sweep-worker.js", self));
+  const entry = new URL("./sweep-worker.ts", self).href;
+  const api = import.meta.resolve("tsx/esm/api");
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true });
+}
+
+async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRow: (row: SweepRow) => void, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const workers: Worker[] = [];
+    let next = 0;
+    let inFlight = 0;
+    let finished = false;
+    const finish = (err?: Error) => {
+      if (finished) return;
+      finished = true;
+      signal?.removeEventListener("abort", onAbort);
+      Promise.all(workers.map((w) => w.terminate())).then(() => (err ? reject(err) : resolve()), reject);
+    };
+    const onAbort = () => finish();
+    const dispatch = (w: Worker) => {
+      if (finished) return;
+      if (signal?.aborted || next >= runs.length) {
+        if (inFlight === 0) finish();
+        return;
+      }
+      inFlight++;
+      w.postMessage({ type: "run", run: runs[next++] });
+    };
+    signal?.addEventListener("abort", onAbort);
+    const count = Math.min(n, runs.length);
+    for (let i = 0; i < count; i++) {
+      const w = startWorker();
+      workers.push(w);
+      w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
+        if (finished) return;
+        if (m.type === "ready") dispatch(w);
+        else if (m.type === "row") {
+          inFlight--;
+          try {
+            onRow(m.row!);
+          } catch (e) {
+            finish(e as Error);
+            return;
+          }
+          dispatch(w);
+        } else if (m.type === "fatal") finish(new SweepError(`worker: ${m.message}`));
+      });
+      w.on("error", (e) => finish(new SweepError(`worker thread failed: ${e.message}`)));
+      w.on("exit", (code) => finish(new SweepError(`worker thread exited unexpectedly (code ${code})`)));
+      w.postMessage({ type: "init", sweep: s, cwd: process.cwd() });
+    }
+    if (count === 0) finish();
+  });
+}
+
+/** Run (or resume) a sweep. */
+export async function runSweep(spec: SweepSpec | NormalizedSweep, opts: RunSweepOptions = {}): Promise<SweepResult> {
+  const s = "fingerprint" in spec ? spec : normalizeSweep(spec);
+  const shard = typeof opts.shard === "string" ? parseShard(opts.shard) : opts.shard;
+  const workers = opts.workers ?? 0;
+  if (!Number.isInteger(workers) || workers < 0) throw new SweepError(`workers must be a non-negative integer (got ${workers})`);
+  await loadTaskModules(s.taskModules);
+  const task = resolveTask(s.task); // fail early on an unknown task
+
+  const planned = expandSweep(s).filter((r) => inShard(r, shard));
+  const plannedById = new Map(planned.map((r) => [r.id, r]));
+  const old = new Map<string, SweepRow>();
+  if (opts.out !== undefined) {
+    const existing = prepareResume(opts.out);
+    for (const row of dedupeRows(existing.rows)) {
+      if (row.sweep !== s.fingerprint) {
+        throw new SweepError(`${opts.out} holds rows of a different sweep (fingerprint ${row.sweep}, this sweep ${s.fingerprint}: problem, task, task options or seeds differ); use another --out`);
+      }
+      const r = plannedById.get(row.id);
+      if (!r) continue; // another shard's row, or a point no longer in the grid: kept in the file, ignored here
+      if (r.index !== row.index || r.seed !== row.seed) throw new SweepError(`${opts.out}: run ${row.id} has index ${row.index} / seed ${row.seed} but the sweep now gives ${r.index} / ${r.seed} (the grid changed order); use another --out`);
+      old.set(row.id, row);
+    }
+  }
+  let pending = planned.filter((r) => !old.has(r.id));
+  if (opts.maxRuns !== undefined) pending = pending.slice(0, Math.max(0, opts.maxRuns));
+
+  const writer = opts.out !== undefined ? new RowWriter(opts.out, opts.fsync ?? true) : null;
+  const progress = new Progress(pending.length, old.size, opts.progress ?? "none");
+  const fresh: SweepRow[] = [];
+  const onRow = (row: SweepRow) => {
+    writer?.write(row);
+    fresh.push(row);
+    progress.tick(row.error !== undefined);
+    opts.onRow?.(row);
+  };
+  try {
+    if (workers === 0) {
+      for (const run of pending) {
+        if (opts.signal?.aborted) break;
+        onRow(await runOne(s, run, task));
+        await new Promise((r) => setImmediate(r)); // let abort signals and timers through
+      }
+    } else {
+      await runOnWorkers(s, pending, workers, onRow, opts.signal);
+    }
+  } finally {
+    writer?.close();
+    progress.stop();
+  }
+  const rows = [...old.values(), ...fresh].sort((a, b) => a.index - b.index);
+  return {
+    rows,
+    planned: planned.length,
+    skipped: old.size,
+    ran: fresh.length,
+    failed: rows.filter((r) => r.error !== undefined).length,
+    complete: rows.length === planned.length,
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Task registry: the per-run work of a sweep, by name. Workers cannot receive
+ * closures, so a task is a function registered under a name in a module that
+ * every worker imports: this file (built-in tasks), or a module listed in the
+ * sweep file's `taskModules`.
+ *
+ * A task is a pure function of (problem, options): the problem already has
+ * the run's point applied and `seed` = the run seed, so all randomness must
+ * come from `problem.seed` (or from `ctx.run.seed`). It returns the measured
+ * values as a JSON-serialisable object (numbers, strings, arrays, typed
+ * arrays, nested objects).
+ *
+ * Registering a task that compares the finite ResNet with a limit solver is
+ * one line (`limit` returns a Trajectory of the same problem):
+ *
+ *   registerTask("finite-vs-meanode", limitTask((p, o) => solve(p, meanOde(o))));
+ */
+import { StreamFamily } from "../core/rng.ts";
+import { ValidationError } from "../core/errors.ts";
+import { isPlainObject, knownKeys, positiveInt, show } from "../core/validate.ts";
+import { type Problem, withChanges } from "../problem/problem.ts";
+import { outputRms, type Trajectory } from "../problem/trajectory.ts";
+import { trainResNet } from "../resnet/solver.ts";
+import { initEmbeddings } from "../resnet/weights.ts";
+import type { RunSpec } from "./spec.ts";
+import { embeddingError, finalHidden } from "./errors.ts";
+
+export type TaskValues = Record<string, unknown>;
+
+export interface TaskContext {
+  run: RunSpec;
+  /** The sweep's `taskOptions` (with `taskOptions.*` axes applied). */
+  options: Record<string, unknown>;
+}
+
+export type Task = (problem: Problem, ctx: TaskContext) => TaskValues | Promise<TaskValues>;
+
+const registry = new Map<string, Task>();
+
+/** Register a task under a name (throws if the name is taken by a different function). */
+export function registerTask(name: string, task: Task): void {
+  const prev = registry.get(name);
+  if (prev && prev !== task) throw new Error(`task ${JSON.stringify(name)} is already registered`);
+  registry.set(name, task);
+}
+
+export function getTask(name: string): Task | undefined {
+  return registry.get(name);
+}
+
+export function listTasks(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** A limit solver: the limit Trajectory of a problem (same K, d_out, N as the finite model), from options given in taskOptions.limit. */
+export type LimitSolver = (problem: Problem, options: Record<string, unknown>) => Trajectory | Promise<Trajectory>;
+
+export interface LimitTaskConfig {
+  /**
+   * Cache key of the limit for a problem: runs with the same key (in one
+   * worker) reuse one limit trajectory. E.g. a D → ∞ limit that ignores the
+   * seed: `(p) => JSON.stringify([p.train, p.model.activation.name])`.
+   * Default: no cache.
+   */
+  cacheKey?: (problem: Problem, options: Record<string, unknown>) => string | undefined;
+  /** Maximum number of cached limits per worker (default 8). */
+  cacheSize?: number;
+}
+
+const LIMIT_OPTION_KEYS = ["limit", "embedding", "fLast"];
+
+/**
+ * Task comparing the finite ResNet of the run's problem with `limit(problem, taskOptions.limit ?? {})`.
+ * Values: `errLast` (RMS over outputs and data points of f_{K−1} − f^lim_{K−1}),
+ * `errAll` (same over all steps), `loss`, `limitLoss` (arrays over k), and,
+ * with `taskOptions.embedding: true`, `errEmbed` = RMS over coordinates of
+ * h_L − h^lim(1) at step K−1 (both solvers must record h there; the limit's
+ * depth grid must end at s = 1). `taskOptions.fLast: true` adds the finite f_{K−1}.
+ */
+export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Task {
+  const cache = new Map<string, Trajectory>();
+  const size = config.cacheSize ?? 8;
+  return async (problem, ctx) => {
+    const o = ctx.options;
+    knownKeys("taskOptions", o, LIMIT_OPTION_KEYS);
+    const limitOptions = (o.limit ?? {}) as Record<string, unknown>;
+    if (!isPlainObject(limitOptions)) throw new ValidationError("taskOptions.limit", `must be an object (got ${show(limitOptions)})`);
+    const K = problem.train.steps;
+    const embed = o.embedding === true;
+    const fin = trainResNet(problem, embed ? { record: ["h"], recordSteps: [K - 1] } : {});
+    const key = config.cacheKey?.(problem, limitOptions);
+    let lim = key === undefined ? undefined : cache.get(key);
+    if (!lim) {
+      lim = await limit(problem, limitOptions);
+      if (key !== undefined) {
+        cache.set(key, lim);
+        if (cache.size > size) cache.delete(cache.keys().next().value as string);
+      }
+    }
+    const values: TaskValues = {
+      errLast: outputRms(fin, lim, K - 1),
+      errAll: outputRms(fin, lim),
+      loss: Array.from(fin.loss),
+      limitLoss: Array.from(lim.loss),
+    };
+    if (embed) values.errEmbed = embeddingError(finalHidden(fin, K - 1), finalHidden(lim, K - 1));
+    if (o.fLast === true) values.fLast = Array.from(fin.f.data.subarray((K - 1) * fin.dOut * fin.N, K * fin.dOut * fin.N));
+    return values;
+  };
+}
+
+/** Seed of the reference model's U, V: a fixed bijective mix of the run seed (independent of the run's own U, V streams). */
+export function referenceSeed(seed: number): number {
+  let x = (seed ^ 0x5bd1e995) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * A large finite ResNet as a stand-in for a limit: the same problem with
+ * model.L, model.M replaced, the SAME embeddings W_E, W_U as the run (so it
+ * approximates the Mean ODE of that run's embeddings), and U, V drawn from
+ * `referenceSeed(problem.seed)`.
+ */
+export function referenceResNet(problem: Problem, options: Record<string, unknown>): Trajectory {
+  knownKeys("taskOptions.reference", options, ["L", "M", "record"]);
+  const L = positiveInt("taskOptions.reference.L", options.L ?? problem.model.L);
+  const M = positiveInt("taskOptions.reference.M", options.M ?? problem.model.M);
+  const { WE, WU } = initEmbeddings(problem);
+  const ref = { ...withChanges(problem, { model: { L, M }, seed: referenceSeed(problem.seed) }), init: { WE, WU } };
+  return trainResNet(ref, options.record === "h" ? { record: ["h"], recordSteps: [problem.train.steps - 1] } : {});
+}
+
+/**
+ * "finite-vs-reference": train the finite ResNet of the run and report
+ * `loss` (all steps), `lossLast` and `fLast` (f at the last step, d_out × N
+ * row-major, for errors against any limit computed later). With
+ * `taskOptions.reference = { L, M }`, also train the reference ResNet
+ * (`referenceResNet`) and report `errLast`, `errAll`, `refLossLast`; with
+ * `taskOptions.embedding: true` also `errEmbed` (RMS over coordinates of h_L).
+ */
+export const finiteVsReference: Task = (problem, ctx) => {
+  const o = ctx.options;
+  knownKeys("taskOptions", o, ["reference", "embedding"]);
+  const K = problem.train.steps;
+  const embed = o.embedding === true;
+  if (embed && o.reference === undefined) throw new ValidationError("taskOptions.embedding", "needs taskOptions.reference");
+  const fin = trainResNet(problem, embed ? { record: ["h"], recordSteps: [K - 1] } : {});
+  const per = fin.dOut * fin.N;
+  const values: TaskValues = {
+    lossLast: fin.loss[K - 1],
+    loss: Array.from(fin.loss),
+    fLast: Array.from(fin.f.data.subarray((K - 1) * per, K * per)),
+  };
+  if (o.reference !== undefined) {
+    if (!isPlainObject(o.reference)) throw new ValidationError("taskOptions.reference", `must be an object { L, M } (got ${show(o.reference)})`);
+    const ref = referenceResNet(problem, { ...o.reference, ...(embed ? { record: "h" } : {}) });
+    values.errLast = outputRms(fin, ref, K - 1);
+    values.errAll = outputRms(fin, ref);
+    values.refLossLast = ref.loss[K - 1];
+    if (embed) values.errEmbed = embeddingError(finalHidden(fin, K - 1), finalHidden(ref, K - 1));
+  }
+  return values;
+};
+
+/**
+ * "synthetic-rate": no training; a synthetic error with a known law, for
+ * tests and demos of the aggregation / fit / plot pipeline:
+ * err = (a/L + b√(D/(LM)) + c/√D) · exp(τξ − τ²), ξ ~ N(0,1) from the run seed,
+ * so that E[err²] = (a/L + b√(D/(LM)) + c/√D)² exactly (RMS over
+ * repetitions estimates the law). Options a, b, c, tau (defaults 1, 1, 1, 0.3).
+ */
+export const syntheticRate: Task = (problem, ctx) => {
+  const o = ctx.options;
+  knownKeys("taskOptions", o, ["a", "b", "c", "tau"]);
+  const num = (k: string, d: number) => {
+    const v = o[k] ?? d;
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ValidationError(`taskOptions.${k}`, `must be a finite number (got ${show(v)})`);
+    return v;
+  };
+  const a = num("a", 1), b = num("b", 1), c = num("c", 1), tau = num("tau", 0.3);
+  const { L, M, D } = problem.model;
+  const law = a / L + b * Math.sqrt(D / (L * M)) + c / Math.sqrt(D);
+  const xi = new StreamFamily(problem.seed).get(0).normal();
+  return { err: law * Math.exp(tau * xi - tau * tau), law };
+};
+
+registerTask("finite-vs-reference", finiteVsReference);
+registerTask("synthetic-rate", syntheticRate);
+// Limit tasks: one line each, e.g.
+// registerTask("finite-vs-meanode", limitTask((p, o) => solve(p, meanOde(o))));
