@@ -68,7 +68,7 @@ export class DepthGrid {
   gridNode(i: number): number {
     return this.scheme === "rk4" ? 2 * i : i;
   }
-  /** Slots at which a solver must have its slot-wise quantities (e.g. particle states). */
+  /** Nominal order of accuracy of the scheme (1, 1, 2, 4). */
   get order(): number {
     return SCHEME_ORDER[this.scheme];
   }
@@ -98,6 +98,7 @@ function view(out: Float64Array, node: number, n: number): Float64Array {
 export function integrate(grid: DepthGrid, direction: 1 | -1, n: number, y0: Float64Array, field: Field, out: Float64Array, ws: IntegratorWorkspace = new IntegratorWorkspace(n)): void {
   if (out.length < grid.nodes * n) throw new ValidationError("out", `has length ${out.length} but nodes × n = ${grid.nodes * n} is needed`);
   if (y0.length !== n) throw new ValidationError("y0", `has length ${y0.length} but n = ${n}`);
+  if (ws.n < n) throw new ValidationError("ws", `is a workspace of dimension ${ws.n} < n = ${n}`);
   const { S, scheme } = grid;
   const h = direction * grid.ds;
   const { k1, k2, k3, k4, tmp, fEnd } = ws;

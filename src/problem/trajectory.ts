@@ -4,7 +4,7 @@
  * loss[k], optional depth profiles on the solver's grid, and metadata.
  */
 import type { F64 } from "../core/arrays.ts";
-import { toNested } from "../core/arrays.ts";
+import { isNdArray, toFlat, toNested } from "../core/arrays.ts";
 
 export interface DepthProfiles {
   /** Steps k at which profiles were recorded. */
@@ -70,8 +70,22 @@ export function trajectoryToJSON(t: Trajectory): Record<string, unknown> {
     }
     out.profiles = p;
   }
-  if (t.extras) out.extras = t.extras;
+  if (t.extras) out.extras = jsonable(t.extras);
   return out;
+}
+
+/** Deep copy with typed arrays → arrays and ndarrays → nested arrays (for JSON output). */
+export function jsonable(v: unknown): unknown {
+  if (v instanceof Float64Array || v instanceof Float32Array || v instanceof Int32Array) return Array.from(v);
+  if (isNdArray(v)) return toNested(toFlat(v), v.shape);
+  if (Array.isArray(v)) return v.map(jsonable);
+  if (typeof v === "object" && v !== null) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = jsonable(x);
+    return o;
+  }
+  if (typeof v === "number" && !Number.isFinite(v)) return null;
+  return v;
 }
 
 /** RMS difference of the outputs of two trajectories over all k, outputs and data points (or at one step). */

@@ -105,6 +105,10 @@ export function cloneWeights(w: ResNetWeights): ResNetWeights {
 export function validateWeights(w: ResNetWeights, problem: Problem, field = "weights"): void {
   const { L, M, D } = problem.model;
   const { dIn, dOut } = problem.data;
+  const dims: [string, number, number][] = [["L", w.L, L], ["M", w.M, M], ["D", w.D, D], ["dIn", w.dIn, dIn], ["dOut", w.dOut, dOut]];
+  for (const [k, got, want] of dims) {
+    if (got !== want) throw new ValidationError(`${field}.${k}`, `is ${got} but the problem has ${want} (weights were made for another shape)`);
+  }
   const expect: [string, number, number][] = [
     ["WE", w.WE?.length, D * dIn], ["WU", w.WU?.length, D * dOut], ["U", w.U?.length, L * M * D], ["V", w.V?.length, L * M * D],
   ];

@@ -1,0 +1,135 @@
+/**
+ * The DMFT limit D → ∞ (MATH §5): the skeleton Mean ODE of
+ * src/meanode/solver.ts with the embedding Gram matrix E replaced by its
+ * limit diag(σ_in² I_{d_in}, σ_out² I_{d_out}) — the same solver, not a fork.
+ *
+ * Every coordinate d of h_a(s), b_a(s) is linear in the embedding rows
+ * e = (W_E)_{d,:}, o = (W_U)_{d,:}:
+ *   h_a(s) = eᵀ c^{hE}_a(s) + oᵀ c^{hU}_a(s),   b_a(s) = eᵀ c^{bE}_a(s) + oᵀ c^{bU}_a(s),
+ * and Γ^H_{aa'} = c^h_a · E c^h_{a'} (Γ^B, Λ = hᵀb/D likewise), f_{k,n} = σ_out² c^{hU}_{k,n}(1).
+ */
+import { view, type F64 } from "../core/arrays.ts";
+import { ValidationError } from "../core/errors.ts";
+import { StreamFamily } from "../core/rng.ts";
+import { positiveInt, seedValue } from "../core/validate.ts";
+import type { Algorithm } from "../problem/algorithm.ts";
+import type { Problem } from "../problem/problem.ts";
+import type { Trajectory } from "../problem/trajectory.ts";
+import { limitEmbeddingGram } from "../meanode/skeleton-core.ts";
+import { type MeanOdeOptions, resolveMeanOdeOptions, skeletonTrajectory } from "../meanode/solver.ts";
+
+export type DmftOptions = Omit<MeanOdeOptions, "method" | "particles" | "particleSeed" | "record" | "recordSteps">;
+
+/** The DMFT algorithm for `solve(problem, dmft({...}))`. D, L, M of the problem are ignored. */
+export function dmft(options?: DmftOptions, field = "options"): Algorithm {
+  const o = (options ?? {}) as Record<string, unknown>;
+  for (const k of ["method", "particles", "particleSeed", "record", "recordSteps"]) {
+    if (o[k] !== undefined) throw new ValidationError(`${field}.${k}`, `does not apply to the DMFT solver (it is the skeleton method in the D → ∞ limit; use dmftCoordinates for coordinate trajectories)`);
+  }
+  const opts = resolveMeanOdeOptions({ ...o, method: "skeleton" }, field);
+  return {
+    name: "dmft",
+    options: { ...opts },
+    run: (problem: Problem) => {
+      const { dIn, dOut } = problem.data;
+      const E = limitEmbeddingGram(dIn, dOut, problem.model.sigmaIn, problem.model.sigmaOut);
+      const t = skeletonTrajectory(problem, E, opts, "dmft", null);
+      const extras = t.extras as Record<string, unknown>;
+      extras.grams = gramProfiles(t);
+      return t;
+    },
+  };
+}
+
+interface SkeletonExtras {
+  r: number;
+  E: Float64Array;
+  depthGrid: Float64Array;
+  coefficients: { h: F64; b: F64 };
+}
+
+function skeletonExtras(t: Trajectory): SkeletonExtras {
+  const x = t.extras as Partial<SkeletonExtras> | undefined;
+  if (!x || !x.coefficients || !x.E || !x.r) throw new ValidationError("trajectory", `must come from the skeleton / DMFT solver (it has no coefficient vectors; algorithm "${t.algorithm}")`);
+  return x as SkeletonExtras;
+}
+
+/**
+ * Gram matrices on the depth grid over all index pairs a = (k, n) (index k·N + n):
+ * Γ^H_{aa'}(s) = h_aᵀh_{a'}/D, Γ^B_{aa'}(s) = b_aᵀb_{a'}/D, Λ_{aa'}(s) = h_aᵀb_{a'}/D,
+ * each of shape [nodes, KN, KN].
+ */
+export function gramProfiles(t: Trajectory): { s: Float64Array; H: F64; B: F64; Lambda: F64 } {
+  const { r, E, depthGrid, coefficients } = skeletonExtras(t);
+  const [K, nodes, N] = coefficients.h.shape;
+  const ch = coefficients.h.data, cb = coefficients.b.data;
+  const KN = K * N;
+  const H = new Float64Array(nodes * KN * KN), B = new Float64Array(nodes * KN * KN), Lam = new Float64Array(nodes * KN * KN);
+  const at = (k: number, node: number, n: number) => ((k * nodes + node) * N + n) * r;
+  const q = (x: Float64Array, xo: number, y: Float64Array, yo: number) => {
+    let s = 0;
+    for (let i = 0; i < r; i++) {
+      let e = 0;
+      for (let j = 0; j < r; j++) e += E[i * r + j] * y[yo + j];
+      s += x[xo + i] * e;
+    }
+    return s;
+  };
+  for (let node = 0; node < nodes; node++)
+    for (let a = 0; a < KN; a++)
+      for (let b = 0; b < KN; b++) {
+        const ka = (a / N) | 0, na = a % N, kb = (b / N) | 0, nb = b % N;
+        const oa = at(ka, node, na), ob = at(kb, node, nb);
+        const i = node * KN * KN + a * KN + b;
+        H[i] = q(ch, oa, ch, ob);
+        B[i] = q(cb, oa, cb, ob);
+        Lam[i] = q(ch, oa, cb, ob);
+      }
+  return { s: depthGrid, H: view(H, [nodes, KN, KN]), B: view(B, [nodes, KN, KN]), Lambda: view(Lam, [nodes, KN, KN]) };
+}
+
+/** Embedding rows: e (R × d_in), o (R × d_out), row-major. A finite model's W_E, W_U are such rows (R = D). */
+export interface EmbeddingRows {
+  R: number;
+  e: Float64Array;
+  o: Float64Array;
+}
+
+/** Draw R i.i.d. rows e ~ N(0, σ_in² I), o ~ N(0, σ_out² I) (streams 0 and 1 of `seed`, as W_E, W_U of a finite model). */
+export function sampleEmbeddingRows(R: number, dIn: number, dOut: number, sigmaIn: number, sigmaOut: number, seed: number): EmbeddingRows {
+  positiveInt("R", R);
+  seedValue("seed", seed);
+  const fam = new StreamFamily(seed);
+  return { R, e: fam.get(0).fillNormal(new Float64Array(R * dIn), sigmaIn), o: fam.get(1).fillNormal(new Float64Array(R * dOut), sigmaOut) };
+}
+
+/**
+ * The coordinate sampler (MATH §5): for each embedding row (e, o), the limit
+ * coordinate processes h_{k,n}(s) = eᵀc^{hE}_{k,n}(s) + oᵀc^{hU}_{k,n}(s) and b likewise,
+ * on the solver's depth grid. Shapes [R, K, nodes, N]. Rows taken from a
+ * finite model's W_E, W_U couple the limit to that model coordinate by coordinate.
+ */
+export function dmftCoordinates(t: Trajectory, rows: EmbeddingRows): { s: Float64Array; h: F64; b: F64 } {
+  const { r, depthGrid, coefficients } = skeletonExtras(t);
+  const [K, nodes, N] = coefficients.h.shape;
+  const dOut = t.dOut, dIn = r - dOut;
+  if (rows.e.length !== rows.R * dIn || rows.o.length !== rows.R * dOut) {
+    throw new ValidationError("rows", `must hold R × d_in and R × d_out entries (R = ${rows.R}, d_in = ${dIn}, d_out = ${dOut}; got ${rows.e.length} and ${rows.o.length})`);
+  }
+  const ch = coefficients.h.data, cb = coefficients.b.data;
+  const h = new Float64Array(rows.R * K * nodes * N), b = new Float64Array(rows.R * K * nodes * N);
+  for (let d = 0; d < rows.R; d++)
+    for (let i = 0; i < K * nodes * N; i++) {
+      let sh = 0, sb = 0;
+      for (let t2 = 0; t2 < dIn; t2++) { const e = rows.e[d * dIn + t2]; sh += e * ch[i * r + t2]; sb += e * cb[i * r + t2]; }
+      for (let t2 = 0; t2 < dOut; t2++) { const o = rows.o[d * dOut + t2]; sh += o * ch[i * r + dIn + t2]; sb += o * cb[i * r + dIn + t2]; }
+      h[d * K * nodes * N + i] = sh;
+      b[d * K * nodes * N + i] = sb;
+    }
+  return { s: depthGrid, h: view(h, [rows.R, K, nodes, N]), b: view(b, [rows.R, K, nodes, N]) };
+}
+
+/** Rows of a finite model's embeddings W_E (D × d_in), W_U (D × d_out). */
+export function rowsFromEmbeddings(WE: Float64Array, WU: Float64Array, D: number): EmbeddingRows {
+  return { R: D, e: WE, o: WU };
+}

@@ -1,0 +1,214 @@
+/**
+ * The skeleton Mean ODE in coefficient coordinates (MATH §3, "Cost
+ * independent of D"): every h_{k,n}(s), b_{k,n}(s) lies in the span of the
+ * columns of W = [W_E W_U] (D × r, r = d_in + d_out),
+ *
+ *   h_{k,n}(s) = W c^h_{k,n}(s),   b_{k,n}(s) = W c^b_{k,n}(s),
+ *
+ * and the closed linear system of MATH §3 holds for the coefficient vectors:
+ *
+ *   ∂_s c^h_{k,n} = Σ_{j<k} Σ_m C^H_{(k,n),(j,m)}(s) c^b_{j,m}(s),   c^h_{k,n}(0) = (x_n, 0)
+ *   ∂_s c^b_{k,n} = Σ_{j≤k} Σ_m C^B_{(k,n),(j,m)}(s) c^h_{j,m}(s),   c^b_{k,n}(1) = (0, f_{k,n} − y_n)
+ *   f_{k,n} = E_{out,·} c^h_{k,n}(1)
+ *
+ * with every Gram matrix a quadratic form through the embedding Gram matrix
+ * E = Wᵀ W / D (r × r): Γ^H_{aa'} = c^h_a · E c^h_{a'}, Γ^B likewise.
+ * The solver only sees E: finite D (E from W_E, W_U) and the DMFT limit
+ * (E = diag(σ_in² I, σ_out² I), MATH §5) are the same code.
+ *
+ * The coefficients C^H, C^B at each stage come from a CoefficientProvider
+ * (skeleton maps + a Gaussian expectation engine, src/skeleton/).
+ */
+import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { DepthGrid, integrate, IntegratorWorkspace } from "./integrators.ts";
+
+/** Coefficients of the linear depth system at one depth stage (MATH §3). */
+export interface CoefficientProvider {
+  /**
+   * C^H (N × kN, row n, column j·N + m) of step k ≥ 1 from Γ^H ((k+1)N square,
+   * index j·N + m, j ≤ k) and Γ^B (kN square, j < k).
+   */
+  forward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array): void;
+  /** C^B (N × (k+1)N) of step k ≥ 1 from Γ^H and Γ^B (both (k+1)N square, j ≤ k). */
+  backward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array): void;
+}
+
+export interface SkeletonCoreInput {
+  /** d_in × N inputs and d_out × N targets (row-major). */
+  X: Float64Array; Y: Float64Array; dIn: number; dOut: number; N: number;
+  /** Number of recorded GD steps K. */
+  K: number;
+  /** Embedding Gram matrix E (r × r, r = d_in + d_out). */
+  E: Float64Array;
+  grid: DepthGrid;
+  provider: CoefficientProvider;
+}
+
+export interface SkeletonCoreResult {
+  /** f[k][o][n], K × d_out × N. */
+  f: Float64Array;
+  loss: Float64Array;
+  /** Coefficient vectors c^h, c^b: K × nodes × N × r (node-major per step). */
+  ch: Float64Array;
+  cb: Float64Array;
+  r: number;
+  nodes: number;
+  /** Number of coefficient evaluations (forward + backward stages). */
+  evaluations: number;
+}
+
+/** Solve K GD steps of the skeleton Mean ODE in coefficient coordinates. */
+export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
+  const { X, Y, dIn, dOut, N, K, E, grid, provider } = inp;
+  const r = dIn + dOut;
+  if (E.length !== r * r) throw new ValidationError("E", `has length ${E.length} but (d_in + d_out)² = ${r * r} was expected`);
+  const nodes = grid.nodes;
+  const per = nodes * N * r; // one step's profile
+  const ch = new Float64Array(K * per);
+  const cb = new Float64Array(K * per);
+  const Ech = new Float64Array(K * per); // E c^h, for Gram entries c·Ec
+  const Ecb = new Float64Array(K * per);
+  const f = new Float64Array(K * dOut * N);
+  const loss = new Float64Array(K);
+  const n = N * r;
+  const ws = new IntegratorWorkspace(n);
+  const Ey = new Float64Array(n);
+  const maxDim = K * N;
+  const GH = new Float64Array(maxDim * maxDim);
+  const GB = new Float64Array(maxDim * maxDim);
+  const C = new Float64Array(N * maxDim);
+  const y0 = new Float64Array(n);
+  let evaluations = 0;
+
+  const applyE = (src: Float64Array, so: number, dst: Float64Array, dOff: number) => {
+    for (let a = 0; a < r; a++) {
+      let s = 0;
+      for (let b = 0; b < r; b++) s += E[a * r + b] * src[so + b];
+      dst[dOff + a] = s;
+    }
+  };
+  const dot = (x: Float64Array, xo: number, y: Float64Array, yo: number) => {
+    let s = 0;
+    for (let t = 0; t < r; t++) s += x[xo + t] * y[yo + t];
+    return s;
+  };
+  /**
+   * Gram matrix over indices (j, m), j < jMax, at `node` from stored profiles
+   * (c, Ec), with step `own` (if ≥ 0) taken from the own state y / Ey instead.
+   */
+  const gram = (G: Float64Array, dim: number, c: Float64Array, Ec: Float64Array, node: number, own: number, y: Float64Array | null) => {
+    for (let a = 0; a < dim; a++) {
+      const ja = (a / N) | 0, ma = a - ja * N;
+      const aOwn = ja === own;
+      const ca = aOwn ? y! : c, oa = aOwn ? ma * r : ja * per + node * N * r + ma * r;
+      for (let b = a; b < dim; b++) {
+        const jb = (b / N) | 0, mb = b - jb * N;
+        const bOwn = jb === own;
+        const Eb = bOwn ? Ey : Ec, ob = bOwn ? mb * r : jb * per + node * N * r + mb * r;
+        const v = dot(ca, oa, Eb, ob);
+        G[a * dim + b] = v;
+        G[b * dim + a] = v;
+      }
+    }
+  };
+
+  for (let k = 0; k < K; k++) {
+    const base = k * per;
+    // ---- forward solve of c^h_k
+    for (let m = 0; m < N; m++) {
+      for (let i = 0; i < dIn; i++) y0[m * r + i] = X[i * N + m];
+      for (let o = 0; o < dOut; o++) y0[m * r + dIn + o] = 0;
+    }
+    const hOut = ch.subarray(base, base + per);
+    if (k === 0) {
+      for (let node = 0; node < nodes; node++) hOut.set(y0, node * n);
+    } else {
+      const dimH = (k + 1) * N, dimB = k * N;
+      integrate(grid, 1, n, y0, (y, slot, dy) => {
+        const hNode = grid.hNode(slot), bNode = grid.bNode(slot);
+        for (let m = 0; m < N; m++) applyE(y, m * r, Ey, m * r);
+        gram(GH, dimH, ch, Ech, hNode, k, y);
+        gram(GB, dimB, cb, Ecb, bNode, -1, null);
+        provider.forward(k, GH.subarray(0, dimH * dimH), GB.subarray(0, dimB * dimB), C);
+        evaluations++;
+        dy.fill(0);
+        for (let nn = 0; nn < N; nn++)
+          for (let a = 0; a < dimB; a++) {
+            const w = C[nn * dimB + a];
+            if (w === 0) continue;
+            const ja = (a / N) | 0, ma = a - ja * N;
+            const o = ja * per + bNode * N * r + ma * r;
+            for (let t = 0; t < r; t++) dy[nn * r + t] += w * cb[o + t];
+          }
+      }, hOut, ws);
+    }
+    for (let node = 0; node < nodes; node++)
+      for (let m = 0; m < N; m++) applyE(ch, base + node * n + m * r, Ech, base + node * n + m * r);
+    // ---- outputs f_{k,n} = E_{out,·} c^h_{k,n}(1) and the loss
+    const last = base + (nodes - 1) * n;
+    let l = 0;
+    for (let m = 0; m < N; m++)
+      for (let o = 0; o < dOut; o++) {
+        const v = Ech[last + m * r + dIn + o];
+        f[k * dOut * N + o * N + m] = v;
+        const res = v - Y[o * N + m];
+        l += res * res;
+        y0[m * r + dIn + o] = res; // c^b_{k,m}(1) = (0, f − y)
+      }
+    for (let m = 0; m < N; m++) for (let i = 0; i < dIn; i++) y0[m * r + i] = 0;
+    loss[k] = (0.5 * l) / N;
+    if (!Number.isFinite(loss[k])) throw new DivergenceError(k, "loss", `loss = ${loss[k]}`);
+    // ---- backward solve of c^b_k
+    const bOut = cb.subarray(base, base + per);
+    if (k === 0) {
+      for (let node = 0; node < nodes; node++) bOut.set(y0, node * n);
+    } else {
+      const dim = (k + 1) * N;
+      integrate(grid, -1, n, y0, (y, slot, dy) => {
+        const hNode = grid.hNode(slot), bNode = grid.bNode(slot);
+        for (let m = 0; m < N; m++) applyE(y, m * r, Ey, m * r);
+        gram(GH, dim, ch, Ech, hNode, -1, null);
+        gram(GB, dim, cb, Ecb, bNode, k, y);
+        provider.backward(k, GH.subarray(0, dim * dim), GB.subarray(0, dim * dim), C);
+        evaluations++;
+        dy.fill(0);
+        for (let nn = 0; nn < N; nn++)
+          for (let a = 0; a < dim; a++) {
+            const w = C[nn * dim + a];
+            if (w === 0) continue;
+            const ja = (a / N) | 0, ma = a - ja * N;
+            const o = ja * per + hNode * N * r + ma * r;
+            for (let t = 0; t < r; t++) dy[nn * r + t] += w * ch[o + t];
+          }
+      }, bOut, ws);
+    }
+    for (let node = 0; node < nodes; node++)
+      for (let m = 0; m < N; m++) applyE(cb, base + node * n + m * r, Ecb, base + node * n + m * r);
+    for (let i = 0; i < per; i++) {
+      if (!Number.isFinite(cb[base + i]) || !Number.isFinite(ch[base + i])) throw new DivergenceError(k, "depth profiles h, b", `non-finite coefficient`);
+    }
+  }
+  return { f, loss, ch, cb, r, nodes, evaluations };
+}
+
+/** Embedding Gram matrix E = [W_E W_U]ᵀ [W_E W_U] / D (r × r). */
+export function embeddingGram(WE: Float64Array, WU: Float64Array, D: number, dIn: number, dOut: number): Float64Array {
+  const r = dIn + dOut;
+  const E = new Float64Array(r * r);
+  const col = (t: number, d: number) => (t < dIn ? WE[d * dIn + t] : WU[d * dOut + (t - dIn)]);
+  for (let a = 0; a < r; a++)
+    for (let b = a; b < r; b++) {
+      let s = 0;
+      for (let d = 0; d < D; d++) s += col(a, d) * col(b, d);
+      E[a * r + b] = E[b * r + a] = s / D;
+    }
+  return E;
+}
+
+/** The D → ∞ limit of E: diag(σ_in² I_{d_in}, σ_out² I_{d_out}) (MATH §5). */
+export function limitEmbeddingGram(dIn: number, dOut: number, sigmaIn: number, sigmaOut: number): Float64Array {
+  const r = dIn + dOut;
+  const E = new Float64Array(r * r);
+  for (let a = 0; a < r; a++) E[a * r + a] = a < dIn ? sigmaIn * sigmaIn : sigmaOut * sigmaOut;
+  return E;
+}
