@@ -1,0 +1,371 @@
+/**
+ * fast-check arbitraries for property tests of the lemmas (MATH §6): model
+ * specs, data sets, problems, sub-gaussian laws, particle sets and depth
+ * profiles, and input vectors / pairs for Lipschitz checks.
+ *
+ * Shrinking: every arbitrary shrinks towards a small, readable case —
+ * sizes towards their minimum (1), numbers towards a simple "origin" on a
+ * coarse grid (0 for data and rates, 1 for α and the σ's), activations
+ * towards "linear" (then tanh, gelu, sin), laws towards N(0,1). Sized
+ * objects are generated at their maximal size and sliced, so the shrinker
+ * works on independent components (no `chain`, whose shrinking restarts the
+ * inner value).
+ */
+import fc from "fast-check";
+import type { ActivationName } from "../core/activations.ts";
+import { makeProblem, type Problem, type ProblemInput } from "../problem/problem.ts";
+import { initWeights } from "../resnet/weights.ts";
+import { gaussian, irwinHall, mixture, rademacher, scaled, type SubGaussianLaw, uniform } from "./laws.ts";
+
+/** A size: a fixed positive integer or an inclusive range. */
+export type Size = number | { min?: number; max: number };
+
+function sizeRange(field: string, s: Size): { min: number; max: number } {
+  const r = typeof s === "number" ? { min: s, max: s } : { min: s.min ?? 1, max: s.max };
+  if (!(Number.isInteger(r.min) && Number.isInteger(r.max) && r.min >= 1 && r.max >= r.min)) {
+    throw new RangeError(`${field} must be a positive integer or a range {min ≥ 1, max ≥ min} (got ${JSON.stringify(s)})`);
+  }
+  return r;
+}
+
+/** Integer size in a range, shrinking to its minimum. */
+export function sizeArb(field: string, s: Size): fc.Arbitrary<number> {
+  const { min, max } = sizeRange(field, s);
+  return min === max ? fc.constant(min) : fc.integer({ min, max });
+}
+
+export interface SimpleNumberOptions {
+  min: number;
+  max: number;
+  /** Grid step (default 0.25). */
+  step?: number;
+  /** The value shrunk towards (must be on [min, max]; default 0 clamped into the range). */
+  origin?: number;
+}
+
+/** Numbers origin + k·step in [min, max]; shrinks towards origin (readable values like 0.25, 1.5). */
+export function simpleNumber(o: SimpleNumberOptions): fc.Arbitrary<number> {
+  const step = o.step ?? 0.25;
+  const origin = o.origin ?? Math.min(Math.max(0, o.min), o.max);
+  if (!(o.min <= origin && origin <= o.max && step > 0)) throw new RangeError(`simpleNumber: need min ≤ origin ≤ max and step > 0 (got ${JSON.stringify(o)})`);
+  const kmin = Math.ceil((o.min - origin) / step - 1e-9), kmax = Math.floor((o.max - origin) / step + 1e-9);
+  if (kmin === kmax) return fc.constant(origin + kmin * step);
+  return fc.integer({ min: kmin, max: kmax }).map((k) => origin + k * step);
+}
+
+export interface EntryOptions {
+  /** Entries lie in [−bound, bound] (default 2). */
+  bound?: number;
+  /** "grid" (default): multiples of `step`, shrinking to 0; "continuous": fc.double, shrinking to 0. */
+  entries?: "grid" | "continuous";
+  step?: number;
+}
+
+/** One array entry. */
+export function entryArb(o: EntryOptions = {}): fc.Arbitrary<number> {
+  const bound = o.bound ?? 2;
+  if (o.entries === "continuous") return fc.double({ min: -bound, max: bound, noNaN: true, noDefaultInfinity: true }).map((x) => (x === 0 ? 0 : x)); // no −0
+  return simpleNumber({ min: -bound, max: bound, step: o.step ?? 0.25, origin: 0 });
+}
+
+/** rows × cols nested arrays (sizes shrink to their minimum, entries to 0). */
+export function matrixArb(rows: Size, cols: Size, o: EntryOptions = {}): fc.Arbitrary<number[][]> {
+  const R = sizeRange("rows", rows), C = sizeRange("cols", cols);
+  const total = R.max * C.max;
+  return fc.record({ r: sizeArb("rows", rows), c: sizeArb("cols", cols), data: fc.array(entryArb(o), { minLength: total, maxLength: total }) })
+    .map(({ r, c, data }) => Array.from({ length: r }, (_, i) => data.slice(i * C.max, i * C.max + c)));
+}
+
+/** A vector of length `dim` (fixed or a range). */
+export function vectorArb(dim: Size, o: EntryOptions = {}): fc.Arbitrary<number[]> {
+  return matrixArb(1, dim, o).map((m) => m[0]);
+}
+
+export interface PairOptions extends EntryOptions {
+  /**
+   * Also draw nearby pairs y = x + ε·d with ε ∈ {2^−1, …, 2^−maxExponent}
+   * (default 20), half of the time: local Lipschitz constants show up only on
+   * nearby pairs. Set 0 to disable.
+   */
+  maxExponent?: number;
+}
+
+/**
+ * Pairs [x, y] of vectors of the same length: independent draws, or (half of
+ * the time) y = x + 2^−e·d with a direction d of entries in [−1, 1]. Shrinks
+ * towards x = 0 and y a unit-grid vector.
+ */
+export function vectorPairArb(dim: Size, o: PairOptions = {}): fc.Arbitrary<[number[], number[]]> {
+  const D = sizeRange("dim", dim);
+  const maxE = o.maxExponent ?? 20;
+  const entry = entryArb(o);
+  const dir = entryArb({ ...o, bound: 1 });
+  return fc.record({
+    n: sizeArb("dim", dim),
+    x: fc.array(entry, { minLength: D.max, maxLength: D.max }),
+    y: fc.array(entry, { minLength: D.max, maxLength: D.max }),
+    d: fc.array(dir, { minLength: D.max, maxLength: D.max }),
+    e: maxE > 0 ? fc.integer({ min: 0, max: maxE }) : fc.constant(0),
+  }).map(({ n, x, y, d, e }) => {
+    const xs = x.slice(0, n);
+    // e = 0: independent pair (the simplest); e ≥ 1: y = x + 2^−e d
+    const ys = e === 0 ? y.slice(0, n) : xs.map((xi, i) => xi + d[i] * 2 ** -e);
+    return [xs, ys] as [number[], number[]];
+  });
+}
+
+// ------------------------------------------------------------------ models
+
+export interface ModelSpecInput {
+  L: number;
+  M: number;
+  D: number;
+  activation: ActivationName;
+  alpha: number;
+  sigmaU: number;
+  sigmaV: number;
+  sigmaIn: number;
+  sigmaOut: number;
+}
+
+export interface ModelSpecArbOptions {
+  L?: Size;
+  M?: Size;
+  D?: Size;
+  /** Allowed activations, simplest first (default linear, tanh, gelu, sin). */
+  activations?: ActivationName[];
+  /** α range (default [0.5, 2], grid 0.25, shrinks to 1). */
+  alpha?: { min: number; max: number };
+  /** Range of σ_u, σ_v, σ_in, σ_out (default [0.5, 1.5], grid 0.25, shrinks to 1). */
+  sigma?: { min: number; max: number };
+}
+
+/** Model specs (the `model` field of a ProblemInput). Defaults: L, M, D ≤ 4. */
+export function modelSpecArb(o: ModelSpecArbOptions = {}): fc.Arbitrary<ModelSpecInput> {
+  const acts = o.activations ?? ["linear", "tanh", "gelu", "sin"];
+  if (acts.length === 0) throw new RangeError("activations must not be empty");
+  const a = o.alpha ?? { min: 0.5, max: 2 };
+  const s = o.sigma ?? { min: 0.5, max: 1.5 };
+  const sig = () => simpleNumber({ ...s, origin: Math.min(Math.max(1, s.min), s.max) });
+  return fc.record({
+    L: sizeArb("L", o.L ?? { max: 4 }),
+    M: sizeArb("M", o.M ?? { max: 4 }),
+    D: sizeArb("D", o.D ?? { max: 4 }),
+    activation: fc.constantFrom(...acts),
+    alpha: simpleNumber({ ...a, origin: Math.min(Math.max(1, a.min), a.max) }),
+    sigmaU: sig(), sigmaV: sig(), sigmaIn: sig(), sigmaOut: sig(),
+  });
+}
+
+export interface DatasetArbOptions extends EntryOptions {
+  dIn?: Size;
+  dOut?: Size;
+  N?: Size;
+}
+
+/** Data sets {X: d_in × N, Y: d_out × N} as nested arrays (defaults: d_in ≤ 3, d_out ≤ 2, N ≤ 4, entries in [−2, 2]). */
+export function datasetArb(o: DatasetArbOptions = {}): fc.Arbitrary<{ X: number[][]; Y: number[][] }> {
+  const dIn = sizeRange("dIn", o.dIn ?? { max: 3 });
+  const dOut = sizeRange("dOut", o.dOut ?? { max: 2 });
+  const N = sizeRange("N", o.N ?? { max: 4 });
+  const nx = dIn.max * N.max, ny = dOut.max * N.max;
+  return fc.record({
+    dIn: sizeArb("dIn", dIn), dOut: sizeArb("dOut", dOut), N: sizeArb("N", N),
+    x: fc.array(entryArb(o), { minLength: nx, maxLength: nx }),
+    y: fc.array(entryArb(o), { minLength: ny, maxLength: ny }),
+  }).map(({ dIn: di, dOut: dO, N: n, x, y }) => ({
+    X: Array.from({ length: di }, (_, i) => x.slice(i * N.max, i * N.max + n)),
+    Y: Array.from({ length: dO }, (_, i) => y.slice(i * N.max, i * N.max + n)),
+  }));
+}
+
+export interface ScheduleArbOptions {
+  /** Number of GD steps (default 1..3). */
+  steps?: Size;
+  /** Rates η_u, η_v in [0, maxEta] on a 0.05 grid, shrinking to 0 (default 0.5). */
+  maxEta?: number;
+  /** Also draw embedding rates η_E, η_O (default false: frozen, as in the papers). */
+  trainEmbeddings?: boolean;
+}
+
+export function scheduleArb(o: ScheduleArbOptions = {}): fc.Arbitrary<ProblemInput["train"]> {
+  const maxEta = o.maxEta ?? 0.5;
+  const eta = () => simpleNumber({ min: 0, max: maxEta, step: 0.05, origin: 0 });
+  const base = { steps: sizeArb("steps", o.steps ?? { max: 3 }), etaU: eta(), etaV: eta() };
+  if (!o.trainEmbeddings) return fc.record(base);
+  return fc.record({ ...base, etaE: eta(), etaO: eta() });
+}
+
+export interface ProblemArbOptions {
+  model?: ModelSpecArbOptions;
+  data?: DatasetArbOptions;
+  train?: ScheduleArbOptions;
+  /** Seed range (default 0..1000, shrinking to 0). */
+  maxSeed?: number;
+  /**
+   * Clamp the rates so that stepSizeBound(problem) ≤ target (true = target 1,
+   * the default; a number sets the target; false disables). Clamped rates are
+   * rounded DOWN to the 0.01 grid. The bound is at init: for long schedules
+   * (K ≫ 3) on hard targets weights grow and a smaller target may be needed.
+   */
+  stableRates?: boolean | number;
+}
+
+/**
+ * A rigorous upper bound, at the initial weights, on η × λ_max of the
+ * tangent kernel of GD in mean-field units (MATH §1) — the quantity that must
+ * stay below 2 for a GD step on ½|f − y|² to be stable near init:
+ *
+ *   κ = max_n A² [ (|W_U|²_F/D) s₁² (A²|h_{0,n}|²/D) (1/(LMD)) Σ_{ℓj} (η_u|v_{ℓj}|² + η_v|u_{ℓj}|²)/D
+ *                + η_E (|W_U|²_F/D) |x_n|²/α + η_O |h_{0,n}|²/(αD) ]
+ *
+ * with s₁ = sup|σ′|, h_{0,n} = W_E x_n, and A = Π_ℓ (1 + α s₁ |U_ℓ|_F |V_ℓ|_F/(LMD))
+ * bounding both |h_ℓ|/|h_0| and the Jacobians ∂h_L/∂h_ℓ (all built-in
+ * activations have σ(0) = 0). Each term is |∂f_n/∂θ|² in the metric of the
+ * update rule (θ ← θ − η (LMD/α²) ∂𝓛/∂θ for U, V; (η/α) D ∂𝓛/∂W for W_E, W_U),
+ * summed over parameters and outputs, i.e. the trace of the kernel, which
+ * bounds λ_max. Generous but scale-correct (it is O(1) in the MLU regime).
+ */
+export function stepSizeBound(problem: Problem): number {
+  const { L, M, D, alpha, activation } = problem.model;
+  const { N, dIn, X } = problem.data;
+  const { etaU, etaV, etaE, etaO } = problem.train;
+  const w = initWeights(problem);
+  const s1 = activation.sup.df;
+  const fro2 = (a: Float64Array, off = 0, len = a.length) => { let s = 0; for (let i = off; i < off + len; i++) s += a[i] * a[i]; return s; };
+  let A = 1, sumUV = 0;
+  for (let l = 0; l < L; l++) {
+    const o = l * M * D;
+    A *= 1 + (alpha * s1 * Math.sqrt(fro2(w.U, o, M * D) * fro2(w.V, o, M * D))) / (L * M * D);
+    sumUV += etaU * fro2(w.V, o, M * D) + etaV * fro2(w.U, o, M * D);
+  }
+  const wu = fro2(w.WU) / D;
+  let kappa = 0;
+  for (let n = 0; n < N; n++) {
+    let h2 = 0, x2 = 0;
+    for (let d = 0; d < D; d++) {
+      let h = 0;
+      for (let i = 0; i < dIn; i++) h += w.WE[d * dIn + i] * X[i * N + n];
+      h2 += h * h;
+    }
+    for (let i = 0; i < dIn; i++) x2 += X[i * N + n] ** 2;
+    const k = A * A * (wu * s1 * s1 * ((A * A * h2) / D) * (sumUV / (L * M * D * D)) + (etaE * wu * x2) / alpha + (etaO * h2) / (alpha * D));
+    if (k > kappa) kappa = k;
+  }
+  return kappa;
+}
+
+function clampRates<T extends ProblemInput>(input: T, target: number): T {
+  const kappa = stepSizeBound(makeProblem(input));
+  if (!(kappa > target)) return input;
+  const down = (eta: number | undefined) => (eta === undefined ? undefined : Math.floor(((eta * target) / kappa) * 100 + 1e-9) / 100);
+  const t = input.train;
+  const train = { ...t, etaU: down(t.etaU)!, etaV: down(t.etaV)! };
+  if (t.etaE !== undefined) train.etaE = down(t.etaE);
+  if (t.etaO !== undefined) train.etaO = down(t.etaO);
+  return { ...input, train };
+}
+
+/**
+ * Valid `ProblemInput`s (makeProblem accepts them): bounded sizes, simple
+ * numbers, rates ≤ 0.5 on a 0.05 grid, then (unless stableRates: false)
+ * scaled down so that stepSizeBound ≤ 1 — the finite ResNet trains without
+ * divergence on them (test/verify-arbitraries.test.ts).
+ */
+export function problemInputArb(o: ProblemArbOptions = {}): fc.Arbitrary<ProblemInput & { model: ModelSpecInput; data: { X: number[][]; Y: number[][] }; seed: number }> {
+  const arb = fc.record({
+    model: modelSpecArb(o.model),
+    data: datasetArb(o.data),
+    train: scheduleArb(o.train),
+    seed: fc.integer({ min: 0, max: o.maxSeed ?? 1000 }),
+  });
+  if (o.stableRates === false) return arb;
+  const target = o.stableRates === undefined || o.stableRates === true ? 1 : o.stableRates;
+  if (!(target > 0)) throw new RangeError(`stableRates target must be positive (got ${o.stableRates})`);
+  return arb.map((p) => clampRates(p, target));
+}
+
+/** `problemInputArb` mapped through makeProblem. */
+export function problemArb(o: ProblemArbOptions = {}): fc.Arbitrary<Problem> {
+  return problemInputArb(o).map((p) => makeProblem(p));
+}
+
+// ------------------------------------------------------------------ laws
+
+export type LawKind = "gaussian" | "rademacher" | "uniform" | "mixture" | "irwinHall";
+
+export interface LawArbOptions {
+  /** Allowed kinds, simplest first (default gaussian, rademacher, uniform, mixture, irwinHall). */
+  kinds?: LawKind[];
+  /** Scale parameters in [0.25, maxScale] on a 0.25 grid, shrinking to 1 (default 3). */
+  maxScale?: number;
+}
+
+const BASIC = ["gaussian", "rademacher", "uniform"] as const;
+function basicLaw(kind: (typeof BASIC)[number], s: number): SubGaussianLaw {
+  return kind === "gaussian" ? gaussian(s) : kind === "rademacher" ? rademacher(s) : uniform(s);
+}
+
+/**
+ * Sub-gaussian laws with known ψ₂ (exact, or a proven upper bound for
+ * irwinHall — see law.psi2Kind). Shrinks towards N(0, 1).
+ */
+export function lawArb(o: LawArbOptions = {}): fc.Arbitrary<SubGaussianLaw> {
+  const kinds = o.kinds ?? ["gaussian", "rademacher", "uniform", "mixture", "irwinHall"];
+  const maxScale = o.maxScale ?? 3;
+  const scale = () => simpleNumber({ min: 0.25, max: maxScale, origin: Math.min(1, maxScale) });
+  return fc.record({
+    kind: fc.constantFrom(...kinds),
+    s1: scale(),
+    s2: scale(),
+    k1: fc.constantFrom(...BASIC),
+    k2: fc.constantFrom(...BASIC),
+    w: fc.integer({ min: 1, max: 9 }).map((k) => k / 10),
+    m: fc.integer({ min: 1, max: 4 }),
+  }).map(({ kind, s1, s2, k1, k2, w, m }) => {
+    switch (kind) {
+      case "gaussian": case "rademacher": case "uniform": return basicLaw(kind, s1);
+      case "mixture": return mixture([{ weight: w, law: basicLaw(k1, s1) }, { weight: 1 - w, law: basicLaw(k2, s2) }]);
+      case "irwinHall": return s1 === 1 ? irwinHall(m) : scaled(irwinHall(m), s1);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ states
+
+export interface ParticlesArbOptions extends EntryOptions {
+  /** Number of particles (default 1..8). */
+  P?: Size;
+  /** Embedding dimension D: each particle z = (u, v) ∈ R^{2D} (default 1..3). */
+  D?: Size;
+}
+
+/** Particle sets: P × 2D nested arrays of finite numbers (row = (u, v)). */
+export function particlesArb(o: ParticlesArbOptions = {}): fc.Arbitrary<number[][]> {
+  const P = sizeRange("P", o.P ?? { max: 8 }), D = sizeRange("D", o.D ?? { max: 3 });
+  const total = P.max * D.max;
+  return fc.record({
+    P: sizeArb("P", P), D: sizeArb("D", D),
+    u: fc.array(entryArb(o), { minLength: total, maxLength: total }),
+    v: fc.array(entryArb(o), { minLength: total, maxLength: total }),
+  }).map(({ P: p, D: d, u, v }) =>
+    Array.from({ length: p }, (_, i) => [...u.slice(i * D.max, i * D.max + d), ...v.slice(i * D.max, i * D.max + d)]));
+}
+
+export interface DepthProfileArbOptions extends EntryOptions {
+  /** Number of depth steps S (grid s = 0, 1/S, …, 1: S + 1 points; default 1..4). */
+  S?: Size;
+  N?: Size;
+  D?: Size;
+}
+
+/** Depth profiles (S+1) × N × D (e.g. h(s) or b(s) on a depth grid). */
+export function depthProfileArb(o: DepthProfileArbOptions = {}): fc.Arbitrary<number[][][]> {
+  const S = sizeRange("S", o.S ?? { max: 4 }), N = sizeRange("N", o.N ?? { max: 3 }), D = sizeRange("D", o.D ?? { max: 3 });
+  const total = (S.max + 1) * N.max * D.max;
+  return fc.record({
+    S: sizeArb("S", S), N: sizeArb("N", N), D: sizeArb("D", D),
+    data: fc.array(entryArb(o), { minLength: total, maxLength: total }),
+  }).map(({ S: s, N: n, D: d, data }) =>
+    Array.from({ length: s + 1 }, (_, i) => Array.from({ length: n }, (_, j) => data.slice((i * N.max + j) * D.max, (i * N.max + j) * D.max + d))));
+}

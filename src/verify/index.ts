@@ -1,0 +1,22 @@
+/**
+ * Property-based verification of the lemmas (MATH §6): arbitraries, laws
+ * with known ψ₂ norms, and the generic checkers. Guide:
+ * docs/verifying-a-lemma.md.
+ */
+export {
+  type Size, type SimpleNumberOptions, type EntryOptions, type PairOptions, type ModelSpecInput, type ModelSpecArbOptions,
+  type DatasetArbOptions, type ScheduleArbOptions, type ProblemArbOptions, type LawKind, type LawArbOptions,
+  type ParticlesArbOptions, type DepthProfileArbOptions,
+  sizeArb, simpleNumber, entryArb, matrixArb, vectorArb, vectorPairArb, modelSpecArb, datasetArb, scheduleArb,
+  problemInputArb, problemArb, lawArb, particlesArb, depthProfileArb,
+} from "./arbitraries.ts";
+export {
+  type Rng, type SubGaussianLaw, gaussian, rademacher, uniform, mixture, scaled, withVarianceProxy, irwinHall, studentT,
+  normalFrom, psi2FromLogMgfSq, logUniformMgfSq, UNIFORM_PSI2_CONSTANT,
+} from "./laws.ts";
+export {
+  type Norm, type NormName, type LipschitzCheckOptions, type LipschitzPairReport, type LipschitzResult,
+  type Psi2BandOptions, type Psi2Estimate, type SubGaussianCheckOptions, type SubGaussianResult,
+  checkLipschitz, estimatePsi2, empiricalPsi2, checkSubGaussian, defaultRanks, normOf,
+} from "./checkers.ts";
+export { lgamma, betaCdf, betaQuantile, binomialUpperTail, binomialCdf, psi2OfAtoms } from "./stats.ts";
