@@ -1,6 +1,6 @@
 /** Skeleton maps, Gaussian expectation engines and the Mean ODE coefficients (MATH §3; docs/skeleton.md). */
 export {
-  SkeletonMap, skeletonMaps, evaluateBatch, resolveParams, checkGram,
+  SkeletonMap, SkeletonBlock, skeletonMaps, evaluateBatch, resolveParams, checkGram,
   type SkeletonParams, type ResolvedParams, type JacobianMode, type SkeletonSample, type BatchOutput,
 } from "./maps.ts";
 export {
