@@ -304,10 +304,13 @@ export function estimatePsi2(samples: ArrayLike<number>, options: { confidence?:
     throw new RangeError(`support = ${options.support} is exceeded by a sample (|x| = ${a[n - 1]})`);
   }
   const top = options.support ?? a[n - 1];
+  const estimate = empiricalPsi2(a);
+  // lower ≤ estimate ≤ upper holds exactly (the bands sit below / above the empirical survival
+  // function); min / max only remove root-finding round-off, in the conservative direction
   return {
-    estimate: empiricalPsi2(a),
-    lower: lowerFromSorted(a, delta, ranks),
-    upper: upperFromSorted(a, delta, ranks, top),
+    estimate,
+    lower: Math.min(estimate, lowerFromSorted(a, delta, ranks)),
+    upper: Math.max(estimate, upperFromSorted(a, delta, ranks, top)),
     upperGuaranteed: options.support !== undefined,
     n,
     confidence,
@@ -377,14 +380,15 @@ export function checkSubGaussian(opts: SubGaussianCheckOptions): SubGaussianResu
   const n = a.length;
   const ranks = checkRanks(opts.ranks ?? defaultRanks(n), n);
   const delta = 1 - confidence;
-  const lower = lowerFromSorted(a, delta, ranks);
+  const psi2 = empiricalPsi2(a);
+  const lower = Math.min(psi2, lowerFromSorted(a, delta, ranks));
   const top = opts.support ?? a[n - 1];
   return {
     ok: !(lower > proxy),
     proxy,
-    psi2: empiricalPsi2(a),
+    psi2,
     lower,
-    upper: upperFromSorted(a, delta, ranks, top),
+    upper: Math.max(psi2, upperFromSorted(a, delta, ranks, top)),
     n,
     falseFailureProbability: delta,
     seed,
