@@ -2,6 +2,8 @@
  * The `limitdyn` command.
  *
  *   limitdyn train   --config problem.json --out result.json [--record h,b,p]
+ *   limitdyn sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n]
+ *   limitdyn merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...
  *
  * Exit codes: 0 success, 2 bad usage or bad input, 1 other failures.
  */
@@ -11,13 +13,17 @@ import { loadProblem } from "../problem/problem.ts";
 import { solve } from "../problem/algorithm.ts";
 import { trajectoryToJSON } from "../problem/trajectory.ts";
 import { finiteResNet, type Recordable } from "../resnet/solver.ts";
+import { cmdSweep, mergeCommand } from "../experiments/cli.ts";
 
 export const USAGE = `usage: limitdyn <command> [options]
 
 commands:
   train   --config problem.json --out result.json [--record h,b,p]   finite ResNet (MATH §1)
+  sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n] [--max-runs r] [--progress auto|bar|lines|none]
+          runs a sweep (resumes: completed run ids in --out are skipped)
+  merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
 
-The problem file is described in docs/problem-file.md.`;
+The problem file is described in docs/problem-file.md, sweep files in docs/experiments.md.`;
 
 export class UsageError extends Error {}
 
@@ -59,7 +65,7 @@ export function cmdTrain(args: string[]): void {
   writeResult(out, { ...trajectoryToJSON(traj), solver: "finiteResNet", time: traj.timings.totalMs / 1000 });
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain };
+const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, sweep: cmdSweep, merge: mergeCommand };
 
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;

@@ -12,7 +12,8 @@ import { LimitdynError } from "../core/errors.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { dedupeRows, prepareResume, RowWriter, type SweepRow } from "./rows.ts";
 import { loadTaskModules, resolveTask, runOne } from "./run.ts";
-import { expandSweep, inShard, normalizeSweep, type NormalizedSweep, parseShard, type RunSpec, type Shard, type SweepSpec } from "./spec.ts";
+import { makeProblem } from "../problem/problem.ts";
+import { expandSweep, inShard, normalizeSweep, type NormalizedSweep, parseShard, type RunSpec, runInputs, type Shard, type SweepSpec } from "./spec.ts";
 
 export interface RunSweepOptions {
   /** Output .jsonl file: rows are appended as runs finish; existing rows are kept and their runs skipped (resume). */
@@ -142,6 +143,18 @@ export async function runSweep(spec: SweepSpec | NormalizedSweep, opts: RunSweep
   }
   let pending = planned.filter((r) => !old.has(r.id));
   if (opts.maxRuns !== undefined) pending = pending.slice(0, Math.max(0, opts.maxRuns));
+  // a typo in an axis or a bad value fails now, naming the field, instead of giving one error row per run
+  const checked = new Set<string>();
+  for (const run of pending) {
+    const key = run.id.slice(0, run.id.lastIndexOf("#"));
+    if (checked.has(key)) continue;
+    checked.add(key);
+    try {
+      makeProblem(runInputs(s, run).problem);
+    } catch (e) {
+      throw new SweepError(`point ${key || "(base problem)"}: ${(e as Error).message}`);
+    }
+  }
 
   const writer = opts.out !== undefined ? new RowWriter(opts.out, opts.fsync ?? true) : null;
   const progress = new Progress(pending.length, old.size, opts.progress ?? "none");

@@ -1,0 +1,30 @@
+/**
+ * limitdyn/experiments — sweeps, errors against limits, rate fits, plots.
+ * (docs/experiments.md)
+ */
+export {
+  type AxisValue, type Point, type SweepSpec, type NormalizedSweep, type RunSpec, type Shard,
+  AXIS_ALIASES, canonicalAxis, normalizeSweep, expandSweep, runId, runSeed, parseShard, inShard, runInputs,
+} from "./spec.ts";
+export { type SweepRow, type ReadRowsResult, type MergeResult, RowFileError, readRows, rowKey, dedupeRows, mergeRowFiles } from "./rows.ts";
+export { type RunSweepOptions, type SweepResult, SweepError, runSweep } from "./sweep.ts";
+export { runOne, UnknownTaskError } from "./run.ts";
+export {
+  type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig,
+  registerTask, getTask, listTasks, limitTask, referenceResNet, referenceSeed, finiteVsReference, syntheticRate,
+} from "./tasks.ts";
+export {
+  type ShapeStats, type AggregateOptions,
+  rms, rmsDiff, outputError, outputErrorRms, embeddingError, finalHidden, rowField, aggregateRows,
+} from "./errors.ts";
+export {
+  type Shape, type RatePoint, type RateTerm, type RateFit, type RateFitOptions, type RateFitWithIntervals, type PowerFit,
+  type PowerFitWithIntervals, type ShapeAxis, type BootstrapOptions, type BootstrapResult, type Interval, type Goodness,
+  TERMS, ALL_SHAPES_TERMS, HIDDEN_WIDTH_TERMS, FitError, leastSquares, fitRates, fitPowerLaw, fitPowerLawAlong, shapeAxis,
+  toRatePoints, bootstrap, fitRatesWithIntervals, fitPowerLawWithIntervals,
+} from "./fit.ts";
+export {
+  type VegaLiteSpec, type PlotResult, type PlotOptions, type ErrorPlotOptions, type Predictor, type LossCurve,
+  type CoordinateSeries, type SampleSet, type DensityCurve,
+  compileVegaLite, renderSvg, plotErrorVs, plotLossCurves, plotCoordinates, plotHistograms, histogram,
+} from "./plot.ts";
