@@ -76,7 +76,10 @@ function lsq(X: number[][], y: number[], w: number[] | undefined, cols: number[]
     b.set(i, 0, sw * y[i]);
   }
   const qr = new QrDecomposition(A);
-  if (!qr.isFullRank()) throw new FitError("the terms are linearly dependent on these shapes (e.g. at fixed D, √(D/(LM)) and 1/√(LM) are proportional): drop a term or vary more axes");
+  const Rm = qr.upperTriangularMatrix;
+  const diag = Array.from({ length: p }, (_, j) => Math.abs(Rm.get(j, j)));
+  // columns are scaled to unit norm, so |R_jj| is the distance of column j from the span of the others before it
+  if (!qr.isFullRank() || Math.min(...diag) < 1e-9 * Math.max(...diag)) throw new FitError("the terms are linearly dependent on these shapes (e.g. at fixed D, √(D/(LM)) and 1/√(LM) are proportional): drop a term or vary more axes");
   const sol = qr.solve(b);
   cols.forEach((j, c) => (beta[j] = sol.get(c, 0) / scale[c]));
   return beta;

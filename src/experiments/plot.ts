@@ -44,7 +44,8 @@ export function compileVegaLite(spec: VegaLiteSpec): vega.Spec {
 
 /** Render a Vega-Lite spec to an SVG string (headless). */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compileVegaLite(spec)), { renderer: "none" });
+  // vega ingests inline data in place (it tags the objects with a vega_id symbol): render a copy
+  const view = new vega.View(vega.parse(compileVegaLite(JSON.parse(JSON.stringify(spec)))), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
