@@ -9,12 +9,25 @@
  *   u_{ℓj} −= (η_u/α)(1/N) Σ_n h_{ℓ-1,n} σ′(p_{ℓj,n}) q_{ℓj,n} ;  v_{ℓj} −= (η_v/α)(1/N) Σ_n σ(p_{ℓj,n}) b_{ℓ,n}
  */
 import { DivergenceError } from "../core/errors.ts";
-import { layerBackwardU, layerBackwardV, layerForward } from "../core/kernels.ts";
+import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../core/kernels.ts";
 import type { Problem } from "../problem/problem.ts";
 import { lossOf } from "../problem/trajectory.ts";
-import { type ResNetWeights, validateWeights } from "./weights.ts";
+import { ParallelSession, resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";
+import { drawLayer, type ResNetWeights, validateWeights } from "./weights.ts";
+import { StreamFamily } from "../core/rng.ts";
 
-export class ResNetEngine {
+export interface EngineOptions {
+  /**
+   * Worker threads for the layer passes: 1 (default, no workers), a number, or
+   * "auto" (all cores when the layer is large enough). Results are
+   * bit-identical whatever the number of threads. With more than one thread
+   * the engine moves weights.U / weights.V into shared memory (the fields of
+   * `weights` are replaced by shared copies, still updated in place).
+   */
+  threads?: ThreadsOption;
+}
+
+export class ResNetEngine implements LayerArrays {
   readonly problem: Problem;
   readonly w: ResNetWeights;
   readonly L: number; readonly M: number; readonly D: number; readonly N: number; readonly dIn: number; readonly dOut: number;
@@ -28,27 +41,48 @@ export class ResNetEngine {
   readonly G: Float64Array;
   /** Outputs f (d_out × N) and residuals f − y. */
   readonly F: Float64Array; readonly R: Float64Array;
+  /** Layer weights (the same arrays as w.U, w.V). */
+  readonly U: Float64Array; readonly V: Float64Array;
+  /** Block partials of the h / b increments: nb × N × D (see core/kernels unitBlocks). */
+  readonly parts: Float64Array;
+  /** Fixed unit blocks of a layer. */
+  readonly blocks: Int32Array;
+  /** Threads used by the layer passes (1 = no workers). */
+  readonly threads: number;
+  private session: ParallelSession | null = null;
 
-  constructor(problem: Problem, weights: ResNetWeights) {
+  constructor(problem: Problem, weights: ResNetWeights, options: EngineOptions = {}) {
     validateWeights(weights, problem);
     this.problem = problem;
     this.w = weights;
     const { L, M, D } = problem.model;
     const { N, dIn, dOut } = problem.data;
     this.L = L; this.M = M; this.D = D; this.N = N; this.dIn = dIn; this.dOut = dOut;
-    this.H = new Float64Array((L + 1) * N * D);
-    this.B = new Float64Array((L + 1) * N * D);
-    this.P = new Float64Array(L * M * N);
-    this.S = new Float64Array(L * M * N);
-    this.dS = new Float64Array(L * M * N);
-    this.G = new Float64Array(M * N);
+    this.blocks = unitBlocks(M, D);
+    const nb = this.blocks.length - 1;
+    const T = resolveThreads(options.threads, M, D, N, problem.model.activation);
+    this.threads = T;
+    const alloc = T > 1 ? (n: number) => sharedF64(n) : (n: number) => new Float64Array(n);
+    if (T > 1) {
+      if (!(weights.U.buffer instanceof SharedArrayBuffer)) weights.U = sharedF64(weights.U.length, weights.U);
+      if (!(weights.V.buffer instanceof SharedArrayBuffer)) weights.V = sharedF64(weights.V.length, weights.V);
+    }
+    this.U = weights.U; this.V = weights.V;
+    this.H = alloc((L + 1) * N * D);
+    this.B = alloc((L + 1) * N * D);
+    this.P = alloc(L * M * N);
+    this.S = alloc(L * M * N);
+    this.dS = alloc(L * M * N);
+    this.G = alloc(M * N);
+    this.parts = alloc(nb > 1 ? nb * N * D : 0);
+    if (T > 1) this.session = new ParallelSession(this, L, M, D, N, problem.model.activation, T);
     this.F = new Float64Array(dOut * N);
     this.R = new Float64Array(dOut * N);
   }
 
   /** Forward pass at the current weights; returns the loss. Fills H, P, S, dS, F, R. */
   forward(): number {
-    const { L, M, D, N, dIn, dOut, H, P, S, dS, F, R, w } = this;
+    const { L, M, D, N, dIn, dOut, H, F, R, w } = this;
     const { X, Y } = this.problem.data;
     const { alpha, activation } = this.problem.model;
     const c = alpha / (L * M);
@@ -59,11 +93,14 @@ export class ResNetEngine {
         for (let i = 0; i < dIn; i++) s += w.WE[d * dIn + i] * X[i * N + n];
         H[n * D + d] = s;
       }
-    const ND = N * D, MD = M * D, MN = M * N;
-    for (let l = 0; l < L; l++) {
-      H.copyWithin((l + 1) * ND, l * ND, (l + 1) * ND);
-      layerForward(w.U, w.V, l * MD, H, l * ND, H, (l + 1) * ND, P, S, dS, l * MN, activation, c, D, N, 0, M);
-    }
+    const ND = N * D;
+    const blocks = this.blocks, nb = blocks.length - 1;
+    if (this.session) this.session.forward(c);
+    else
+      for (let l = 0; l < L; l++) {
+        for (let bi = 0; bi < nb; bi++) forwardBlock(this, activation, l, blocks, bi, M, D, N, c);
+        if (nb > 1) reduceBlocks(H, (l + 1) * ND, H, l * ND, this.parts, nb, ND, 0, ND, c);
+      }
     // f = W_Uᵀ h_L / D
     const hL = L * ND;
     for (let o = 0; o < dOut; o++)
@@ -82,11 +119,11 @@ export class ResNetEngine {
    * only after its last use in the pass. Rates are in mean-field units.
    */
   backwardAndUpdate(etaU = this.problem.train.etaU, etaV = this.problem.train.etaV, etaE = this.problem.train.etaE, etaO = this.problem.train.etaO): void {
-    const { L, M, D, N, dIn, dOut, H, B, S, dS, G, R, w } = this;
+    const { L, M, D, N, dIn, dOut, H, B, R, w } = this;
     const { X } = this.problem.data;
     const { alpha } = this.problem.model;
     const c = alpha / (L * M);
-    const ND = N * D, MD = M * D, MN = M * N;
+    const ND = N * D;
     // b_L = W_U (f − y)
     const bL = L * ND;
     for (let n = 0; n < N; n++)
@@ -106,12 +143,14 @@ export class ResNetEngine {
         }
     }
     const ru = etaU / (alpha * N), rv = etaV / (alpha * N);
-    for (let l = L - 1; l >= 0; l--) {
-      // layer ℓ = l+1 reads b_ℓ at slot l+1, writes b_{ℓ-1} at slot l
-      layerBackwardV(w.V, l * MD, B, (l + 1) * ND, S, dS, l * MN, G, 0, rv, D, N, 0, M);
-      B.copyWithin(l * ND, (l + 1) * ND, (l + 2) * ND);
-      layerBackwardU(w.U, l * MD, H, l * ND, B, l * ND, G, 0, c, ru, D, N, 0, M);
-    }
+    const blocks = this.blocks, nb = blocks.length - 1;
+    if (this.session) this.session.backward(c, ru, rv);
+    else
+      for (let l = L - 1; l >= 0; l--) {
+        // layer ℓ = l+1 reads b_ℓ at slot l+1, writes b_{ℓ-1} at slot l
+        for (let bi = 0; bi < nb; bi++) backwardBlock(this, l, blocks, bi, M, D, N, c, ru, rv);
+        if (nb > 1) reduceBlocks(B, l * ND, B, (l + 1) * ND, this.parts, nb, ND, 0, ND, c);
+      }
     // W_E ← W_E − (η_E/α)(1/N) Σ_n b_{0,n} x_nᵀ
     if (etaE !== 0) {
       const r = etaE / (alpha * N);
@@ -122,6 +161,23 @@ export class ResNetEngine {
           w.WE[d * dIn + i] -= r * s;
         }
     }
+  }
+
+  /**
+   * Draw every layer's U_ℓ, V_ℓ from stream 2+ℓ of `seed` into the engine's
+   * weights (the same draws as weights.initWeights; in the workers when the
+   * engine has them).
+   */
+  initLayers(seed: number, sdU: number, sdV: number): void {
+    if (this.session) return this.session.initLayers(seed, sdU, sdV);
+    const fam = new StreamFamily(seed);
+    for (let l = 0; l < this.L; l++) drawLayer(fam, l, this.U, this.V, this.M, this.D, sdU, sdV);
+  }
+
+  /** Release the worker threads (no-op without them); the engine then goes on single-threaded, with the same bits. */
+  close(): void {
+    if (this.session) this.session.close();
+    this.session = null;
   }
 }
 

@@ -10,6 +10,7 @@ import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingsTrained, type Problem } from "../problem/problem.ts";
 import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
 import { assertFinite, ResNetEngine } from "./engine.ts";
+import { resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";
 import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
 
 export type Recordable = "h" | "b" | "p";
@@ -23,9 +24,15 @@ export interface FiniteResNetOptions {
   weights?: ResNetWeights;
   /** Return the final weights (after K updates) in `extras.weights`. */
   returnWeights?: boolean;
+  /**
+   * Worker threads for the layer passes and the initialisation: a positive
+   * integer, or "auto" (default: all cores when a layer is large enough).
+   * Results are bit-identical whatever the number of threads.
+   */
+  threads?: ThreadsOption;
 }
 
-const OPTION_KEYS = ["record", "recordSteps", "weights", "returnWeights"];
+const OPTION_KEYS = ["record", "recordSteps", "weights", "returnWeights", "threads"];
 
 function resolveOptions(o: unknown): FiniteResNetOptions {
   if (o === undefined) return {};
@@ -37,6 +44,9 @@ function resolveOptions(o: unknown): FiniteResNetOptions {
     out.record.forEach((r, i) => {
       if (r !== "h" && r !== "b" && r !== "p") throw new ValidationError(`options.record[${i}]`, `must be "h", "b" or "p" (got ${show(r)})`);
     });
+  }
+  if (out.threads !== undefined && out.threads !== "auto" && !(Number.isInteger(out.threads) && (out.threads as number) >= 1)) {
+    throw new ValidationError("options.threads", `must be a positive integer or "auto" (got ${show(out.threads)})`);
   }
   if (out.recordSteps !== undefined) {
     if (!Array.isArray(out.recordSteps)) throw new ValidationError("options.recordSteps", `must be an array of step indices (got ${show(out.recordSteps)})`);
@@ -58,9 +68,28 @@ export function finiteResNet(options?: FiniteResNetOptions): Algorithm {
 /** Train the finite ResNet for `problem.train.steps` GD steps and return its Trajectory. */
 export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): Trajectory {
   const t0 = performance.now();
-  const w = opts.weights ? cloneWeights(opts.weights) : initWeights(problem);
+  const threads = opts.threads ?? "auto";
+  const { L: L0, M: M0, D: D0, sigmaU, sigmaV, activation } = problem.model;
+  // Parallel initialisation: draw the layers in the engine's threads (same streams, same draws).
+  const drawInThreads = !opts.weights && !problem.init.U && !problem.init.V && resolveThreads(threads, M0, D0, problem.data.N, activation) > 1;
+  let w: ResNetWeights;
+  if (opts.weights) w = cloneWeights(opts.weights);
+  else if (drawInThreads) {
+    const p0 = { ...problem, model: { ...problem.model, L: 1, M: 1 } }; // W_E, W_U only (streams 0, 1)
+    const w0 = initWeights(p0);
+    w = { ...w0, L: L0, M: M0, U: sharedF64(L0 * M0 * D0), V: sharedF64(L0 * M0 * D0) };
+  } else w = initWeights(problem);
+  const eng = new ResNetEngine(problem, w, { threads });
+  try {
+    if (drawInThreads) eng.initLayers(problem.seed, sigmaU * Math.sqrt(D0), sigmaV * Math.sqrt(D0));
+    return runTraining(problem, opts, eng, w, t0);
+  } finally {
+    eng.close();
+  }
+}
+
+function runTraining(problem: Problem, opts: FiniteResNetOptions, eng: ResNetEngine, w: ResNetWeights, t0: number): Trajectory {
   const tInit = performance.now();
-  const eng = new ResNetEngine(problem, w);
   const { L, M, D, N, dOut } = eng;
   const K = problem.train.steps;
   const record = opts.record ?? [];
@@ -138,7 +167,7 @@ export function forward(problem: Problem, weights: ResNetWeights = initWeights(p
 export function gdStep(problem: Problem, weights: ResNetWeights): number {
   const eng = new ResNetEngine(problem, weights);
   const loss = eng.forward();
-  if (!Number.isFinite(loss)) throw new DivergenceError(0, "loss", "at the given weights");
+  if (!Number.isFinite(loss)) throw new DivergenceError(0, "loss", "at the given weights (gdStep: step 0 = this call)");
   eng.backwardAndUpdate();
   return loss;
 }
