@@ -143,3 +143,15 @@ test("pipeline: synthetic-rate sweep → aggregateRows → fit with intervals", 
   assert.equal(byL.length, 4);
   assert.ok(Number.isNaN(byL[0].M) && byL[0].L === 2 && byL[0].n === 90);
 });
+
+test("paired bootstrap (common random numbers across shapes): same indices in every group; unequal counts refused", () => {
+  const t = dataset(9, 10, 0.3);
+  const fit = (pts: { L: number; M: number; D: number; err: number }[]) => pts.map((p) => p.err);
+  // with identical per-group values, a paired resample keeps the groups identical; an independent one does not
+  const same = t.slice(0, 3).map((g) => ({ ...g, values: t[0].values, rms: t[0].rms }));
+  const paired = bootstrap(same, fit, { B: 50, seed: 1, paired: true });
+  assert.ok(paired.samples.every((s) => s[0] === s[1] && s[1] === s[2]));
+  const indep = bootstrap(same, fit, { B: 50, seed: 1 });
+  assert.ok(indep.samples.some((s) => s[0] !== s[1]));
+  assert.throws(() => bootstrap([t[0], { ...t[1], values: t[1].values.slice(1) }], fit, { paired: true }), /same number of values/);
+});

@@ -261,6 +261,13 @@ export interface BootstrapOptions {
    * n = 10 the plain percentile interval's spread is ~13% too small).
    */
   inflate?: boolean;
+  /**
+   * Resample the SAME repetition indices in every group (requires equal
+   * counts, values ordered by repetition). Use it when repetitions are
+   * shared across shapes (sweeps with `seedAxes: []`: common random numbers),
+   * where groups are correlated and independent resampling would be wrong.
+   */
+  paired?: boolean;
 }
 
 export interface Interval {
@@ -305,11 +312,16 @@ export function bootstrap(table: ShapeStats[], fit: (points: RatePoint[]) => num
   const samples: number[][] = [];
   let failed = 0;
   const buf: number[] = [];
+  const paired = opts.paired ?? false;
+  const nPaired = groups[0]?.values.length ?? 0;
+  if (paired && groups.some((g) => g.values.length !== nPaired)) throw new FitError("paired bootstrap needs the same number of values (repetitions) in every group");
+  const idx: number[] = [];
   for (let b = 0; b < B; b++) {
+    if (paired) for (let i = 0; i < nPaired; i++) idx[i] = Math.floor(rng.uniform() * nPaired);
     const pts: RatePoint[] = groups.map((g) => {
       buf.length = g.values.length;
       const n = g.values.length;
-      for (let i = 0; i < n; i++) buf[i] = g.values[Math.floor(rng.uniform() * n)];
+      for (let i = 0; i < n; i++) buf[i] = g.values[paired ? idx[i] : Math.floor(rng.uniform() * n)];
       const r = rms(buf);
       return { L: g.L, M: g.M, D: g.D, err: inflate && n > 1 ? g.rms + Math.sqrt(n / (n - 1)) * (r - g.rms) : r };
     });

@@ -59,11 +59,14 @@ export interface LimitTaskConfig {
   /**
    * Cache key of the limit for a problem: runs with the same key (in one
    * worker) reuse one limit trajectory. E.g. a D → ∞ limit that ignores the
-   * seed: `(p) => JSON.stringify([p.train, p.model.activation.name])`.
+   * seed: `(p) => JSON.stringify([p.model.D, p.train])`; a fixed-D limit that
+   * depends on the embeddings, in a sweep with `seedAxes: []` (one seed per
+   * repetition, so W_E, W_U are shared by all shapes of a repetition):
+   * `` (p) => `${p.seed}|${p.model.D}` ``.
    * Default: no cache.
    */
   cacheKey?: (problem: Problem, options: Record<string, unknown>) => string | undefined;
-  /** Maximum number of cached limits per worker (default 8). */
+  /** Maximum number of cached limits per worker (default 64; oldest evicted first). */
   cacheSize?: number;
 }
 
@@ -79,7 +82,7 @@ const LIMIT_OPTION_KEYS = ["limit", "embedding", "fLast"];
  */
 export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Task {
   const cache = new Map<string, Trajectory>();
-  const size = config.cacheSize ?? 8;
+  const size = config.cacheSize ?? 64;
   return async (problem, ctx) => {
     const o = ctx.options;
     knownKeys("taskOptions", o, LIMIT_OPTION_KEYS);
