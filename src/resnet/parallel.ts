@@ -28,7 +28,7 @@ const CMD_FORWARD = 1, CMD_BACKWARD = 2, CMD_INIT = 3, CMD_EXIT = 4;
 const SPIN = 20000;
 
 /** Work per layer (M·N·D) above which "auto" uses worker threads. */
-export const AUTO_MIN_WORK = 16384;
+export const AUTO_MIN_WORK = 65536;
 
 export type ThreadsOption = number | "auto";
 
