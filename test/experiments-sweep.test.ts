@@ -194,3 +194,17 @@ registerTask("square-L", (p, ctx) => ({ y: p.model.L ** 2, seed: ctx.run.seed, o
   assert.equal(bad.failed, 2);
   assert.match(bad.rows[0].error!, /taskOptions.reference.L must be a positive integer/);
 });
+
+test("abort: stops dispatching, keeps the rows written; a resume completes the sweep", async () => {
+  const ref = canon(await referenceRows());
+  const out = join(dir, "abort.jsonl");
+  const ac = new AbortController();
+  let seen = 0;
+  const r = await runSweep(spec, { out, workers: 2, signal: ac.signal, onRow: () => { if (++seen === 4) ac.abort(); } });
+  assert.equal(r.complete, false);
+  assert.ok(r.ran >= 4 && r.ran < 24, `ran ${r.ran}`);
+  assert.equal(readRows(out).rows.length, r.ran);
+  const done = await runSweep(spec, { out, workers: 0 });
+  assert.equal(done.skipped, r.ran);
+  assert.deepEqual(canon(readRows(out).rows), ref);
+});
