@@ -5,15 +5,18 @@
  *   limitdyn sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n]
  *   limitdyn merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...
  *
- * Exit codes: 0 success, 2 bad usage or bad input, 1 other failures.
+ * Exit codes: 0 success; 2 bad usage, bad input, or a diverging run (DivergenceError: the
+ * problem's rates make the loss non-finite); 1 other failures.
  */
-import { writeFileSync } from "node:fs";
-import { LimitdynError } from "../core/errors.ts";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { loadProblem } from "../problem/problem.ts";
 import { solve } from "../problem/algorithm.ts";
 import { trajectoryToJSON } from "../problem/trajectory.ts";
 import { finiteResNet, type Recordable } from "../resnet/solver.ts";
 import { cmdSweep, mergeCommand } from "../experiments/cli.ts";
+import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
 
 export const USAGE = `usage: limitdyn <command> [options]
 
@@ -22,6 +25,8 @@ commands:
   sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n] [--max-runs r] [--progress auto|bar|lines|none]
           runs a sweep (resumes: completed run ids in --out are skipped)
   merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
+  meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
+                                                                     options under "solver" in the problem file
 
 The problem file is described in docs/problem-file.md, sweep files in docs/experiments.md.`;
 
@@ -52,26 +57,53 @@ function checkFlags(flags: Record<string, string>, allowed: string[]): void {
 }
 
 function writeResult(path: string, result: unknown): void {
-  writeFileSync(path, JSON.stringify(result) + "\n");
+  try {
+    writeFileSync(path, JSON.stringify(result) + "\n");
+  } catch (e) {
+    throw new ValidationError("--out", `cannot be written: ${(e as Error).message}`);
+  }
+}
+
+/** Fail before a long run when the output file's folder does not exist. */
+function checkOutPath(path: string): string {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new ValidationError("--out", `cannot be written: folder ${dir} does not exist`);
+  return path;
 }
 
 export function cmdTrain(args: string[]): void {
   const flags = parseFlags(args);
   checkFlags(flags, ["config", "out", "record"]);
   const problem = loadProblem(requireFlag(flags, "config"));
-  const out = requireFlag(flags, "out");
+  const out = checkOutPath(requireFlag(flags, "out"));
   const record = flags.record ? (flags.record.split(",").map((s) => s.trim()).filter(Boolean) as Recordable[]) : undefined;
   const traj = solve(problem, finiteResNet({ record }));
   writeResult(out, { ...trajectoryToJSON(traj), solver: "finiteResNet", time: traj.timings.totalMs / 1000 });
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, sweep: cmdSweep, merge: mergeCommand };
+export function cmdMeanOde(args: string[]): void {
+  const flags = parseFlags(args);
+  checkFlags(flags, ["config", "out"]);
+  const problem = loadProblem(requireFlag(flags, "config"));
+  const out = checkOutPath(requireFlag(flags, "out"));
+  const alg = meanOde(problem.solver as MeanOdeOptions, "solver");
+  const traj = solve(problem, alg);
+  const json = trajectoryToJSON(traj);
+  delete (json.extras as Record<string, unknown> | undefined)?.coefficients;
+  writeResult(out, { ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
+}
+
+const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, sweep: cmdSweep, merge: mergeCommand };
 
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+  if (!cmd) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (cmd === "--help" || cmd === "-h" || cmd === "help") {
     console.log(USAGE);
-    return cmd ? 0 : 2;
+    return 0;
   }
   const fn = COMMANDS[cmd];
   try {
