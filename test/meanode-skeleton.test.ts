@@ -100,7 +100,7 @@ test("order of accuracy in depth, tanh with QMC common random numbers: euler 1, 
     train: { steps: 3, etaU: 1, etaV: 1 },
     seed: 9,
   });
-  const expectation = { kind: "qmc", samples: 1024, randomizations: 2, seed: 3 };
+  const expectation = { kind: "qmc" as const, samples: 1024, randomizations: 2, seed: 3 };
   const ref = solve(p, meanOde({ scheme: "rk4", depthSteps: 64, richardson: false, expectation })).f.data;
   const cases = [["euler", [6, 12, 24], 1], ["heun", [3, 6, 12], 2], ["rk4", [4, 6, 8, 12], 4]] as const;
   for (const [scheme, Ss, order] of cases) {
@@ -171,7 +171,7 @@ test("M = ∞ limit at fixed L converges to the Mean ODE at order 1 in 1/L", () 
     train: { steps: 3, etaU: 1, etaV: 1 },
     seed: 1,
   });
-  const expectation = { kind: "qmc", samples: 2048, randomizations: 2 };
+  const expectation = { kind: "qmc" as const, samples: 2048, randomizations: 2 };
   const ref = solve(p, meanOde({ scheme: "heun", depthSteps: 32, expectation })).f.data;
   const Ls = [4, 8, 16, 32];
   const errs = Ls.map((L) => maxAbsDiff(solve(p, meanOde({ scheme: "staggered-euler", depthSteps: L, expectation })).f.data, ref));
@@ -203,4 +203,34 @@ test("bad input: options and problems the Mean ODE cannot take give a Validation
   for (const [fn, field] of cases) {
     assert.throws(fn, (e: unknown) => e instanceof ValidationError && e.field.startsWith(field), `expected a ValidationError on ${field}`);
   }
+});
+
+// ---------------------------------------------------------------- square-root factors
+
+test("embedding factor (G = σ F ξ, F = rows E^{1/2}c): Gauss–Hermite with it equals the closed form exactly for linear σ", () => {
+  // linear σ: every integrand is a polynomial of degree ≤ 2 in G, so a 3-node tensor Gauss–Hermite
+  // rule in the 2(d_in + d_out) = 8 dimensions of the factor is exact: the factor path must
+  // reproduce the closed-form coefficients to round-off.
+  const p = makeProblem(linearSpec);
+  const exact = solve(p, meanOde({ depthSteps: 6, richardson: false })).f.data;
+  const gh = solve(p, meanOde({ depthSteps: 6, richardson: false, expectation: { kind: "gauss-hermite", nodes: 3, factor: "embedding" } })).f.data;
+  assert.ok(maxAbsDiff(exact, gh) < 1e-11, `|f_closed − f_GH| = ${maxAbsDiff(exact, gh)}`);
+});
+
+test("embedding factor vs eigen square root (tanh, QMC): same limit, the factor is more accurate at equal samples", () => {
+  const p = makeProblem({
+    model: { D: 8, activation: "tanh" },
+    data: { generator: "teacher", dIn: 2, dOut: 1, N: 2, seed: 3 },
+    train: { steps: 4, etaU: 1, etaV: 1 },
+    seed: 5,
+  });
+  const run = (factor: "eigen" | "embedding", samples: number, seed: number) =>
+    solve(p, meanOde({ depthSteps: 2, expectation: { kind: "qmc", samples, seed, factor } })).f.data;
+  const ref = run("embedding", 32768, 11);
+  // error over 3 QMC seeds each at 2048 points
+  const err = (factor: "eigen" | "embedding") => Math.max(...[1, 2, 3].map((seed) => maxAbsDiff(run(factor, 2048, seed), ref)));
+  const eEig = err("eigen"), eEmb = err("embedding");
+  // measured: eigen ≈ 5e-4, embedding ≈ 1e-4 (reference spread ≈ 2e-5)
+  assert.ok(eEig < 3e-3 && eEmb < 1e-3, `errors: eigen ${eEig}, embedding ${eEmb}`);
+  assert.ok(eEmb < eEig, `embedding factor (${eEmb}) should beat the eigen root (${eEig}) at equal samples`);
 });

@@ -8,48 +8,71 @@
  */
 import type { Activation } from "../core/activations.ts";
 import { ValidationError } from "../core/errors.ts";
-import { isPlainObject, show } from "../core/validate.ts";
+import { isPlainObject, oneOf, show } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
-import { backwardCoefficients, forwardCoefficients } from "../skeleton/coefficients.ts";
+import { backwardCoefficients, forwardCoefficients, type CovarianceFactors } from "../skeleton/coefficients.ts";
 import { expectationEngine, type EngineOptions, type ExpectationEngine } from "../skeleton/expectation.ts";
 import type { SkeletonParams } from "../skeleton/maps.ts";
-import type { CoefficientProvider } from "./skeleton-core.ts";
+import type { CoefficientProvider, GramFactors } from "./skeleton-core.ts";
 
-export type ExpectationOptions = Partial<EngineOptions>;
+/**
+ * Engine options plus `factor`: how G is mapped from standard normals —
+ * "eigen" (symmetric eigen square root of each covariance block, clipped at 0;
+ * MATH §3), "embedding" (the exact low-rank factor E^{1/2}c of coefficient
+ * coordinates: dimension 2(d_in + d_out) instead of up to 2(k+1)N), or "auto"
+ * (default: the one of lower dimension).
+ */
+export type ExpectationOptions = Partial<EngineOptions> & { factor?: "auto" | "eigen" | "embedding" };
 
-/** Default engine: closed form for linear σ, else scrambled Sobol with 2^14 points (8 scramblings × 2048). */
-export const DEFAULT_QMC: EngineOptions = { kind: "qmc", samples: 16384, randomizations: 8, seed: 1 };
+/**
+ * Default engine: closed form for linear σ, else scrambled Sobol with 2^12 points
+ * (8 scramblings × 512) mapped through the embedding factor where it is of lower
+ * dimension. Measured (tanh, D = 8, d_in = 2, d_out = 1, N = 2, K = 5; docs/meanode.md):
+ * max error on f_k ≈ 5e-5 in ≈ 1 s with Heun S = 4 + Richardson; the eigen square root
+ * at the same cost gives ≈ 2–4e-4.
+ */
+export const DEFAULT_QMC: EngineOptions = { kind: "qmc", samples: 4096, randomizations: 8, seed: 1 };
 
-export function resolveExpectationOptions(activation: Activation, opts?: unknown, field = "solver.expectation"): EngineOptions {
+export function resolveExpectationOptions(activation: Activation, opts?: unknown, field = "solver.expectation"): EngineOptions & { factor: "auto" | "eigen" | "embedding" } {
   if (opts !== undefined && !isPlainObject(opts)) throw new ValidationError(field, `must be an object such as {"kind": "qmc", "samples": 16384} (got ${show(opts)})`);
-  const o = (opts ?? {}) as Record<string, unknown>;
+  const { factor: f0, ...o } = (opts ?? {}) as Record<string, unknown>;
+  const factor = oneOf(`${field}.factor`, f0 ?? "auto", ["auto", "eigen", "embedding"] as const);
   if (o.kind === undefined) {
-    if (activation.kind === 1 && Object.keys(o).length === 0) return { kind: "closed-form" };
-    return { ...DEFAULT_QMC, ...(o as Partial<EngineOptions>) } as EngineOptions;
+    if (activation.kind === 1 && Object.keys(o).length === 0) return { kind: "closed-form", factor };
+    return { ...DEFAULT_QMC, ...(o as Partial<EngineOptions>), factor } as EngineOptions & { factor: typeof factor };
   }
-  return o as unknown as EngineOptions;
+  return { ...(o as unknown as EngineOptions), factor };
 }
 
 export class SkeletonCoefficientProvider implements CoefficientProvider {
   readonly engine: ExpectationEngine;
   readonly params: SkeletonParams;
   readonly N: number;
-  constructor(params: SkeletonParams, N: number, engine: ExpectationEngine) {
+  readonly factor: "auto" | "eigen" | "embedding";
+  constructor(params: SkeletonParams, N: number, engine: ExpectationEngine, factor: "auto" | "eigen" | "embedding" = "auto") {
     this.params = params;
     this.N = N;
     this.engine = engine;
+    this.factor = factor;
   }
-  forward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array): void {
-    forwardCoefficients(k, this.N, GH, GB, this.params, this.engine, { C: out });
+  private factors(dimH: number, dimB: number, f: GramFactors): CovarianceFactors | undefined {
+    const use = this.factor === "embedding" || (this.factor === "auto" && 2 * f.r < dimH + dimB);
+    return use ? { U: f.FH, ru: f.r, V: f.FB, rv: f.r } : undefined;
   }
-  backward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array): void {
-    backwardCoefficients(k, this.N, GH, GB, this.params, this.engine, { C: out });
+  forward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array, f: GramFactors): void {
+    const N = this.N;
+    forwardCoefficients(k, N, GH, GB, this.params, this.engine, { C: out }, this.factors((k + 1) * N, k * N, f));
+  }
+  backward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array, f: GramFactors): void {
+    const N = this.N;
+    backwardCoefficients(k, N, GH, GB, this.params, this.engine, { C: out }, this.factors((k + 1) * N, (k + 1) * N, f));
   }
 }
 
 /** The coefficient provider of a problem with the given expectation options (validated). */
 export function makeCoefficientProvider(problem: Problem, opts?: unknown): SkeletonCoefficientProvider {
   const { activation, alpha, sigmaU, sigmaV } = problem.model;
-  const engine = expectationEngine(resolveExpectationOptions(activation, opts));
-  return new SkeletonCoefficientProvider({ etaU: problem.train.etaU, etaV: problem.train.etaV, alpha, activation, sigmaU, sigmaV }, problem.data.N, engine);
+  const { factor, ...engineOptions } = resolveExpectationOptions(activation, opts);
+  const engine = expectationEngine(engineOptions);
+  return new SkeletonCoefficientProvider({ etaU: problem.train.etaU, etaV: problem.train.etaV, alpha, activation, sigmaU, sigmaV }, problem.data.N, engine, factor);
 }

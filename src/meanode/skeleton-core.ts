@@ -21,16 +21,26 @@
  */
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { DepthGrid, integrate, IntegratorWorkspace } from "./integrators.ts";
+import { EigenWorkspace, symSqrtPsd } from "../skeleton/linalg.ts";
 
 /** Coefficients of the linear depth system at one depth stage (MATH §3). */
 export interface CoefficientProvider {
   /**
    * C^H (N × kN, row n, column j·N + m) of step k ≥ 1 from Γ^H ((k+1)N square,
-   * index j·N + m, j ≤ k) and Γ^B (kN square, j < k).
+   * index j·N + m, j ≤ k) and Γ^B (kN square, j < k). `factors` holds exact
+   * square-root factors of the two Grams in coefficient coordinates
+   * (row a = E^{1/2} c_a, r columns): Γ = F Fᵀ.
    */
-  forward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array): void;
+  forward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array, factors: GramFactors): void;
   /** C^B (N × (k+1)N) of step k ≥ 1 from Γ^H and Γ^B (both (k+1)N square, j ≤ k). */
-  backward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array): void;
+  backward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array, factors: GramFactors): void;
+}
+
+/** Square-root factors of Γ^H (FH: dimH × r) and Γ^B (FB: dimB × r), row-major. */
+export interface GramFactors {
+  FH: Float64Array;
+  FB: Float64Array;
+  r: number;
 }
 
 export interface SkeletonCoreInput {
@@ -68,6 +78,10 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
   const cb = new Float64Array(K * per);
   const Ech = new Float64Array(K * per); // E c^h, for Gram entries c·Ec
   const Ecb = new Float64Array(K * per);
+  // E^{1/2} c (square-root factors of the Grams: Γ_{aa'} = (E^{1/2}c_a)·(E^{1/2}c_{a'}))
+  const Eh = symmetricSqrt(E, r);
+  const Hch = new Float64Array(K * per);
+  const Hcb = new Float64Array(K * per);
   const f = new Float64Array(K * dOut * N);
   const loss = new Float64Array(K);
   const n = N * r;
@@ -78,6 +92,27 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
   const GB = new Float64Array(maxDim * maxDim);
   const C = new Float64Array(N * maxDim);
   const y0 = new Float64Array(n);
+  const Hy = new Float64Array(n);
+  const FH = new Float64Array(maxDim * r), FB = new Float64Array(maxDim * r);
+  const factors: GramFactors = { FH, FB, r };
+  /** Factor rows over (j, m), j < jMax, from stored E^{1/2}c (own step from Hy). */
+  const factorRows = (F: Float64Array, dim: number, Hc: Float64Array, node: number, own: number) => {
+    for (let a = 0; a < dim; a++) {
+      const ja = (a / N) | 0, ma = a - ja * N;
+      if (ja === own) for (let t = 0; t < r; t++) F[a * r + t] = Hy[ma * r + t];
+      else {
+        const o = ja * per + node * N * r + ma * r;
+        for (let t = 0; t < r; t++) F[a * r + t] = Hc[o + t];
+      }
+    }
+  };
+  const applyM = (Mx: Float64Array, src: Float64Array, so: number, dst: Float64Array, dOff: number) => {
+    for (let a = 0; a < r; a++) {
+      let s2 = 0;
+      for (let b = 0; b < r; b++) s2 += Mx[a * r + b] * src[so + b];
+      dst[dOff + a] = s2;
+    }
+  };
   let evaluations = 0;
 
   const applyE = (src: Float64Array, so: number, dst: Float64Array, dOff: number) => {
@@ -126,10 +161,12 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
       const dimH = (k + 1) * N, dimB = k * N;
       integrate(grid, 1, n, y0, (y, slot, dy) => {
         const hNode = grid.hNode(slot), bNode = grid.bNode(slot);
-        for (let m = 0; m < N; m++) applyE(y, m * r, Ey, m * r);
+        for (let m = 0; m < N; m++) { applyE(y, m * r, Ey, m * r); applyM(Eh, y, m * r, Hy, m * r); }
         gram(GH, dimH, ch, Ech, hNode, k, y);
         gram(GB, dimB, cb, Ecb, bNode, -1, null);
-        provider.forward(k, GH.subarray(0, dimH * dimH), GB.subarray(0, dimB * dimB), C);
+        factorRows(FH, dimH, Hch, hNode, k);
+        factorRows(FB, dimB, Hcb, bNode, -1);
+        provider.forward(k, GH.subarray(0, dimH * dimH), GB.subarray(0, dimB * dimB), C, factors);
         evaluations++;
         dy.fill(0);
         for (let nn = 0; nn < N; nn++)
@@ -143,7 +180,10 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
       }, hOut, ws);
     }
     for (let node = 0; node < nodes; node++)
-      for (let m = 0; m < N; m++) applyE(ch, base + node * n + m * r, Ech, base + node * n + m * r);
+      for (let m = 0; m < N; m++) {
+        applyE(ch, base + node * n + m * r, Ech, base + node * n + m * r);
+        applyM(Eh, ch, base + node * n + m * r, Hch, base + node * n + m * r);
+      }
     // ---- outputs f_{k,n} = E_{out,·} c^h_{k,n}(1) and the loss
     const last = base + (nodes - 1) * n;
     let l = 0;
@@ -166,10 +206,12 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
       const dim = (k + 1) * N;
       integrate(grid, -1, n, y0, (y, slot, dy) => {
         const hNode = grid.hNode(slot), bNode = grid.bNode(slot);
-        for (let m = 0; m < N; m++) applyE(y, m * r, Ey, m * r);
+        for (let m = 0; m < N; m++) { applyE(y, m * r, Ey, m * r); applyM(Eh, y, m * r, Hy, m * r); }
         gram(GH, dim, ch, Ech, hNode, -1, null);
         gram(GB, dim, cb, Ecb, bNode, k, y);
-        provider.backward(k, GH.subarray(0, dim * dim), GB.subarray(0, dim * dim), C);
+        factorRows(FH, dim, Hch, hNode, -1);
+        factorRows(FB, dim, Hcb, bNode, k);
+        provider.backward(k, GH.subarray(0, dim * dim), GB.subarray(0, dim * dim), C, factors);
         evaluations++;
         dy.fill(0);
         for (let nn = 0; nn < N; nn++)
@@ -183,12 +225,22 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
       }, bOut, ws);
     }
     for (let node = 0; node < nodes; node++)
-      for (let m = 0; m < N; m++) applyE(cb, base + node * n + m * r, Ecb, base + node * n + m * r);
+      for (let m = 0; m < N; m++) {
+        applyE(cb, base + node * n + m * r, Ecb, base + node * n + m * r);
+        applyM(Eh, cb, base + node * n + m * r, Hcb, base + node * n + m * r);
+      }
     for (let i = 0; i < per; i++) {
       if (!Number.isFinite(cb[base + i]) || !Number.isFinite(ch[base + i])) throw new DivergenceError(k, "depth profiles h, b", `non-finite coefficient`);
     }
   }
   return { f, loss, ch, cb, r, nodes, evaluations };
+}
+
+/** Symmetric square root of the PSD r × r matrix E (eigenvalues clipped at 0). */
+function symmetricSqrt(E: Float64Array, r: number): Float64Array {
+  const out = new Float64Array(r * r);
+  symSqrtPsd(E, out, new EigenWorkspace(r), 1);
+  return out;
 }
 
 /** Embedding Gram matrix E = [W_E W_U]ᵀ [W_E W_U] / D (r × r). */

@@ -33,6 +33,22 @@ export interface CoefficientResult {
   evaluations: number;
 }
 
+/**
+ * Optional low-rank square roots of the two covariance blocks: G^u = σ_u F_U ξ^u,
+ * G^v = σ_v F_V ξ^v with F_U (nU × ru) and F_V (nV × rv) row-major, F_U F_Uᵀ = Γ^H,
+ * F_V F_Vᵀ = Γ^B. The Gaussian point set then has dimension ru + rv instead of
+ * nU + nV. In coefficient coordinates (MATH §3) row a of F is E^{1/2} c_a, so
+ * r = d_in + d_out: the factor is linear (hence smooth) in s, exact, and needs no
+ * eigen decomposition or clipping. Gram matrices are still required (the skeleton
+ * recursion uses them) and must equal F Fᵀ.
+ */
+export interface CovarianceFactors {
+  U: Float64Array;
+  ru: number;
+  V: Float64Array;
+  rv: number;
+}
+
 /** Optional output buffers (length rows·cols) to make a call allocation-free. */
 export interface CoefficientOutput {
   C?: Float64Array;
@@ -53,6 +69,9 @@ interface Workspace {
   Rv: Float64Array;
   wsU: EigenWorkspace;
   wsV: EigenWorkspace;
+  /** Scaled low-rank factors (grown on demand). */
+  fU: Float64Array;
+  fV: Float64Array;
   xT: Float64Array;
   vals: Float64Array;
   K: Float64Array;
@@ -80,6 +99,8 @@ function workspace(direction: "forward" | "backward", k: number, N: number): Wor
       Rv: new Float64Array(block.nV * block.nV),
       wsU: new EigenWorkspace(block.nU),
       wsV: new EigenWorkspace(block.nV),
+      fU: new Float64Array(0),
+      fV: new Float64Array(0),
       xT: new Float64Array(block.dimG * BLOCK),
       vals: new Float64Array(nOut * BLOCK),
       K: new Float64Array(nOut),
@@ -145,7 +166,7 @@ function outputs(rows: number, cols: number, out: CoefficientOutput | undefined,
 export function forwardCoefficients(
   k: number, N: number,
   gammaH: Float64Array | number[], gammaB: Float64Array | number[],
-  params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput,
+  params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput, factors?: CovarianceFactors,
 ): CoefficientResult {
   const { rp, GH, GB } = prepare("forward", k, N, gammaH, gammaB, params, engine);
   const rows = N, cols = k * N;
@@ -154,7 +175,7 @@ export function forwardCoefficients(
     return { C, stderr, rows, cols: 0, dim: 0, evaluations: 0 };
   }
   if (engine.kind === "closed-form") return closedForm("forward", k, N, GH, GB, rp, out);
-  return sampled("forward", k, N, GH, GB, rp, engine, out);
+  return sampled("forward", k, N, GH, GB, rp, engine, out, factors);
 }
 
 /**
@@ -164,7 +185,7 @@ export function forwardCoefficients(
 export function backwardCoefficients(
   k: number, N: number,
   gammaH: Float64Array | number[], gammaB: Float64Array | number[],
-  params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput,
+  params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput, factors?: CovarianceFactors,
 ): CoefficientResult {
   const { rp, GH, GB } = prepare("backward", k, N, gammaH, gammaB, params, engine);
   const rows = N, cols = (k + 1) * N;
@@ -175,22 +196,36 @@ export function backwardCoefficients(
     return { C, stderr, rows, cols, dim: 0, evaluations: 0 };
   }
   if (engine.kind === "closed-form") return closedForm("backward", k, N, GH, GB, rp, out);
-  return sampled("backward", k, N, GH, GB, rp, engine, out);
+  return sampled("backward", k, N, GH, GB, rp, engine, out, factors);
 }
 
 function sampled(
   direction: "forward" | "backward", k: number, N: number,
   GH: Float64Array, GB: Float64Array, rp: ResolvedParams, engine: ExpectationEngine, out?: CoefficientOutput,
+  factors?: CovarianceFactors,
 ): CoefficientResult {
   const w = workspace(direction, k, N);
-  const { block, Ru, Rv, xT, vals, K, S1, S2, gsum, gmean, gm2 } = w;
+  const { block, vals, K, S1, S2, gsum, gmean, gm2 } = w;
   block.setup(GH, GB, rp);
   const { nU, nV, dimG, nc, B } = block;
-  symSqrtPsd(GH, Ru, w.wsU, rp.sigmaU * rp.sigmaU);
-  checkPsd("gammaH", w.wsU);
-  symSqrtPsd(GB, Rv, w.wsV, rp.sigmaV * rp.sigmaV);
-  checkPsd("gammaB", w.wsV);
-  const ps = engine.points(dimG);
+  // square-root factors Ru (nU × ru), Rv (nV × rv) and the point dimension ru + rv
+  let Ru = w.Ru, Rv = w.Rv, ru = nU, rv = nV;
+  if (factors) {
+    ru = factors.ru; rv = factors.rv;
+    if (factors.U.length < nU * ru || factors.V.length < nV * rv) throw new ValidationError("factors", `must hold nU × ru = ${nU}×${ru} and nV × rv = ${nV}×${rv} entries`);
+    Ru = w.fU.length >= nU * ru ? w.fU : (w.fU = new Float64Array(nU * ru));
+    Rv = w.fV.length >= nV * rv ? w.fV : (w.fV = new Float64Array(nV * rv));
+    for (let i = 0; i < nU * ru; i++) Ru[i] = rp.sigmaU * factors.U[i];
+    for (let i = 0; i < nV * rv; i++) Rv[i] = rp.sigmaV * factors.V[i];
+  } else {
+    symSqrtPsd(GH, Ru, w.wsU, rp.sigmaU * rp.sigmaU);
+    checkPsd("gammaH", w.wsU);
+    symSqrtPsd(GB, Rv, w.wsV, rp.sigmaV * rp.sigmaV);
+    checkPsd("gammaB", w.wsV);
+  }
+  const dimX = ru + rv;
+  const xT = w.xT.length >= dimX * B ? w.xT : (w.xT = new Float64Array(dimX * B));
+  const ps = engine.points(dimX);
   const { xi, weights, mirror, groupSize, count } = ps;
   const rows = N, cols = direction === "forward" ? k * N : (k + 1) * N;
   const nOut = rows * cols;
@@ -211,15 +246,15 @@ function sampled(
     const L = mirror ? 2 * nb : nb;
     // transpose the base points: xT[l·B + t] = ξ_{b0+t, l}
     for (let t = 0; t < nb; t++) {
-      const off = (b0 + t) * dimG;
-      for (let l = 0; l < dimG; l++) xT[l * B + t] = xi[off + l];
+      const off = (b0 + t) * dimX;
+      for (let l = 0; l < dimX; l++) xT[l * B + t] = xi[off + l];
     }
     // G = diag(Ru, Rv) ξ, block rows; mirrored half = −G
     for (let i = 0; i < nU; i++) {
       const o = i * B;
       g.fill(0, o, o + nb);
-      for (let l = 0; l < nU; l++) {
-        const c = Ru[i * nU + l];
+      for (let l = 0; l < ru; l++) {
+        const c = Ru[i * ru + l];
         if (c === 0) continue;
         const ol = l * B;
         for (let t = 0; t < nb; t++) g[o + t] += c * xT[ol + t];
@@ -228,10 +263,10 @@ function sampled(
     for (let i = 0; i < nV; i++) {
       const o = (nU + i) * B;
       g.fill(0, o, o + nb);
-      for (let l = 0; l < nV; l++) {
-        const c = Rv[i * nV + l];
+      for (let l = 0; l < rv; l++) {
+        const c = Rv[i * rv + l];
         if (c === 0) continue;
-        const ol = (nU + l) * B;
+        const ol = (ru + l) * B;
         for (let t = 0; t < nb; t++) g[o + t] += c * xT[ol + t];
       }
     }
@@ -317,7 +352,7 @@ function sampled(
       if (stderr) stderr[o] = Math.sqrt(Math.max(0, (S2[o] - S1[o] * m) / (nRep - 1)) / nRep);
     }
   }
-  return { C, stderr, rows, cols, dim: dimG, evaluations: ps.evaluations };
+  return { C, stderr, rows, cols, dim: dimX, evaluations: ps.evaluations };
 }
 
 /**

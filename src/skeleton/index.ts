@@ -9,7 +9,7 @@ export {
 } from "./expectation.ts";
 export {
   forwardCoefficients, backwardCoefficients, coefficientDim, skeletonGaussianSamples, clearCoefficientWorkspaces,
-  type CoefficientResult, type CoefficientOutput,
+  type CoefficientResult, type CoefficientOutput, type CovarianceFactors,
 } from "./coefficients.ts";
 export { EigenWorkspace, symEigen, symSqrtPsd } from "./linalg.ts";
 export { normalQuantile, normalCdf, erfc, sobolIntegers, sobolUniforms, sobolDirections, SOBOL_MAX_DIM } from "./qmc.ts";
