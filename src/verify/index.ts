@@ -20,3 +20,10 @@ export {
   checkLipschitz, estimatePsi2, empiricalPsi2, checkSubGaussian, defaultRanks, normOf,
 } from "./checkers.ts";
 export { lgamma, betaCdf, betaQuantile, binomialUpperTail, binomialCdf, psi2OfAtoms } from "./stats.ts";
+export {
+  type FieldLipschitz, type FlowBound, type ResNetForwardBound, type SkeletonBoundInput, type SkeletonLipschitzBound,
+  type SkeletonPsi2Bounds, type GdMapBound,
+  opNorm, topSingular, supAbsDfOnInterval, particleFieldLipschitz, stepStages, stepFactor, discreteGronwall,
+  meanOdeFlowBound, meanOdeFlowBoundForPair, resnetForwardBound, skeletonLipschitzBound, skeletonLipschitzOnSegment,
+  skeletonPsi2Bounds, weightMovementPsi2Bound, gaussianLipschitzPsi2, isOddActivation, gdMapLipschitzBound,
+} from "./bounds.ts";
