@@ -16,7 +16,8 @@ import { resolveActivation } from "../core/activations.ts";
 import { DepthGrid, type Scheme } from "../meanode/integrators.ts";
 import type { ParticleMeanOde } from "../meanode/particles.ts";
 import type { Problem } from "../problem/problem.ts";
-import type { ResNetWeights } from "../resnet/weights.ts";
+import { cloneWeights, type ResNetWeights } from "../resnet/weights.ts";
+import { gdStep } from "../resnet/solver.ts";
 import { EigenWorkspace, symEigen } from "../skeleton/linalg.ts";
 import { resolveParams, skeletonMaps, type SkeletonParams } from "../skeleton/maps.ts";
 
@@ -632,12 +633,12 @@ type Vec = Float64Array;
  * |dθ_{j+1}| ≤ T_j |dθ_j| blockwise; 𝒮_{j+1} has radii ū + sup‖ΔU‖, v̄ + sup‖ΔV‖.
  * Then Lip ≤ ‖T_{K−1} ⋯ T_0‖ by the mean-value theorem on the segment.
  */
-export function gdMapLipschitzBound(problem: Problem, ...weights: ResNetWeights[]): GdMapBound {
+export function gdMapLipschitzBound(problem: Problem, a: ResNetWeights, b?: ResNetWeights): GdMapBound {
+  const weights = b ? [a, b] : [a];
   const { L, M, D, alpha, activation: act } = problem.model;
   const { N, dIn, dOut, X, Y } = problem.data;
   const { etaU, etaV, etaE, etaO, steps: K } = problem.train;
   if (etaE !== 0 || etaO !== 0) throw new RangeError("gdMapLipschitzBound assumes frozen embeddings (train.etaE = train.etaO = 0)");
-  if (weights.length === 0) throw new RangeError("gdMapLipschitzBound needs at least one weight set");
   const s0 = act.sup.f, s1 = act.sup.df, s2 = act.sup.d2f, sig0 = Math.abs(act.f(0));
   if (!Number.isFinite(s1)) throw new RangeError("gdMapLipschitzBound needs a finite sup|σ′|");
   if (etaU !== 0 && !Number.isFinite(s2)) throw new RangeError("gdMapLipschitzBound needs a finite sup|σ″| when η_u ≠ 0");
@@ -664,6 +665,13 @@ export function gdMapLipschitzBound(problem: Problem, ...weights: ResNetWeights[
   const zero = () => new Float64Array(nb);
   const axpy = (y: Vec, a: number, x: Vec) => { if (a !== 0) for (let i = 0; i < nb; i++) y[i] += a * x[i]; return y; };
   const e = (i: number, a: number) => { const v = zero(); v[i] = a; return v; };
+  // segment mode: run GD from both ends; 𝒮_j is centred on the two iterates
+  const traj = b ? [cloneWeights(a), cloneWeights(b)] : null;
+  let dist = 0;
+  if (b) {
+    for (let i = 0; i < a.U.length; i++) dist += (a.U[i] - b.U[i]) ** 2 + (a.V[i] - b.V[i]) ** 2;
+    dist = Math.sqrt(dist);
+  }
   const radii: GdMapBound["radii"] = [{ u: [...ub], v: [...vb] }];
   let prod: Float64Array | null = null; // nb × nb: T_{j−1} ⋯ T_0
   const stepFactors: number[] = [];
@@ -731,7 +739,16 @@ export function gdMapLipschitzBound(problem: Problem, ...weights: ResNetWeights[
     }
     stepFactors.push(opNorm(T, nb, nb));
     prod = prod ? matmul(T, prod) : T;
-    for (let l = 0; l < L; l++) { ub[l] += dU[l]; vb[l] += dV[l]; }
+    if (traj && step < K - 1) {
+      // 𝒮_{j+1}: every image θ_{j+1}(θ) of a point θ of the segment [a, b] lies within
+      // (row-norm of T_j⋯T_0)·min(|θ − a|, |θ − b|) ≤ (row-norm)·|a − b|/2 of θ_{j+1}(a) or θ_{j+1}(b)
+      for (const w of traj) gdStep(problem, w);
+      for (let l = 0; l < L; l++) {
+        const rowNorm = (r: number) => norm2(prod!, r * nb, nb);
+        ub[l] = Math.max(...traj.map((w) => opNorm(w.U, M, D, undefined, l * M * D))) + (rowNorm(2 * l) * dist) / 2;
+        vb[l] = Math.max(...traj.map((w) => opNorm(w.V, M, D, undefined, l * M * D))) + (rowNorm(2 * l + 1) * dist) / 2;
+      }
+    } else for (let l = 0; l < L; l++) { ub[l] += dU[l]; vb[l] += dV[l]; }
     radii.push({ u: [...ub], v: [...vb] });
   }
   return { weights: prod ? opNorm(prod, nb, nb) : 1, outputs, stepFactors, radii };
