@@ -2,12 +2,14 @@
  * The worker-thread path of the finite ResNet: bit-identical trajectories and
  * weights for 1, 2 and 3 threads, and agreement with a plain (unblocked,
  * single-loop) implementation of MATH §1. No timing assertions here: timings
- * are `npm run bench`.
+ * are `npm run bench`. Then the pool's robustness: workers that fail to
+ * start, throw, hang or exit give a WorkerThreadError (never a hang); many
+ * engines in sequence, interleaved, and across a pool shutdown.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { makeProblem } from "../src/problem/problem.ts";
-import { shutdownPool } from "../src/resnet/parallel.ts";
+import { injectWorkerFaultForTests, poolInfo, setPoolOptions, shutdownPool, WorkerThreadError } from "../src/resnet/parallel.ts";
 import { finiteResNet, trainResNet } from "../src/resnet/solver.ts";
 import { initWeights, type ResNetWeights } from "../src/resnet/weights.ts";
 import { ResNetEngine } from "../src/resnet/engine.ts";
@@ -122,4 +124,92 @@ test("threads: initialisation drawn in worker threads equals the serial draws; e
   assert.equal(eng1.forward(), l0);
   assert.throws(() => finiteResNet({ threads: 0 }), /options\.threads/);
   assert.throws(() => finiteResNet({ threads: "many" as unknown as number }), /options\.threads/);
+});
+
+// ---------------------------------------------------------------- pool robustness
+
+const bits = (t: ReturnType<typeof trainResNet>) => [Array.from(t.loss), Array.from((t.extras!.weights as ResNetWeights).U)];
+/** Many tasks per step (5 blocks, 4 layers): a worker surely takes some. */
+const busyProblem = () => problemOf({ L: 4, M: 300, D: 65, N: 7, K: 6, act: "tanh", emb: 0 });
+
+/** Run f with a short stall limit and the fault hook cleared afterwards. */
+function withFault<T>(f: () => T): T {
+  const prev = setPoolOptions({ stallMs: 400 });
+  try {
+    return f();
+  } finally {
+    injectWorkerFaultForTests(null);
+    setPoolOptions(prev);
+  }
+}
+
+test("a worker that fails to load its module gives a WorkerThreadError naming the cause (not a hang); the pool recovers", async () => {
+  await shutdownPool();
+  const p = busyProblem();
+  const t0 = performance.now();
+  withFault(() => {
+    setPoolOptions({ stallMs: 30000 }); // a load error is reported at once, not by a time-out
+    injectWorkerFaultForTests("load");
+    assert.throws(() => trainResNet(p, { threads: 2 }), (e: Error) => e instanceof WorkerThreadError && /failed to start: could not load .*parallel-worker-missing/.test(e.message));
+  });
+  assert.ok(performance.now() - t0 < 20000);
+  await new Promise((r) => setTimeout(r, 50)); // let the 'exit' events of terminated workers arrive
+  assert.deepEqual(bits(trainResNet(p, { threads: 2, returnWeights: true })), bits(trainResNet(p, { threads: 1, returnWeights: true })));
+});
+
+for (const [kind, re] of [["throw", /failed during the (forward|backward) pass: task threw: Error: injected fault/], ["hang", /stopped responding during the (forward|backward) pass/], ["exit", /stopped responding|died/]] as const) {
+  test(`a worker that ${kind === "throw" ? "throws" : kind === "hang" ? "hangs without a heartbeat" : "exits"} mid-step gives a WorkerThreadError, the engine refuses to go on, the next run works`, () => {
+    const p = busyProblem();
+    const ref = bits(trainResNet(p, { threads: 1, returnWeights: true }));
+    trainResNet(p, { threads: 2 }); // workers loaded and idle
+    const eng = new ResNetEngine(p, initWeights(p), { threads: 2 });
+    const t0 = performance.now();
+    withFault(() => {
+      injectWorkerFaultForTests(kind, 2);
+      assert.throws(() => { for (let k = 0; k < 50; k++) { eng.forward(); eng.backwardAndUpdate(); } }, (e: Error) => e instanceof WorkerThreadError && re.test(e.message));
+    });
+    assert.ok(performance.now() - t0 < 20000);
+    assert.throws(() => eng.forward(), /worker threads failed earlier/);
+    eng.close(); // no-op, never throws or waits
+    assert.deepEqual(bits(trainResNet(p, { threads: 2, returnWeights: true })), ref);
+  });
+}
+
+test("many engines: in sequence over changing shapes, and interleaved (alive at once) give the single-thread bits", () => {
+  const shapes: Case[] = [CASES[0], CASES[1], CASES[2], { L: 2, M: 129, D: 33, N: 3, K: 2, act: "sin", emb: 1 }];
+  for (let r = 0; r < 3; r++)
+    for (const c of shapes) {
+      const p = problemOf(c);
+      assert.deepEqual(bits(trainResNet(p, { threads: 2, returnWeights: true })), bits(trainResNet(p, { threads: 1, returnWeights: true })));
+    }
+  // three engines open at once, their steps interleaved, one of them with 3 threads
+  const ps = [problemOf(CASES[0]), problemOf(CASES[1]), problemOf(CASES[2])];
+  const engs = ps.map((p, i) => new ResNetEngine(p, initWeights(p), { threads: i === 1 ? 3 : 2 }));
+  const refs = ps.map((p) => new ResNetEngine(p, initWeights(p), { threads: 1 }));
+  for (let k = 0; k < 3; k++)
+    for (let i = 0; i < 3; i++) {
+      assert.equal(engs[i].forward(), refs[i].forward());
+      engs[i].backwardAndUpdate(); refs[i].backwardAndUpdate();
+    }
+  engs.forEach((e, i) => assert.deepEqual(Array.from(e.V), Array.from(refs[i].V)));
+  engs.forEach((e) => e.close());
+  assert.equal(poolInfo().openSessions, 0);
+  assert.equal(poolInfo().busy, 0);
+});
+
+test("shutdownPool while an engine is open: the engine goes on single-threaded with the same bits; the pool restarts", async () => {
+  const p = busyProblem();
+  const eng = new ResNetEngine(p, initWeights(p), { threads: 2 });
+  const ref = new ResNetEngine(p, initWeights(p), { threads: 1 });
+  assert.equal(eng.forward(), ref.forward());
+  eng.backwardAndUpdate(); ref.backwardAndUpdate();
+  await shutdownPool();
+  assert.equal(poolInfo().workers, 0);
+  assert.equal(eng.forward(), ref.forward());
+  eng.backwardAndUpdate(); ref.backwardAndUpdate();
+  assert.deepEqual(Array.from(eng.U), Array.from(ref.U));
+  eng.close(); eng.close();
+  await shutdownPool(); // twice is fine
+  assert.deepEqual(bits(trainResNet(p, { threads: 2, returnWeights: true })), bits(trainResNet(p, { threads: 1, returnWeights: true })));
+  assert.ok(poolInfo().workers >= 1);
 });

@@ -95,7 +95,7 @@ export class ResNetEngine implements LayerArrays {
       }
     const ND = N * D;
     const blocks = this.blocks, nb = blocks.length - 1;
-    if (this.session) this.session.forward(c);
+    if (this.parallel()) this.session!.forward(c);
     else
       for (let l = 0; l < L; l++) {
         for (let bi = 0; bi < nb; bi++) forwardBlock(this, activation, l, blocks, bi, M, D, N, c);
@@ -144,7 +144,7 @@ export class ResNetEngine implements LayerArrays {
     }
     const ru = etaU / (alpha * N), rv = etaV / (alpha * N);
     const blocks = this.blocks, nb = blocks.length - 1;
-    if (this.session) this.session.backward(c, ru, rv);
+    if (this.parallel()) this.session!.backward(c, ru, rv);
     else
       for (let l = L - 1; l >= 0; l--) {
         // layer ℓ = l+1 reads b_ℓ at slot l+1, writes b_{ℓ-1} at slot l
@@ -169,9 +169,21 @@ export class ResNetEngine implements LayerArrays {
    * engine has them).
    */
   initLayers(seed: number, sdU: number, sdV: number): void {
-    if (this.session) return this.session.initLayers(seed, sdU, sdV);
+    if (this.parallel()) return this.session!.initLayers(seed, sdU, sdV);
     const fam = new StreamFamily(seed);
     for (let l = 0; l < this.L; l++) drawLayer(fam, l, this.U, this.V, this.M, this.D, sdU, sdV);
+  }
+
+  /**
+   * Whether the passes run on the worker threads: false without a session, or
+   * once the pool was shut down under it (then single-threaded, same bits);
+   * throws if its workers failed earlier (the arrays may be half-updated).
+   */
+  private parallel(): boolean {
+    if (!this.session) return false;
+    if (this.session.usable) return true;
+    this.session = null;
+    return false;
   }
 
   /** Release the worker threads (no-op without them); the engine then goes on single-threaded, with the same bits. */

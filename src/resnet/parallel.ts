@@ -1,36 +1,139 @@
 /**
  * Worker-thread path of the finite ResNet engine: the layer passes (and the
  * layer initialisation) split over worker threads by FIXED unit blocks
- * (core/kernels `unitBlocks`), on SharedArrayBuffer memory, with Atomics
- * barriers. Threads just take blocks (dynamic tickets); the block partials
- * are reduced in block order, so results are bit-identical for any number of
- * threads (and to the single-thread engine, which uses the same blocks).
+ * (core/kernels `unitBlocks`), on SharedArrayBuffer memory. The block
+ * partials are reduced in block order, so results are bit-identical for any
+ * number of threads (and to the single-thread engine, which uses the same
+ * blocks).
  *
- * The calling thread works as thread 0; T−1 pooled workers join it. Workers
- * are unref'd (they never keep a process alive) and return to the pool when a
- * session is closed; `shutdownPool()` terminates them.
+ * Scheduling: every task of a session (a block of a layer pass, a chunk of a
+ * block reduction, one layer's initial draws) has a global TICKET number,
+ * in the order the calling thread runs the passes. A thread claims the next
+ * ticket (Atomics.add) and runs it once the phase that contains it is OPEN
+ * (the tasks of one phase depend only on earlier phases); the calling thread
+ * opens a phase once every ticket of the previous one is DONE. So the calling
+ * thread never waits for a worker that holds no task: a worker that is slow
+ * to start, descheduled or idle only costs its share of the work. The
+ * calling thread claims and runs tickets too (it is "thread 0").
+ *
+ * Robustness (no wait is unbounded): every Atomics.wait has a timeout and
+ * sits in a loop that re-checks its condition, the session's stop / failure
+ * words and the workers' health. Each pooled worker has a status word
+ * (spawned / loading / ready / failed / exited) and a heartbeat that it bumps
+ * while it loads, between tasks and on every wait slice. The calling thread
+ * turns a worker that failed to load, threw, exited, or stopped beating
+ * (no heartbeat for `stallMs`, default 30 s, env LIMITDYN_WORKER_STALL_MS; a
+ * new worker gets `startMs`, default 120 s, to load its module) into a
+ * thrown WorkerThreadError naming the worker and the cause; the session is
+ * then broken (its workers are terminated) and the engine refuses to go on.
+ *
+ * Workers are unref'd (they never keep a process alive) and return to the
+ * pool when a session is closed; `shutdownPool()` terminates them (an engine
+ * still open then goes on single-threaded, with the same bits).
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { Activation } from "../core/activations.ts";
 import { activationByKind, backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../core/kernels.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { drawLayer } from "./weights.ts";
 
-// control words (Int32Array over a SharedArrayBuffer)
-const GEN = 0, COUNT = 1, WAITERS = 2, TASK = 3, CMD = 4;
-const CTL_LEN = 8;
+// ------------------------------------------------------------ shared words
+
+// session control words (Int32Array over a SharedArrayBuffer)
+const OPEN = 0; // tickets < OPEN may run (the end of the open phase)
+const DONE = 1; // number of tickets run
+const TK = 2; // next ticket to claim
+const WAITERS = 3; // workers sleeping on OPEN
+const MAIN_WAIT = 4; // the calling thread sleeps on DONE
+const STOP = 5; // 0 running, 1 closed, 2 aborted
+const CMD = 6; // command of the tickets from BASE on
+const BASE = 7; // first ticket of the current command
+const FAILED = 8; // tid of a worker whose task threw (0: none)
+const CTL_LEN = 16;
 // params (Float64Array): c, ru, rv, seed, sdU, sdV
 const P_C = 0, P_RU = 1, P_RV = 2, P_SEED = 3, P_SDU = 4, P_SDV = 5;
-const CMD_FORWARD = 1, CMD_BACKWARD = 2, CMD_INIT = 3, CMD_EXIT = 4;
-const SPIN = 20000;
+const CMD_FORWARD = 1, CMD_BACKWARD = 2, CMD_INIT = 3;
+const CMD_NAMES = ["", "forward pass", "backward pass", "initialisation"];
+
+// worker status words (one small Int32Array per pooled worker)
+const ST_STATE = 0, ST_HB = 1;
+const S_SPAWNED = 0, S_LOADING = 1, S_READY = 2, S_FAILED = 3, S_EXITED = 4;
+const STATE_NAMES = ["spawned", "loading", "ready", "failed", "exited"];
+
+// test fault injection word: [kind, countdown]
+const F_LOAD = 1, F_THROW = 2, F_HANG = 3, F_EXIT = 4;
+
+/** Polls of a shared word before sleeping (a poll is a few ns). */
+const SPIN_MAIN = 30000;
+const SPIN_WORKER = 30000;
+/** Length of one bounded Atomics.wait (ms). */
+const SLICE_MS = 20;
 
 /** Work per layer (M·N·D) above which "auto" uses worker threads. */
 export const AUTO_MIN_WORK = 65536;
 
 export type ThreadsOption = number | "auto";
+
+/** A worker thread failed to start, threw, exited or stopped responding. */
+export class WorkerThreadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerThreadError";
+  }
+}
+
+const envMs = (name: string, dflt: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+};
+const poolOptions = { stallMs: envMs("LIMITDYN_WORKER_STALL_MS", 30000), startMs: envMs("LIMITDYN_WORKER_START_MS", 120000) };
+type PoolOptions = typeof poolOptions;
+
+/**
+ * Pool settings: `stallMs` is how long a running worker may show no sign of
+ * life (heartbeat) while the calling thread waits for a task it holds;
+ * `startMs` is how long a new worker may take to load its module (a load
+ * error is reported at once; loading through tsx blocks the worker's event
+ * loop, so it cannot beat meanwhile). Returns the previous settings.
+ */
+export function setPoolOptions(o: Partial<PoolOptions>): PoolOptions {
+  const prev = { ...poolOptions };
+  for (const k of ["stallMs", "startMs"] as const) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (!(v > 0)) throw new RangeError(`${k} must be > 0 (got ${v})`);
+    poolOptions[k] = v;
+  }
+  return prev;
+}
+
+const faultWord = new Int32Array(new SharedArrayBuffer(8));
+
+/**
+ * Test hook: make pooled workers fail. "load": workers spawned from now on
+ * fail to load their module; "throw" / "hang" / "exit": the worker that runs
+ * the (afterTasks+1)-th task from now throws, hangs without a heartbeat, or
+ * exits its thread. null clears it.
+ */
+export function injectWorkerFaultForTests(kind: "load" | "throw" | "hang" | "exit" | null, afterTasks = 0): void {
+  const k = kind === null ? 0 : { load: F_LOAD, throw: F_THROW, hang: F_HANG, exit: F_EXIT }[kind];
+  Atomics.store(faultWord, 1, afterTasks);
+  Atomics.store(faultWord, 0, k);
+}
+
+function maybeFault(fault: Int32Array): void {
+  if (Atomics.load(fault, 0) < F_THROW) return;
+  if (Atomics.sub(fault, 1, 1) !== 0) return;
+  const k = Atomics.exchange(fault, 0, 0);
+  if (k === F_THROW) throw new Error("injected fault: a task threw");
+  if (k === F_HANG) for (;;); // no heartbeat from here on
+  if (k === F_EXIT) process.exit(3);
+}
+
+// ------------------------------------------------------------ tasks
 
 /** Everything a thread needs for a session (structured-clonable: typed arrays over SharedArrayBuffers). */
 interface SessionData extends LayerArrays {
@@ -41,112 +144,312 @@ interface SessionData extends LayerArrays {
   T: number;
 }
 
-function barrier(ctl: Int32Array, T: number): void {
-  const gen = Atomics.load(ctl, GEN);
-  if (Atomics.add(ctl, COUNT, 1) === T - 1) {
-    Atomics.store(ctl, COUNT, 0);
-    Atomics.store(ctl, TASK, 0);
-    Atomics.add(ctl, GEN, 1);
-    if (Atomics.load(ctl, WAITERS) > 0) Atomics.notify(ctl, GEN);
+/** Per-thread task context of a session. */
+interface TaskCtx {
+  s: SessionData;
+  act: Activation;
+  blocks: Int32Array;
+  nb: number;
+  /** Reduction chunks per layer (0 with a single block) and their length. */
+  nr: number;
+  chunk: number;
+  fam: StreamFamily | null;
+}
+
+/** Reduction chunks of a layer: enough for T threads, none below ~8k flops. */
+function reduceChunks(nb: number, ND: number, T: number): number {
+  if (nb < 2) return 0;
+  return Math.max(1, Math.min(2 * T, Math.floor((nb * ND) / 8192), ND));
+}
+
+function taskCtx(s: SessionData, act: Activation): TaskCtx {
+  const blocks = unitBlocks(s.M, s.D);
+  const nb = blocks.length - 1;
+  const ND = s.N * s.D;
+  const nr = reduceChunks(nb, ND, s.T);
+  return { s, act, blocks, nb, nr, chunk: nr > 0 ? Math.ceil(ND / nr) : 0, fam: null };
+}
+
+/** Run task `off` (ticket − BASE) of command `cmd`. */
+function runTask(x: TaskCtx, cmd: number, off: number): void {
+  const s = x.s;
+  const { L, M, D, N } = s;
+  if (cmd === CMD_INIT) {
+    const seed = s.params[P_SEED];
+    if (!x.fam || x.fam.seed !== seed) x.fam = new StreamFamily(seed);
+    drawLayer(x.fam, off, s.U, s.V, M, D, s.params[P_SDU], s.params[P_SDV]);
     return;
   }
-  for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, GEN) !== gen) return;
-  Atomics.add(ctl, WAITERS, 1);
-  while (Atomics.load(ctl, GEN) === gen) Atomics.wait(ctl, GEN, gen);
-  Atomics.sub(ctl, WAITERS, 1);
-}
-
-/** Run one command's share on thread `tid` (between the start and the end barrier). */
-function runCommand(s: SessionData, act: Activation | null, blocks: Int32Array, fam: { f: StreamFamily | null }, tid: number): number {
-  const { ctl, params, L, M, D, N, T } = s;
-  const cmd = Atomics.load(ctl, CMD);
-  const nb = blocks.length - 1;
+  const { nb, nr } = x;
+  const per = nb + nr;
+  const li = Math.floor(off / per), r = off - li * per;
   const ND = N * D;
-  const chunk = Math.ceil(ND / T);
-  const i0 = Math.min(ND, tid * chunk), i1 = Math.min(ND, i0 + chunk);
-  const c = params[P_C];
+  const c = s.params[P_C];
   if (cmd === CMD_FORWARD) {
-    for (let l = 0; l < L; l++) {
-      for (let t = Atomics.add(ctl, TASK, 1); t < nb; t = Atomics.add(ctl, TASK, 1)) forwardBlock(s, act!, l, blocks, t, M, D, N, c);
-      barrier(ctl, T);
-      if (nb > 1) {
-        reduceBlocks(s.H, (l + 1) * ND, s.H, l * ND, s.parts, nb, ND, i0, i1, c);
-        barrier(ctl, T);
-      }
+    if (r < nb) forwardBlock(s, x.act, li, x.blocks, r, M, D, N, c);
+    else {
+      const i0 = Math.min(ND, (r - nb) * x.chunk), i1 = Math.min(ND, i0 + x.chunk);
+      reduceBlocks(s.H, (li + 1) * ND, s.H, li * ND, s.parts, nb, ND, i0, i1, c);
     }
-  } else if (cmd === CMD_BACKWARD) {
-    const ru = params[P_RU], rv = params[P_RV];
-    for (let l = L - 1; l >= 0; l--) {
-      for (let t = Atomics.add(ctl, TASK, 1); t < nb; t = Atomics.add(ctl, TASK, 1)) backwardBlock(s, l, blocks, t, M, D, N, c, ru, rv);
-      barrier(ctl, T);
-      if (nb > 1) {
-        reduceBlocks(s.B, l * ND, s.B, (l + 1) * ND, s.parts, nb, ND, i0, i1, c);
-        barrier(ctl, T);
-      }
+  } else {
+    const l = L - 1 - li;
+    if (r < nb) backwardBlock(s, l, x.blocks, r, M, D, N, c, s.params[P_RU], s.params[P_RV]);
+    else {
+      const i0 = Math.min(ND, (r - nb) * x.chunk), i1 = Math.min(ND, i0 + x.chunk);
+      reduceBlocks(s.B, l * ND, s.B, (l + 1) * ND, s.parts, nb, ND, i0, i1, c);
     }
-  } else if (cmd === CMD_INIT) {
-    if (!fam.f) fam.f = new StreamFamily(params[P_SEED]);
-    const sdU = params[P_SDU], sdV = params[P_SDV];
-    for (let l = Atomics.add(ctl, TASK, 1); l < L; l = Atomics.add(ctl, TASK, 1)) drawLayer(fam.f, l, s.U, s.V, M, D, sdU, sdV);
   }
-  return cmd;
 }
 
-/** Worker side: run commands until CMD_EXIT (called from parallel-worker.ts). */
-export function workerSession(s: SessionData, tid: number): void {
-  const act = activationByKind(s.actKind);
-  const blocks = unitBlocks(s.M, s.D);
-  const fam = { f: null as StreamFamily | null };
+// ------------------------------------------------------------ worker side
+
+/** Data every pooled worker gets at spawn. */
+interface WorkerBoot {
+  status: Int32Array;
+  fault: Int32Array;
+  port: MessagePort;
+}
+
+/** Sleep until ticket h is open (true) or the session stops (false); bounded slices, heartbeat on each. */
+function waitOpen(ctl: Int32Array, h: number, status: Int32Array): boolean {
+  for (let i = 0; i < SPIN_WORKER; i++) {
+    if (h < Atomics.load(ctl, OPEN)) return true;
+    if (Atomics.load(ctl, STOP) !== 0) return false;
+  }
   for (;;) {
-    barrier(s.ctl, s.T); // start
-    const cmd = runCommand(s, act, blocks, fam, tid);
-    barrier(s.ctl, s.T); // end
-    if (cmd === CMD_EXIT) return;
+    Atomics.add(ctl, WAITERS, 1);
+    const o = Atomics.load(ctl, OPEN);
+    if (h >= o && Atomics.load(ctl, STOP) === 0) Atomics.wait(ctl, OPEN, o, SLICE_MS);
+    Atomics.sub(ctl, WAITERS, 1);
+    Atomics.add(status, ST_HB, 1);
+    if (h < Atomics.load(ctl, OPEN)) return true;
+    if (Atomics.load(ctl, STOP) !== 0) return false;
   }
 }
 
-// ---------------------------------------------------------------- pool (calling thread)
+/** Worker side of one session: claim tickets and run them until the session stops. */
+function workerSession(s: SessionData, tid: number, boot: WorkerBoot): void {
+  const { ctl } = s;
+  const { status, fault } = boot;
+  try {
+    const act = activationByKind(s.actKind);
+    if (!act) throw new Error(`unknown activation kind ${s.actKind}`);
+    const x = taskCtx(s, act);
+    for (;;) {
+      const h = Atomics.add(ctl, TK, 1);
+      if (!waitOpen(ctl, h, status)) return;
+      // the command containing h is published (OPEN > h), and cannot move on before h is done
+      const cmd = Atomics.load(ctl, CMD), base = Atomics.load(ctl, BASE);
+      maybeFault(fault);
+      runTask(x, cmd, h - base);
+      Atomics.add(status, ST_HB, 1);
+      Atomics.add(ctl, DONE, 1);
+      if (Atomics.load(ctl, MAIN_WAIT) !== 0) Atomics.notify(ctl, DONE);
+    }
+  } catch (e) {
+    boot.port.postMessage(`task threw: ${errorText(e)}`);
+    Atomics.store(status, ST_STATE, S_FAILED);
+    Atomics.store(ctl, FAILED, tid);
+    Atomics.notify(ctl, DONE);
+  }
+}
 
-interface PoolWorker { w: Worker; busy: boolean }
+/** Entry of a pooled worker thread (called by parallel-worker.ts once its modules are loaded). */
+export function workerMain(parent: { on(ev: string, f: (m: unknown) => void): unknown }, boot: WorkerBoot): void {
+  parent.on("message", (m) => {
+    const { session, tid } = m as { session: SessionData; tid: number };
+    workerSession(session, tid, boot);
+  });
+  parent.on("messageerror", (e) => {
+    boot.port.postMessage(`could not receive a session: ${errorText(e)}`);
+    Atomics.store(boot.status, ST_STATE, S_FAILED);
+  });
+  Atomics.add(boot.status, ST_HB, 1);
+  Atomics.store(boot.status, ST_STATE, S_READY);
+  Atomics.notify(boot.status, ST_STATE);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+// ------------------------------------------------------------ pool (calling thread)
+
+interface PoolWorker {
+  id: number;
+  w: Worker;
+  status: Int32Array;
+  port: MessagePort;
+  busy: boolean;
+  /** Why it died, once known (from its port or its 'error' / 'exit' events). */
+  error: string | null;
+}
 const pool: PoolWorker[] = [];
+let nextWorkerId = 1;
+const openSessions = new Set<ParallelSession>();
 
-function spawnWorker(): Worker {
+/** The module a worker loads: parallel-worker.{ts,js} beside this file, and how. */
+function workerEntry(): { target: string; api: string | null } {
   const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./parallel-worker.js", self));
+  if (!self.endsWith(".ts")) return { target: new URL("./parallel-worker.js", self).href, api: null };
   // Running from TypeScript sources (tsx, or node --import tsx): load the
   // worker entry through tsx's API inside the new thread (`--import tsx` in a
   // worker's execArgv does not apply its hooks to the worker entry on Node 20).
   const api = typeof import.meta.resolve === "function"
     ? import.meta.resolve("tsx/esm/api")
     : new URL("./esm/api/index.mjs", pathToFileURL(createRequire(self).resolve("tsx"))).href; // when loaded as CommonJS
-  const target = new URL("./parallel-worker.ts", self).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(target)}, ${JSON.stringify(target)}))`;
-  return new Worker(code, { eval: true });
+  return { target: new URL("./parallel-worker.ts", self).href, api };
 }
 
+/**
+ * The bootstrap every worker runs first (plain JavaScript, nothing to load):
+ * it marks the worker alive, beats while the entry module loads, and reports
+ * a load failure through the status word and the port (which the calling
+ * thread reads synchronously) instead of dying silently.
+ */
+function bootstrapCode(target: string, api: string | null): string {
+  const load = api === null
+    ? `import(target)`
+    : `import(${JSON.stringify(api)}).then((m) => m.tsImport(target, target))`;
+  return `
+const { workerData } = require("node:worker_threads");
+const { status, fault, port } = workerData;
+Atomics.store(status, ${ST_STATE}, ${S_LOADING});
+Atomics.add(status, ${ST_HB}, 1);
+const beat = setInterval(() => Atomics.add(status, ${ST_HB}, 1), ${SLICE_MS});
+const target = Atomics.load(fault, 0) === ${F_LOAD} ? ${JSON.stringify(target.replace(/parallel-worker\.(ts|js)$/, "parallel-worker-missing.$1"))} : ${JSON.stringify(target)};
+${load}.then(() => clearInterval(beat), (e) => {
+  clearInterval(beat);
+  port.postMessage("could not load " + target + ": " + ((e && e.stack) || e));
+  Atomics.store(status, ${ST_STATE}, ${S_FAILED});
+  Atomics.notify(status, ${ST_STATE});
+});`;
+}
+
+function spawnWorker(): PoolWorker {
+  const { target, api } = workerEntry();
+  const status = new Int32Array(new SharedArrayBuffer(8));
+  const { port1, port2 } = new MessageChannel();
+  const w = new Worker(bootstrapCode(target, api), { eval: true, workerData: { status, fault: faultWord, port: port2 }, transferList: [port2] });
+  w.unref();
+  port1.unref();
+  const p: PoolWorker = { id: nextWorkerId++, w, status, port: port1, busy: false, error: null };
+  const drop = () => {
+    const i = pool.indexOf(p);
+    if (i >= 0) pool.splice(i, 1);
+  };
+  w.on("error", (e) => {
+    p.error ??= `error event: ${errorText(e)}`;
+    Atomics.store(status, ST_STATE, S_FAILED);
+    drop();
+  });
+  w.on("exit", (code) => {
+    p.error ??= `thread exited (code ${code})`;
+    if (Atomics.load(status, ST_STATE) !== S_FAILED) Atomics.store(status, ST_STATE, S_EXITED);
+    drop();
+  });
+  pool.push(p);
+  return p;
+}
+
+/** Why worker p is unusable, or null if it is (drains its port: the first message is the cause). */
+function deathOf(p: PoolWorker): string | null {
+  const st = Atomics.load(p.status, ST_STATE);
+  if (st !== S_FAILED && st !== S_EXITED) return null;
+  const m = receiveMessageOnPort(p.port);
+  if (m) p.error = String(m.message);
+  return p.error ?? `thread ${STATE_NAMES[st]}`;
+}
+
+function retire(p: PoolWorker): void {
+  const i = pool.indexOf(p);
+  if (i >= 0) pool.splice(i, 1);
+  p.busy = true;
+  void p.w.terminate().catch(() => undefined);
+}
+
+/** Tracks the heartbeats of a set of workers while the calling thread waits on them. */
+class StallWatch {
+  private last: number[] = [];
+  private since: number[] = [];
+  private polls: number[] = [];
+  constructor(private readonly ws: PoolWorker[]) {
+    this.reset();
+  }
+  reset(): void {
+    const now = performance.now();
+    this.last = this.ws.map((p) => Atomics.load(p.status, ST_HB));
+    this.since = this.ws.map(() => now);
+    this.polls = this.ws.map(() => 0);
+  }
+  /** Index of a worker with no heartbeat for `limit` ms (and seen so on ≥ 5 polls: not just this thread descheduled), or -1. */
+  stalled(limit = poolOptions.stallMs): number {
+    const now = performance.now();
+    for (let i = 0; i < this.ws.length; i++) {
+      const hb = Atomics.load(this.ws[i].status, ST_HB);
+      if (hb !== this.last[i]) {
+        this.last[i] = hb; this.since[i] = now; this.polls[i] = 0;
+      } else if (++this.polls[i] >= 5 && now - this.since[i] > limit) return i;
+    }
+    return -1;
+  }
+  quietFor(i: number): number {
+    return performance.now() - this.since[i];
+  }
+}
+
+/** n idle, live workers of the pool (spawning new ones), marked busy. */
 function takeWorkers(n: number): PoolWorker[] {
   const out: PoolWorker[] = [];
-  for (const p of pool) if (!p.busy && out.length < n) out.push(p);
-  while (out.length < n) {
-    const w = spawnWorker();
-    w.unref();
-    const p: PoolWorker = { w, busy: false };
-    w.on("error", (e) => {
-      // a crashed worker would leave the session waiting at a barrier forever: fail loudly
-      process.emitWarning(`limitdyn worker thread failed: ${(e as Error).message}`);
-      p.busy = true;
-    });
-    pool.push(p);
+  for (const p of pool.slice()) {
+    if (out.length >= n) break;
+    if (p.busy) continue;
+    if (deathOf(p) !== null) { retire(p); continue; }
     out.push(p);
   }
+  while (out.length < n) out.push(spawnWorker());
   for (const p of out) p.busy = true;
   return out;
 }
 
-/** Terminate all pooled worker threads (they are unref'd anyway; this frees them now). */
+/**
+ * Wait (bounded) until the workers have loaded their module. A worker that
+ * failed to load, or showed no sign of life for stallMs, is an error.
+ */
+function awaitReady(ws: PoolWorker[]): void {
+  const watch = new StallWatch(ws);
+  for (;;) {
+    let pending = -1;
+    for (let i = 0; i < ws.length; i++) {
+      const why = deathOf(ws[i]);
+      if (why !== null) throw new WorkerThreadError(`limitdyn worker thread #${ws[i].id} failed to start: ${why}`);
+      if (Atomics.load(ws[i].status, ST_STATE) < S_READY) pending = i;
+    }
+    if (pending < 0) return;
+    const k = watch.stalled(poolOptions.startMs);
+    if (k >= 0) {
+      const st = Atomics.load(ws[k].status, ST_STATE);
+      throw new WorkerThreadError(`limitdyn worker thread #${ws[k].id} did not start: still ${STATE_NAMES[st]} with no sign of life for ${(watch.quietFor(k) / 1000).toFixed(1)} s (startMs = ${poolOptions.startMs})`);
+    }
+    Atomics.wait(ws[pending].status, ST_STATE, Atomics.load(ws[pending].status, ST_STATE), SLICE_MS);
+  }
+}
+
+/** Terminate all pooled worker threads (they are unref'd anyway; this frees them now). Engines still open go on single-threaded. */
 export async function shutdownPool(): Promise<void> {
+  for (const s of [...openSessions]) s.detach();
   const ws = pool.splice(0, pool.length);
-  await Promise.all(ws.map((p) => p.w.terminate()));
+  await Promise.all(ws.map((p) => p.w.terminate().catch(() => undefined)));
+}
+
+/** Pool state, for tests and diagnostics. */
+export function poolInfo(): { workers: number; busy: number; openSessions: number; states: string[] } {
+  return {
+    workers: pool.length,
+    busy: pool.filter((p) => p.busy).length,
+    openSessions: openSessions.size,
+    states: pool.map((p) => STATE_NAMES[Atomics.load(p.status, ST_STATE)]),
+  };
 }
 
 /** Number of threads to use for a layer shape: `threads` resolved ("auto" → all cores when the work is large enough). */
@@ -172,30 +475,126 @@ export function sharedF64(n: number, src?: Float64Array): Float64Array {
 export class ParallelSession {
   readonly T: number;
   private readonly s: SessionData;
-  private readonly act: Activation;
-  private readonly blocks: Int32Array;
-  private readonly fam = { f: null as StreamFamily | null };
+  private readonly x: TaskCtx;
   private workers: PoolWorker[];
-  private open = true;
+  private readonly watch: StallWatch;
+  /** First ticket of the next command. */
+  private next = 0;
+  /** A ticket the calling thread claimed for a later phase (−1: none). */
+  private held = -1;
+  private state: "open" | "closed" | "detached" | "broken" = "open";
+  private brokenBy = "";
 
   constructor(arrays: LayerArrays, L: number, M: number, D: number, N: number, act: Activation, T: number) {
     this.T = T;
-    this.act = act;
-    this.blocks = unitBlocks(M, D);
     const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LEN));
     const params = new Float64Array(new SharedArrayBuffer(8 * 8));
     const { U, V, H, B, P, S, dS, G, parts } = arrays;
     this.s = { U, V, H, B, P, S, dS, G, parts, ctl, params, L, M, D, N, actKind: act.kind, T };
+    this.x = taskCtx(this.s, act);
     this.workers = takeWorkers(T - 1);
+    try {
+      awaitReady(this.workers);
+    } catch (e) {
+      for (const p of this.workers) retire(p);
+      this.workers = [];
+      this.state = "broken";
+      throw e;
+    }
+    this.watch = new StallWatch(this.workers);
     this.workers.forEach((p, i) => p.w.postMessage({ session: this.s, tid: i + 1 }));
+    openSessions.add(this);
+  }
+
+  /** False once the pool was shut down under this session (the engine then runs single-threaded). */
+  get usable(): boolean {
+    if (this.state === "broken") throw new WorkerThreadError(`this engine's worker threads failed earlier: ${this.brokenBy}`);
+    return this.state === "open";
+  }
+
+  private fail(msg: string): never {
+    this.state = "broken";
+    this.brokenBy = msg;
+    Atomics.store(this.s.ctl, STOP, 2);
+    Atomics.notify(this.s.ctl, OPEN);
+    for (const p of this.workers) retire(p);
+    this.workers = [];
+    openSessions.delete(this);
+    throw new WorkerThreadError(msg);
+  }
+
+  /** Throw if a worker of the session failed, exited or stalled (called only on the slow path of a wait). */
+  private checkHealth(cmd: number): void {
+    const what = `during the ${CMD_NAMES[cmd]}`;
+    const f = Atomics.load(this.s.ctl, FAILED);
+    if (f !== 0) {
+      const p = this.workers[f - 1];
+      this.fail(`limitdyn worker thread #${p.id} (thread ${f} of ${this.T}) failed ${what}: ${deathOf(p) ?? "task threw"}`);
+    }
+    for (let i = 0; i < this.workers.length; i++) {
+      const why = deathOf(this.workers[i]);
+      if (why !== null) this.fail(`limitdyn worker thread #${this.workers[i].id} (thread ${i + 1} of ${this.T}) died ${what}: ${why}`);
+    }
+    const k = this.watch.stalled();
+    if (k >= 0) {
+      this.fail(`limitdyn worker thread #${this.workers[k].id} (thread ${k + 1} of ${this.T}) stopped responding ${what}: no heartbeat for ${(this.watch.quietFor(k) / 1000).toFixed(1)} s while the calling thread waited for its task (stallMs = ${poolOptions.stallMs})`);
+    }
+  }
+
+  private open(end: number): void {
+    const ctl = this.s.ctl;
+    Atomics.store(ctl, OPEN, end);
+    if (Atomics.load(ctl, WAITERS) > 0) Atomics.notify(ctl, OPEN);
+  }
+
+  /** Run open tickets < end on the calling thread; keep a claimed later ticket for later. */
+  private work(cmd: number, base: number, end: number): void {
+    const ctl = this.s.ctl;
+    for (;;) {
+      if (this.held < 0) this.held = Atomics.add(ctl, TK, 1);
+      if (this.held >= end) return;
+      runTask(this.x, cmd, this.held - base);
+      this.held = -1;
+      Atomics.add(ctl, DONE, 1);
+    }
+  }
+
+  /** Wait until every ticket < end is done: spin, then bounded sleeps with health checks. */
+  private waitDone(end: number, cmd: number): void {
+    const ctl = this.s.ctl;
+    for (let i = 0; i < SPIN_MAIN; i++) if (Atomics.load(ctl, DONE) >= end) return;
+    this.watch.reset();
+    for (;;) {
+      if (Atomics.load(ctl, DONE) >= end) return;
+      this.checkHealth(cmd);
+      Atomics.store(ctl, MAIN_WAIT, 1);
+      const d = Atomics.load(ctl, DONE);
+      if (d < end) Atomics.wait(ctl, DONE, d, SLICE_MS);
+      Atomics.store(ctl, MAIN_WAIT, 0);
+    }
   }
 
   private run(cmd: number): void {
-    if (!this.open) throw new Error("ParallelSession is closed");
-    Atomics.store(this.s.ctl, CMD, cmd);
-    barrier(this.s.ctl, this.T);
-    runCommand(this.s, this.act, this.blocks, this.fam, 0);
-    barrier(this.s.ctl, this.T);
+    if (this.state !== "open") throw new Error(`ParallelSession is ${this.state}`);
+    const ctl = this.s.ctl;
+    const base = this.next;
+    Atomics.store(ctl, CMD, cmd);
+    Atomics.store(ctl, BASE, base);
+    const x = this.x;
+    const phases = cmd === CMD_INIT ? 1 : x.nr > 0 ? 2 * this.s.L : this.s.L;
+    let end = base;
+    try {
+      for (let ph = 0; ph < phases; ph++) {
+        end += cmd === CMD_INIT ? this.s.L : ph % 2 === 0 || x.nr === 0 ? x.nb : x.nr;
+        this.open(end);
+        this.work(cmd, base, end);
+        this.waitDone(end, cmd);
+      }
+    } catch (e) {
+      if (this.state === "open") this.fail(`limitdyn ${CMD_NAMES[cmd]} failed on the calling thread: ${errorText(e)}`);
+      throw e;
+    }
+    this.next = end;
   }
 
   forward(c: number): void {
@@ -215,12 +614,27 @@ export class ParallelSession {
     this.run(CMD_INIT);
   }
 
-  /** Release the workers back to the pool. */
+  /** Stop the session without waiting for the workers (they leave at their next poll). */
+  private stop(code: number): void {
+    Atomics.store(this.s.ctl, STOP, code);
+    Atomics.notify(this.s.ctl, OPEN);
+    openSessions.delete(this);
+  }
+
+  /** Release the workers back to the pool (idempotent; never waits). */
   close(): void {
-    if (!this.open) return;
-    this.run(CMD_EXIT);
-    this.open = false;
+    if (this.state !== "open") return;
+    this.state = "closed";
+    this.stop(1);
     for (const p of this.workers) p.busy = false;
+    this.workers = [];
+  }
+
+  /** The pool is being shut down: stop using the workers (the engine goes on single-threaded). */
+  detach(): void {
+    if (this.state !== "open") return;
+    this.state = "detached";
+    this.stop(2);
     this.workers = [];
   }
 }
