@@ -249,3 +249,14 @@ test("GD map θ_0 ↦ θ_K of the finite ResNet (segment mode): valid, ratio in 
   assert.ok(gdMapLipschitzBound(p, w).weights >= gdMapLipschitzBound(p, w, w).weights * (1 - 1e-12));
   assert.throws(() => gdMapLipschitzBound({ ...p, train: { ...p.train, etaE: 0.1 } }, w), /frozen embeddings/);
 });
+
+test("planted ψ₂: 75 % of the (exact) ψ₂ bound of p_0 is rejected by checkSubGaussian", async () => {
+  const { checkSubGaussian } = await import("../src/verify/index.ts");
+  const gammaH = gram(2, 5), gammaB = gram(1, 6);
+  const b = skeletonPsi2Bounds({ k: 1, N: 1, nB: 1, gammaH, gammaB, params: { etaU: 0.5, etaV: 0.5, alpha: 1, activation: "tanh" } });
+  const s = stream(9);
+  const sd = Math.sqrt(gammaH[0]);
+  const xs = Float64Array.from({ length: 20000 }, () => sd * s.normal());
+  assert.equal(checkSubGaussian({ samples: xs, proxy: b.p[0] }).ok, true);
+  assert.equal(checkSubGaussian({ samples: xs, proxy: 0.75 * b.p[0] }).ok, false);
+});
