@@ -76,3 +76,11 @@ console.log(`Lemma 2: ψ₂(p) = σ_u|h_0|/√D·√(8/3) = ${psi2.toFixed(4)}`)
 console.log(`  ok = ${lemma2.ok}; empirical ψ₂ ${lemma2.psi2.toFixed(4)}, ${(100 * (1 - lemma2.falseFailureProbability)).toFixed(1)} % bounds [${lemma2.lower.toFixed(4)}, ${lemma2.upper.toFixed(4)}] (lower end distribution-free), n = ${lemma2.n}`);
 const tooSmall = checkSubGaussian({ samples: p, proxy: 0.8 * psi2 });
 console.log(`  claimed ψ₂ ≤ ${(0.8 * psi2).toFixed(4)} (20 % too small): ok = ${tooSmall.ok}`);
+
+// The library's bounds (src/verify/bounds.ts, docs/verifying-a-lemma.md "Bounds"): operator-norm
+// discrete Grönwall, a priori and on the segment between the two inputs of each pair.
+import { resnetForwardBound } from "../src/verify/index.ts";
+const lib = resnetForwardBound(problem, weights);
+const libCheck = checkLipschitz({ f, pairs, bound: lib.output, numRuns: 300 });
+const segCheck = checkLipschitz({ f, pairs, bound: (x, y) => resnetForwardBound(problem, weights, { x, y }).output, numRuns: 300 });
+console.log(`resnetForwardBound: Lip ≤ ${lib.output.toFixed(4)} (Frobenius version above: ${bound.toFixed(4)}); ok = ${libCheck.ok}, ratio/bound = ${libCheck.worstRatioOverBound.toFixed(3)}; per-pair segment bound: ok = ${segCheck.ok}, ratio/bound = ${segCheck.worstRatioOverBound.toFixed(3)}`);
