@@ -1,0 +1,214 @@
+/**
+ * The particle sampler (MATH §5, "particle sampler"; MATH §3 skeleton maps):
+ * i.i.d. samples of the limit law of a particle's preactivations p_{k,n}(s)
+ * and adjoint sums q_{k,n}(s) after k GD steps, from a skeleton Mean ODE /
+ * M = ∞ ResNet / DMFT trajectory (anything with `extras.coefficients` and
+ * `extras.E`, see src/meanode/solver.ts skeletonTrajectory).
+ *
+ * At the chosen nodes the Gram matrices over the index pairs a = (j, m), j ≤ k,
+ * are quadratic forms in the coefficient vectors (as in dmft/solver.ts
+ * gramProfiles):
+ *
+ *   Γ^H_{aa'} = c^h_a(hNode) · E c^h_{a'}(hNode),     Γ^B_{aa'} = c^b_a(bNode) · E c^b_{a'}(bNode),
+ *
+ * G^u = σ_u Rᴴ ξ_u, G^v = σ_v Rᴮ ξ_v (R the symmetric eigen square root with
+ * eigenvalues clipped at 0, as in skeletonGaussianSamples), ξ i.i.d. N(0, 1)
+ * from `seed`; the skeleton maps (values only, no Jacobians) then give
+ * p_{k,n} and q_{k,n} of one sample. Samples are i.i.d. (plain Monte Carlo,
+ * no antithetic pairs, no QMC): they are draws of the law, not an integration rule.
+ *
+ * Staggered convention. A particle of slot i of a DepthGrid reads h-type
+ * profiles at node hNode(i) and b-type profiles at bNode(i); for the
+ * staggered-Euler grid (the M = ∞ ResNet at L = depthSteps) the unit of layer
+ * ℓ reads h at node ℓ − 1 and b at node ℓ: pass { hNode: ℓ − 1, bNode: ℓ }.
+ * `node` (or `s`) sets both (the Mean ODE / DMFT law at depth s).
+ */
+import { view, type F64 } from "../core/arrays.ts";
+import { ValidationError } from "../core/errors.ts";
+import { StreamFamily } from "../core/rng.ts";
+import { finiteNumber, isPlainObject, knownKeys, nonNegativeInt, positiveInt, seedValue, show } from "../core/validate.ts";
+import type { Problem } from "../problem/problem.ts";
+import type { Trajectory } from "../problem/trajectory.ts";
+import { checkPsd } from "./expectation.ts";
+import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
+import { evaluateBatch, resolveParams, SkeletonBlock, type SkeletonParams } from "./maps.ts";
+
+export interface LimitLawOptions {
+  /** GD step k (0..K−1): the law of the particle after k updates. */
+  step: number;
+  /** Depth node index of both h and b (or give s, or hNode and bNode). */
+  node?: number;
+  /** Depth s ∈ [0, 1] on the trajectory's node grid (alternative to `node`). */
+  s?: number;
+  /** Node of the h-type profiles (default `node`). */
+  hNode?: number;
+  /** Node of the b-type profiles (default `node`). */
+  bNode?: number;
+  /** Number of i.i.d. samples (default 4096). */
+  samples?: number;
+  /** Seed of the standard normals ξ (default 1). */
+  seed?: number;
+  /** Which quantities to return (default ["p", "q"]). */
+  what?: ("p" | "q")[];
+  /** Model constants of the skeleton maps (η_u, η_v, α, σ, σ_u, σ_v): from a problem ... */
+  problem?: Problem;
+  /** ... or given directly (default: `traj.extras.skeletonParams` when the solver stored them). */
+  params?: SkeletonParams;
+}
+
+export interface LimitLawSamples {
+  k: number;
+  hNode: number;
+  bNode: number;
+  samples: number;
+  /** p_{k,n} of sample t at [t, n]: shape [samples, N] (when requested). */
+  p?: F64;
+  /** q_{k,n} of sample t at [t, n]: shape [samples, N] (when requested). */
+  q?: F64;
+  /** Γ^H at hNode over (j ≤ k, m) (index j·N + m), (k+1)N square. */
+  gammaH: Float64Array;
+  /** Γ^B at bNode over (j ≤ k, m), (k+1)N square. */
+  gammaB: Float64Array;
+}
+
+interface SkeletonExtras {
+  r: number;
+  E: Float64Array;
+  depthGrid: Float64Array;
+  coefficients: { h: F64; b: F64 };
+  skeletonParams?: SkeletonParams;
+}
+
+function skeletonExtras(t: Trajectory): SkeletonExtras {
+  const x = (t as Trajectory | undefined)?.extras as Partial<SkeletonExtras> | undefined;
+  if (!x || !x.coefficients || !x.E || !x.r || !x.depthGrid) {
+    throw new ValidationError("trajectory", `must come from the skeleton Mean ODE / largeWidth / DMFT solver (it has no coefficient vectors; algorithm ${show(t?.algorithm)})`);
+  }
+  return x as SkeletonExtras;
+}
+
+const KEYS = ["step", "node", "s", "hNode", "bNode", "samples", "seed", "what", "problem", "params"];
+
+/**
+ * Gram matrix over (j ≤ k, m) at `node` from coefficient vectors c ([K, nodes, N, r]):
+ * G[a·dim + a'] = c_a · E c_{a'}.
+ */
+export function gramAtNode(c: Float64Array, E: Float64Array, r: number, nodes: number, N: number, k: number, node: number, out = new Float64Array(((k + 1) * N) ** 2)): Float64Array {
+  const dim = (k + 1) * N;
+  const Ec = new Float64Array(dim * r);
+  const at = (a: number) => {
+    const j = (a / N) | 0, m = a - j * N;
+    return ((j * nodes + node) * N + m) * r;
+  };
+  for (let a = 0; a < dim; a++) {
+    const o = at(a);
+    for (let i = 0; i < r; i++) {
+      let s = 0;
+      for (let l = 0; l < r; l++) s += E[i * r + l] * c[o + l];
+      Ec[a * r + i] = s;
+    }
+  }
+  for (let a = 0; a < dim; a++) {
+    const o = at(a);
+    for (let b = a; b < dim; b++) {
+      let s = 0;
+      for (let i = 0; i < r; i++) s += c[o + i] * Ec[b * r + i];
+      out[a * dim + b] = s;
+      out[b * dim + a] = s;
+    }
+  }
+  return out;
+}
+
+function nodeArg(field: string, v: unknown, nodes: number): number {
+  const n = nonNegativeInt(field, v);
+  if (n >= nodes) throw new ValidationError(field, `is node ${n} but the trajectory's depth grid has nodes 0..${nodes - 1}`);
+  return n;
+}
+
+/** I.i.d. samples of the limit law of p_{k,n}, q_{k,n} at the given depth nodes (see the module comment). */
+export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): LimitLawSamples {
+  const x = skeletonExtras(traj);
+  if (!isPlainObject(options)) throw new ValidationError("options", `must be an object { step, node | s | hNode, bNode, samples, seed, problem | params } (got ${show(options)})`);
+  knownKeys("options", options as unknown as Record<string, unknown>, KEYS);
+  const [K, nodes, N, r] = x.coefficients.h.shape;
+  const k = nonNegativeInt("options.step", options.step);
+  if (k >= K) throw new ValidationError("options.step", `is ${k} but the trajectory has steps 0..${K - 1}`);
+  let node: number | undefined;
+  if (options.node !== undefined && options.s !== undefined) throw new ValidationError("options.s", "give either node or s, not both");
+  if (options.node !== undefined) node = nodeArg("options.node", options.node, nodes);
+  if (options.s !== undefined) {
+    const s = finiteNumber("options.s", options.s);
+    let best = -1;
+    for (let i = 0; i < nodes; i++) if (Math.abs(x.depthGrid[i] - s) <= 1e-12) best = i;
+    if (best < 0) throw new ValidationError("options.s", `is ${s}, not a node of the trajectory's depth grid (${nodes} nodes, s = i/${nodes - 1})`);
+    node = best;
+  }
+  const hNode = options.hNode !== undefined ? nodeArg("options.hNode", options.hNode, nodes) : node;
+  const bNode = options.bNode !== undefined ? nodeArg("options.bNode", options.bNode, nodes) : node;
+  if (hNode === undefined || bNode === undefined) throw new ValidationError("options.node", "is required (or s, or both hNode and bNode)");
+  const S = positiveInt("options.samples", options.samples ?? 4096);
+  const seed = seedValue("options.seed", options.seed ?? 1);
+  const what = options.what ?? ["p", "q"];
+  if (!Array.isArray(what) || what.length === 0) throw new ValidationError("options.what", `must be a non-empty array of "p", "q" (got ${show(what)})`);
+  what.forEach((w, i) => { if (w !== "p" && w !== "q") throw new ValidationError(`options.what[${i}]`, `must be "p" or "q" (got ${show(w)})`); });
+  let rawParams: SkeletonParams | undefined = options.params;
+  if (options.problem !== undefined) {
+    if (options.params !== undefined) throw new ValidationError("options.params", "give either problem or params, not both");
+    const pm = options.problem;
+    if (!pm || !pm.model || !pm.train) throw new ValidationError("options.problem", "must be a Problem (from makeProblem)");
+    rawParams = { etaU: pm.train.etaU, etaV: pm.train.etaV, alpha: pm.model.alpha, activation: pm.model.activation, sigmaU: pm.model.sigmaU, sigmaV: pm.model.sigmaV };
+    if (pm.data?.N !== undefined && pm.data.N !== N) throw new ValidationError("options.problem", `has N = ${pm.data.N} data points but the trajectory has N = ${N}`);
+  }
+  rawParams ??= x.skeletonParams;
+  if (rawParams === undefined) throw new ValidationError("options.problem", "is required: the skeleton maps need η_u, η_v, α, σ, σ_u, σ_v (pass the trajectory's problem, or params)");
+  const params = resolveParams(rawParams, "options.params");
+
+  const dim = (k + 1) * N;
+  const GH = gramAtNode(x.coefficients.h.data, x.E, r, nodes, N, k, hNode);
+  const GB = gramAtNode(x.coefficients.b.data, x.E, r, nodes, N, k, bNode);
+  const Ru = new Float64Array(dim * dim), Rv = new Float64Array(dim * dim);
+  const wsU = new EigenWorkspace(dim), wsV = new EigenWorkspace(dim);
+  symSqrtPsd(GH, Ru, wsU, params.sigmaU * params.sigmaU); checkPsd("gammaH", wsU);
+  symSqrtPsd(GB, Rv, wsV, params.sigmaV * params.sigmaV); checkPsd("gammaB", wsV);
+
+  const block = new SkeletonBlock(k, N, k + 1, "none", 128);
+  block.setup(GH, GB, params);
+  const dimG = block.dimG; // 2 (k+1) N
+  const stream = new StreamFamily(seed).get(0);
+  const chunk = 1024;
+  const xi = new Float64Array(chunk * dimG);
+  const G = new Float64Array(chunk * dimG);
+  const pAll = new Float64Array(chunk * dim), qAll = new Float64Array(chunk * dim);
+  const wantP = what.includes("p"), wantQ = what.includes("q");
+  const pOut = wantP ? new Float64Array(S * N) : null;
+  const qOut = wantQ ? new Float64Array(S * N) : null;
+  for (let t0 = 0; t0 < S; t0 += chunk) {
+    const L = Math.min(chunk, S - t0);
+    stream.fillNormal(xi, 1, 0, L * dimG);
+    for (let t = 0; t < L; t++) {
+      const o = t * dimG;
+      for (let i = 0; i < dim; i++) {
+        let su = 0, sv = 0;
+        for (let l = 0; l < dim; l++) {
+          su += Ru[i * dim + l] * xi[o + l];
+          sv += Rv[i * dim + l] * xi[o + dim + l];
+        }
+        G[o + i] = su;
+        G[o + dim + i] = sv;
+      }
+    }
+    evaluateBatch(block, G, L, { p: pAll, q: qAll });
+    for (let t = 0; t < L; t++) {
+      const src = t * dim + k * N, dst = (t0 + t) * N;
+      for (let n = 0; n < N; n++) {
+        if (pOut) pOut[dst + n] = pAll[src + n];
+        if (qOut) qOut[dst + n] = qAll[src + n];
+      }
+    }
+  }
+  const out: LimitLawSamples = { k, hNode, bNode, samples: S, gammaH: GH, gammaB: GB };
+  if (pOut) out.p = view(pOut, [S, N]);
+  if (qOut) out.q = view(qOut, [S, N]);
+  return out;
+}
