@@ -1,0 +1,280 @@
+/**
+ * The large-M simulator and its diagnostics over a ladder of widths (MATH §4):
+ *
+ *   const res = chaos(problem, { widths: [16, 64, 256], R: 16 });
+ *   res.couplingRms, res.outputGapRms, res.tagCorrelation, res.w1, res.slopes
+ *
+ * For each width M and run r = 0..R−1 (U, V from seed runSeed(seed, r); the
+ * embeddings W_E, W_U and the data are the problem's, shared by every run and
+ * by the limit), the finite ResNet is run with its twins (coupling.ts) for K
+ * steps, and the diagnostics are accumulated. The M = ∞ limit is solved once
+ * (it depends on neither M nor the U, V seed).
+ *
+ * Summary values are taken at the last step k = K−1 (weights after K−1
+ * updates) and averaged over layers:
+ *   couplingRms[M]   = √(mean over runs and layers of W_{K−1,ℓ})   (W: weight distance of coupling.ts)
+ *   pRms, qRms       = √(mean over runs and layers of the p / q distances)
+ *   outputGapRms[M]  = √(mean over runs of |f_{K−1} − f̄_{K−1}|²_RMS)
+ *   tagCorrelation[M]= intraclass correlation of the tag functional (tagged.ts), mean over layers
+ *   w1[M], ks[M]     = mean over runs, layers, data points of W1 / KS (laws.ts); w1Twins: same for the twins
+ *   slopes           = fitted log-log slopes against M (experiments/fit.ts fitPowerLaw; null if not fittable)
+ */
+import { ValidationError } from "../core/errors.ts";
+import { isPlainObject, knownKeys, oneOf, positiveInt, seedValue, show } from "../core/validate.ts";
+import { FitError, fitPowerLaw } from "../experiments/fit.ts";
+import type { Problem } from "../problem/problem.ts";
+import { chaosWeights, coupledRun, runSeed } from "./coupling.ts";
+import { LimitLawReference, layerLawDistance } from "./laws.ts";
+import { type LargeWidthOptions, limitFields, type LimitFields, rejectTrainedEmbeddings, resolveLargeWidthOptions } from "./limit.ts";
+import { TAG_FUNCTIONALS, type TagFunctional, TaggedAccumulator, tagFunctional } from "./tagged.ts";
+import { withChanges } from "../problem/problem.ts";
+
+export const DIAGNOSTICS = ["coupling", "tagged", "laws"] as const;
+export type Diagnostic = (typeof DIAGNOSTICS)[number];
+
+export interface ChaosOptions {
+  /** Independent runs per width (default 16; ≥ 2 with "tagged"). */
+  R?: number;
+  /** Ladder of widths M (default [16, 64, 256]). */
+  widths?: number[];
+  /** GD steps K (default problem.train.steps). */
+  steps?: number;
+  /** Diagnostics to compute (default all three). */
+  diagnostics?: Diagnostic[];
+  /** Base seed of the runs' U, V (default problem.seed); run r uses runSeed(seed, r). */
+  seed?: number;
+  /** Limit solver: "skeleton" (default) or "particles" (laws need the skeleton). */
+  method?: "skeleton" | "particles";
+  /** Expectation engine of the skeleton limit (default: closed form for linear σ, else qmc 2^14). */
+  expectation?: LargeWidthOptions["expectation"];
+  particles?: number;
+  particleSeed?: number;
+  /** Size of the limit-law reference sample per (k, ℓ, n) (default 16384). */
+  lawSamples?: number;
+  /** Tag functional of the headline tagCorrelation (default "displacement"; all are reported in detail). */
+  tagFunctional?: TagFunctional;
+}
+
+export interface ResolvedChaosOptions {
+  R: number;
+  widths: number[];
+  steps: number;
+  diagnostics: Diagnostic[];
+  seed: number;
+  limit: LargeWidthOptions;
+  lawSamples: number;
+  tagFunctional: TagFunctional;
+}
+
+const KEYS = ["R", "widths", "steps", "diagnostics", "seed", "method", "expectation", "particles", "particleSeed", "lawSamples", "tagFunctional"];
+
+/** Validate chaos options (errors name `${field}.<key>`); rejects trained embeddings. */
+export function resolveChaosOptions(problem: Problem, o: unknown, field = "solver"): ResolvedChaosOptions {
+  rejectTrainedEmbeddings(problem);
+  const opts = o === undefined ? {} : o;
+  if (!isPlainObject(opts)) throw new ValidationError(field, `must be an object of chaos options (got ${show(opts)})`);
+  knownKeys(field, opts, KEYS);
+  const diagnostics = (opts.diagnostics ?? [...DIAGNOSTICS]) as unknown;
+  if (!Array.isArray(diagnostics) || diagnostics.length === 0) throw new ValidationError(`${field}.diagnostics`, `must be a non-empty array of ${DIAGNOSTICS.map((d) => JSON.stringify(d)).join(", ")} (got ${show(diagnostics)})`);
+  diagnostics.forEach((d, i) => oneOf(`${field}.diagnostics[${i}]`, d, DIAGNOSTICS));
+  if (new Set(diagnostics).size !== diagnostics.length) throw new ValidationError(`${field}.diagnostics`, "lists a diagnostic twice");
+  const R = positiveInt(`${field}.R`, opts.R ?? 16);
+  if (diagnostics.includes("tagged") && R < 2) throw new ValidationError(`${field}.R`, `must be at least 2 for the "tagged" diagnostic (a covariance across runs; got ${R})`);
+  const widths = (opts.widths ?? [16, 64, 256]) as unknown;
+  if (!Array.isArray(widths) || widths.length === 0) throw new ValidationError(`${field}.widths`, `must be a non-empty array of positive integers (got ${show(widths)})`);
+  widths.forEach((M, i) => positiveInt(`${field}.widths[${i}]`, M));
+  for (let i = 1; i < widths.length; i++) {
+    if (!(widths[i] > widths[i - 1])) throw new ValidationError(`${field}.widths`, `must be strictly increasing (got ${widths[i - 1]} then ${widths[i]} at index ${i})`);
+  }
+  if (diagnostics.includes("tagged") && widths[0] < 2) throw new ValidationError(`${field}.widths[0]`, `must be at least 2 for the "tagged" diagnostic (two distinct units; got ${widths[0]})`);
+  const steps = positiveInt(`${field}.steps`, opts.steps ?? problem.train.steps);
+  const seed = seedValue(`${field}.seed`, opts.seed ?? problem.seed);
+  const lawSamples = positiveInt(`${field}.lawSamples`, opts.lawSamples ?? 16384);
+  const tagFn = oneOf(`${field}.tagFunctional`, opts.tagFunctional ?? "displacement", TAG_FUNCTIONALS);
+  const limitRaw: Record<string, unknown> = {};
+  for (const k of ["method", "expectation", "particles", "particleSeed"]) if (opts[k] !== undefined) limitRaw[k] = opts[k];
+  const limit = resolveLargeWidthOptions(limitRaw, field);
+  if (limit.method === "particles" && diagnostics.includes("laws")) {
+    throw new ValidationError(`${field}.method`, `"particles" has no limit-law sampler; the "laws" diagnostic needs method "skeleton" (or drop "laws" from ${field}.diagnostics)`);
+  }
+  return { R, widths: [...widths] as number[], steps, diagnostics: [...diagnostics] as Diagnostic[], seed, limit, lawSamples, tagFunctional: tagFn };
+}
+
+/** Per-width detail: arrays [K][L] (nested) and [K]. */
+export interface ChaosWidthDetail {
+  M: number;
+  /** Mean over runs of the weight distance W_{k,ℓ} (coupling.ts). */
+  couplingByStepLayer?: number[][];
+  /** Mean over runs of the p / q distances. */
+  pDistByStepLayer?: number[][];
+  qDistByStepLayer?: number[][];
+  /** √(mean over runs of the squared RMS output gap), per step. */
+  outputGapByStep?: number[];
+  /** Intraclass correlation per tag functional, [K][L], and averaged over layers [K]. */
+  tag?: Record<TagFunctional, { intraclass: number[][]; intraclassByStep: number[]; pairs: number[][]; pairsByStep: number[]; covariance: number[][] }>;
+  /** Mean over runs (and data points) of W1 / KS: finite units vs limit law, twins vs limit law. */
+  w1ByStepLayer?: number[][];
+  ksByStepLayer?: number[][];
+  w1TwinsByStepLayer?: number[][];
+  ksTwinsByStepLayer?: number[][];
+  ms: number;
+}
+
+export interface ChaosResult {
+  widths: number[];
+  R: number;
+  K: number;
+  L: number;
+  D: number;
+  /** Values at the last step, indexed like widths (null where not computed). */
+  couplingRms: (number | null)[];
+  pRms: (number | null)[];
+  qRms: (number | null)[];
+  outputGapRms: (number | null)[];
+  tagCorrelation: (number | null)[];
+  w1: (number | null)[];
+  ks: (number | null)[];
+  w1Twins: (number | null)[];
+  slopes: { coupling: number | null; outputGap: number | null; tagCorrelation: number | null; w1: number | null; p: number | null; q: number | null };
+  detail: ChaosWidthDetail[];
+  /** The M = ∞ outputs f̄ (K × d_out × N nested) and loss. */
+  limit: { algorithm: string; f: number[][][]; loss: number[]; ms: number };
+  options: ResolvedChaosOptions;
+  timings: { totalMs: number; limitMs: number; referenceMs: number };
+}
+
+function nested(a: Float64Array, K: number, L: number): number[][] {
+  return Array.from({ length: K }, (_, k) => Array.from(a.subarray(k * L, (k + 1) * L)));
+}
+
+function slopeOf(widths: number[], ys: (number | null)[]): number | null {
+  const xs: number[] = [], vs: number[] = [];
+  ys.forEach((y, i) => { if (y !== null && y > 0 && Number.isFinite(y)) { xs.push(widths[i]); vs.push(y); } });
+  if (xs.length < 2) return null;
+  try {
+    return fitPowerLaw(xs, vs).exponent;
+  } catch (e) {
+    if (e instanceof FitError) return null;
+    throw e;
+  }
+}
+
+/** Run the chaos diagnostics (see the module comment). `limit` may be passed to reuse a cached solve. */
+export function chaos(problem: Problem, options?: ChaosOptions, field = "solver", cached?: LimitFields): ChaosResult {
+  const t0 = performance.now();
+  const o = resolveChaosOptions(problem, options, field);
+  const pK = o.steps === problem.train.steps ? problem : withChanges(problem, { train: { steps: o.steps } });
+  const limit = cached ?? limitFields(pK, o.limit, field);
+  if (limit.K < o.steps) throw new ValidationError(`${field}.steps`, `is ${o.steps} but the cached limit has ${limit.K} steps`);
+  const tLimit = performance.now();
+  const { L, D, N } = limit;
+  const K = o.steps;
+  const wantC = o.diagnostics.includes("coupling"), wantT = o.diagnostics.includes("tagged"), wantL = o.diagnostics.includes("laws");
+  const ref = wantL ? new LimitLawReference(limit.traj, L, K, o.lawSamples, (o.seed ^ 0x2545f491) >>> 0) : null;
+  const tRef = performance.now();
+  const KL = K * L;
+  const res: ChaosResult = {
+    widths: o.widths, R: o.R, K, L, D,
+    couplingRms: [], pRms: [], qRms: [], outputGapRms: [], tagCorrelation: [], w1: [], ks: [], w1Twins: [],
+    slopes: { coupling: null, outputGap: null, tagCorrelation: null, w1: null, p: null, q: null },
+    detail: [],
+    limit: {
+      algorithm: limit.traj.algorithm,
+      f: Array.from({ length: limit.K }, (_, k) => Array.from({ length: limit.dOut }, (_, oo) => Array.from(limit.f.subarray((k * limit.dOut + oo) * N, (k * limit.dOut + oo + 1) * N)))),
+      loss: Array.from(limit.traj.loss), ms: tLimit - t0,
+    },
+    options: o,
+    timings: { totalMs: 0, limitMs: tLimit - t0, referenceMs: tRef - tLimit },
+  };
+  for (const M of o.widths) {
+    const tw = performance.now();
+    const wd = new Float64Array(KL), pd = new Float64Array(KL), qd = new Float64Array(KL), og = new Float64Array(K);
+    const w1 = new Float64Array(KL), ks = new Float64Array(KL), w1t = new Float64Array(KL), kst = new Float64Array(KL);
+    const accs = wantT ? TAG_FUNCTIONALS.map(() => new TaggedAccumulator(K, L, M)) : [];
+    const phi = new Float64Array(M), scratch = new Float64Array(M);
+    for (let r = 0; r < o.R; r++) {
+      const w = chaosWeights(pK, M, runSeed(o.seed, r));
+      const run = coupledRun(pK, limit, w, {
+        steps: K,
+        twins: wantC,
+        onStep: (sys) => {
+          const k = sys.k;
+          for (let l = 0; l < L; l++) {
+            if (wantT) TAG_FUNCTIONALS.forEach((f, i) => {
+              tagFunctional(f, l, M, D, N, sys.P, sys.Uk, sys.Vk, sys.U0, sys.V0, phi);
+              accs[i].add(k, l, phi);
+            });
+            if (ref) {
+              const a = layerLawDistance(ref, k, l, sys.P, M, scratch);
+              w1[k * L + l] += a.w1 / o.R; ks[k * L + l] += a.ks / o.R;
+              if (wantC) {
+                const b = layerLawDistance(ref, k, l, sys.Pbar, M, scratch);
+                w1t[k * L + l] += b.w1 / o.R; kst[k * L + l] += b.ks / o.R;
+              }
+            }
+          }
+        },
+      });
+      if (wantC) {
+        for (let i = 0; i < KL; i++) { wd[i] += run.weightDist[i] / o.R; pd[i] += run.pDist[i] / o.R; qd[i] += run.qDist[i] / o.R; }
+        for (let k = 0; k < K; k++) og[k] += run.outputGap[k] ** 2 / o.R;
+      }
+    }
+    const det: ChaosWidthDetail = { M, ms: 0 };
+    const lastMean = (a: Float64Array) => { let s = 0; for (let l = 0; l < L; l++) s += a[(K - 1) * L + l]; return s / L; };
+    if (wantC) {
+      det.couplingByStepLayer = nested(wd, K, L);
+      det.pDistByStepLayer = nested(pd, K, L);
+      det.qDistByStepLayer = nested(qd, K, L);
+      det.outputGapByStep = Array.from(og, Math.sqrt);
+      res.couplingRms.push(Math.sqrt(lastMean(wd)));
+      res.pRms.push(Math.sqrt(lastMean(pd)));
+      res.qRms.push(Math.sqrt(lastMean(qd)));
+      res.outputGapRms.push(Math.sqrt(og[K - 1]));
+    } else {
+      res.couplingRms.push(null); res.pRms.push(null); res.qRms.push(null); res.outputGapRms.push(null);
+    }
+    if (wantT) {
+      const tag = {} as NonNullable<ChaosWidthDetail["tag"]>;
+      TAG_FUNCTIONALS.forEach((f, i) => {
+        const e = accs[i].estimate();
+        tag[f] = {
+          intraclass: nested(e.intraclass, K, L), intraclassByStep: Array.from(e.intraclassByStep),
+          pairs: nested(e.pairs, K, L), pairsByStep: Array.from(e.pairsByStep), covariance: nested(e.covariance, K, L),
+        };
+      });
+      det.tag = tag;
+      const v = tag[o.tagFunctional].intraclassByStep[K - 1];
+      res.tagCorrelation.push(Number.isFinite(v) ? v : null);
+    } else res.tagCorrelation.push(null);
+    if (ref) {
+      det.w1ByStepLayer = nested(w1, K, L);
+      det.ksByStepLayer = nested(ks, K, L);
+      res.w1.push(lastMean(w1));
+      res.ks.push(lastMean(ks));
+      if (wantC) {
+        det.w1TwinsByStepLayer = nested(w1t, K, L);
+        det.ksTwinsByStepLayer = nested(kst, K, L);
+        res.w1Twins.push(lastMean(w1t));
+      } else res.w1Twins.push(null);
+    } else { res.w1.push(null); res.ks.push(null); res.w1Twins.push(null); }
+    det.ms = performance.now() - tw;
+    res.detail.push(det);
+  }
+  res.slopes = {
+    coupling: slopeOf(o.widths, res.couplingRms),
+    outputGap: slopeOf(o.widths, res.outputGapRms),
+    tagCorrelation: slopeOf(o.widths, res.tagCorrelation),
+    w1: slopeOf(o.widths, res.w1),
+    p: slopeOf(o.widths, res.pRms),
+    q: slopeOf(o.widths, res.qRms),
+  };
+  res.timings.totalMs = performance.now() - t0;
+  return res;
+}
+
+/** Plain-JSON form of a chaos result (options without functions). */
+export function chaosToJSON(r: ChaosResult): Record<string, unknown> {
+  const lim = { ...r.options.limit } as Record<string, unknown>;
+  return { ...r, options: { ...r.options, limit: lim } };
+}
