@@ -12,6 +12,7 @@ export { runOne, UnknownTaskError } from "./run.ts";
 export {
   type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig,
   registerTask, getTask, listTasks, limitTask, referenceResNet, referenceSeed, finiteVsReference, syntheticRate,
+  finiteVsMeanOde, finiteVsDmft, fixEmbeddings, dmftHidden,
 } from "./tasks.ts";
 export {
   type ShapeStats, type AggregateOptions,
@@ -28,3 +29,7 @@ export {
   type CoordinateSeries, type SampleSet, type DensityCurve,
   compileVegaLite, renderSvg, plotErrorVs, plotLossCurves, plotCoordinates, plotHistograms, histogram,
 } from "./plot.ts";
+export {
+  type Scale, type PresetName, type PresetOptions, type PresetSummary, type AxisFit, type CoefficientFit, type Ladders,
+  PRESET_NAMES, THEORY, LADDERS, PRESET_PROBLEM, EMBEDDING_SEED, runPreset, formatSummary, w1,
+} from "./presets.ts";

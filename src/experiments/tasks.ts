@@ -15,14 +15,19 @@
  *
  *   registerTask("finite-vs-meanode", limitTask((p, o) => solve(p, meanOde(o))));
  */
+import { createHash } from "node:crypto";
 import { StreamFamily } from "../core/rng.ts";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, show } from "../core/validate.ts";
 import { type Problem, withChanges } from "../problem/problem.ts";
 import { outputRms, type Trajectory } from "../problem/trajectory.ts";
 import { trainResNet } from "../resnet/solver.ts";
+import type { ThreadsOption } from "../resnet/parallel.ts";
 import { initEmbeddings } from "../resnet/weights.ts";
-import type { RunSpec } from "./spec.ts";
+import { solve } from "../problem/algorithm.ts";
+import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
+import { dmft, dmftCoordinates, rowsFromEmbeddings, type DmftOptions } from "../dmft/solver.ts";
+import { canonicalJson, type RunSpec } from "./spec.ts";
 import { embeddingError, finalHidden } from "./errors.ts";
 
 export type TaskValues = Record<string, unknown>;
@@ -68,6 +73,18 @@ export interface LimitTaskConfig {
   cacheKey?: (problem: Problem, options: Record<string, unknown>) => string | undefined;
   /** Maximum number of cached limits per worker (default 64; oldest evicted first). */
   cacheSize?: number;
+  /** Extra taskOptions keys the task accepts (read by `prepare`). */
+  optionKeys?: string[];
+  /** Transform the run's problem before both solves (e.g. fix the embeddings: see finite-vs-meanode). */
+  prepare?: (problem: Problem, taskOptions: Record<string, unknown>) => Problem;
+  /**
+   * h of the limit at s = 1 and GD step `step`, N × D row-major, for `errEmbed`
+   * (default: finalHidden(lim, step), which needs recorded h profiles; the DMFT
+   * task maps its coefficient vectors through the run's W_E, W_U instead).
+   */
+  limitHidden?: (lim: Trajectory, problem: Problem, step: number) => Float64Array;
+  /** Threads of the finite model (default "auto"; sweeps on worker threads are better off with 1). */
+  threads?: ThreadsOption;
 }
 
 const LIMIT_OPTION_KEYS = ["limit", "embedding", "fLast"];
@@ -85,12 +102,14 @@ export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Tas
   const size = config.cacheSize ?? 64;
   return async (problem, ctx) => {
     const o = ctx.options;
-    knownKeys("taskOptions", o, LIMIT_OPTION_KEYS);
+    knownKeys("taskOptions", o, [...LIMIT_OPTION_KEYS, ...(config.optionKeys ?? [])]);
+    if (config.prepare) problem = config.prepare(problem, o);
     const limitOptions = (o.limit ?? {}) as Record<string, unknown>;
     if (!isPlainObject(limitOptions)) throw new ValidationError("taskOptions.limit", `must be an object (got ${show(limitOptions)})`);
     const K = problem.train.steps;
     const embed = o.embedding === true;
-    const fin = trainResNet(problem, embed ? { record: ["h"], recordSteps: [K - 1] } : {});
+    const finOpts = config.threads === undefined ? {} : { threads: config.threads };
+    const fin = trainResNet(problem, embed ? { ...finOpts, record: ["h"], recordSteps: [K - 1] } : finOpts);
     const key = config.cacheKey?.(problem, limitOptions);
     let lim = key === undefined ? undefined : cache.get(key);
     if (!lim) {
@@ -106,7 +125,7 @@ export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Tas
       loss: Array.from(fin.loss),
       limitLoss: Array.from(lim.loss),
     };
-    if (embed) values.errEmbed = embeddingError(finalHidden(fin, K - 1), finalHidden(lim, K - 1));
+    if (embed) values.errEmbed = embeddingError(finalHidden(fin, K - 1), config.limitHidden ? config.limitHidden(lim, problem, K - 1) : finalHidden(lim, K - 1));
     if (o.fLast === true) values.fLast = Array.from(fin.f.data.subarray((K - 1) * fin.dOut * fin.N, K * fin.dOut * fin.N));
     return values;
   };
@@ -189,7 +208,81 @@ export const syntheticRate: Task = (problem, ctx) => {
   return { err: law * Math.exp(tau * xi - tau * tau), law };
 };
 
+/** A short hash of arrays (for cache keys). */
+function arraysHash(...arrays: ArrayLike<number>[]): string {
+  const h = createHash("sha256");
+  for (const a of arrays) h.update(Buffer.from(Float64Array.from(a).buffer));
+  return h.digest("hex").slice(0, 16);
+}
+
+/** Everything a limit depends on except L, M (and D, W_E, W_U when `dropEmbeddings`): model, data, schedule, limit options. */
+function limitKey(p: Problem, limitOptions: Record<string, unknown>, dropEmbeddings: boolean): string {
+  const { L: _L, M: _M, activation, ...model } = p.model;
+  const m: Record<string, unknown> = { ...model, activation: activation.name };
+  if (dropEmbeddings) delete m.D;
+  const parts: unknown[] = [m, p.train, arraysHash(p.data.X, p.data.Y), p.data.dIn, p.data.dOut, p.data.N, limitOptions];
+  if (!dropEmbeddings) {
+    const { WE, WU } = initEmbeddings(p);
+    parts.push(arraysHash(WE, WU));
+  }
+  return canonicalJson(parts);
+}
+
+/**
+ * `taskOptions.embeddingSeed`: draw W_E, W_U from this seed (streams 0, 1, as
+ * for a problem with that seed) and pass them as explicit init.WE / init.WU,
+ * so every run of a sweep shares its embeddings while U, V still come from the
+ * run seed (explicit init.WE / init.WU of the problem win).
+ */
+export function fixEmbeddings(problem: Problem, taskOptions: Record<string, unknown>): Problem {
+  const es = taskOptions.embeddingSeed;
+  if (es === undefined || (problem.init.WE && problem.init.WU)) return problem;
+  if (typeof es !== "number" || !Number.isInteger(es) || es < 0 || es > 0xffffffff) throw new ValidationError("taskOptions.embeddingSeed", `must be an integer seed in 0..2^32−1 (got ${show(es)})`);
+  const { WE, WU } = initEmbeddings({ ...problem, seed: es });
+  return { ...problem, init: { ...problem.init, WE: problem.init.WE ?? WE, WU: problem.init.WU ?? WU } };
+}
+
+/**
+ * "finite-vs-meanode": finite ResNet vs the skeleton Mean ODE (L → ∞, MATH
+ * §2–3) at the same D and the same W_E, W_U. `taskOptions.limit` = meanOde
+ * options (e.g. `{ scheme: "staggered-euler", depthSteps: L, richardson: false }`
+ * for the M = ∞ ResNet at depth L); `taskOptions.embeddingSeed` fixes the
+ * embeddings across runs (see fixEmbeddings). The limit is cached per
+ * (model but L, M; data; schedule; W_E, W_U; limit options).
+ */
+export const finiteVsMeanOde: Task = limitTask(
+  (p, o) => solve(p, meanOde({ ...(o as MeanOdeOptions), record: ["h"], recordSteps: [p.train.steps - 1] }, "taskOptions.limit")),
+  { cacheKey: (p, o) => limitKey(p, o, false), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, threads: 1 },
+);
+
+/**
+ * h(1) of the DMFT coupled to a finite model: the coordinate processes
+ * (dmftCoordinates) of the rows of the model's own W_E, W_U, at s = 1 and
+ * GD step `step`, N × D row-major.
+ */
+export function dmftHidden(lim: Trajectory, problem: Problem, step: number): Float64Array {
+  const { WE, WU } = initEmbeddings(problem);
+  const D = problem.model.D;
+  const c = dmftCoordinates(lim, rowsFromEmbeddings(WE, WU, D));
+  const [, , nodes, N] = c.h.shape;
+  if (Math.abs(c.s[nodes - 1] - 1) > 1e-12) throw new RangeError(`DMFT depth grid ends at s = ${c.s[nodes - 1]}, not 1`);
+  const out = new Float64Array(N * D);
+  for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) out[n * D + d] = c.h.get(d, step, nodes - 1, n);
+  return out;
+}
+
+/**
+ * "finite-vs-dmft": finite ResNet vs the DMFT limit (D → ∞, MATH §5). The
+ * DMFT does not depend on D or the embeddings: one solve per (model but
+ * L, M, D; data; schedule; options) and worker. `errEmbed` compares h_L with
+ * the DMFT coordinates driven by the run's own embedding rows (coupled).
+ */
+export const finiteVsDmft: Task = limitTask(
+  (p, o) => solve(p, dmft(o as DmftOptions, "taskOptions.limit")),
+  { cacheKey: (p, o) => limitKey(p, o, true), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, limitHidden: dmftHidden, threads: 1 },
+);
+
 registerTask("finite-vs-reference", finiteVsReference);
 registerTask("synthetic-rate", syntheticRate);
-// Limit tasks: one line each, e.g.
-// registerTask("finite-vs-meanode", limitTask((p, o) => solve(p, meanOde(o))));
+registerTask("finite-vs-meanode", finiteVsMeanOde);
+registerTask("finite-vs-dmft", finiteVsDmft);

@@ -1,0 +1,55 @@
+/**
+ * `limitdyn reproduce <name> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]`:
+ * runs a reproduction preset (src/experiments/presets.ts, docs/presets/).
+ */
+import { LimitdynError, ValidationError } from "../core/errors.ts";
+import { PRESET_NAMES, runPreset, type Scale } from "./presets.ts";
+import type { ProgressMode } from "./progress.ts";
+
+export const REPRODUCE_USAGE = `limitdyn reproduce <${PRESET_NAMES.join("|")}> [--scale small|paper] [--out dir] [--workers n] [--progress auto|bar|lines|none] [--bootstrap B]`;
+
+export interface ReproduceArgs {
+  name: string;
+  scale: Scale;
+  out?: string;
+  workers?: number;
+  progress: ProgressMode;
+  B?: number;
+}
+
+export function parseReproduceArgs(args: string[]): ReproduceArgs {
+  const [name, ...rest] = args;
+  if (!name || name.startsWith("--")) throw new ValidationError("reproduce", `needs a preset name: ${PRESET_NAMES.join(", ")}\nusage: ${REPRODUCE_USAGE}`);
+  if (!(PRESET_NAMES as readonly string[]).includes(name)) throw new ValidationError("reproduce", `unknown preset ${JSON.stringify(name)} (known: ${PRESET_NAMES.join(", ")})`);
+  const out: ReproduceArgs = { name, scale: "small", progress: "auto" };
+  for (let i = 0; i < rest.length; i += 2) {
+    const flag = rest[i], v = rest[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new ValidationError(flag, "needs a value");
+    if (flag === "--scale") {
+      if (v !== "small" && v !== "paper") throw new ValidationError("--scale", `must be small or paper (got ${JSON.stringify(v)})`);
+      out.scale = v;
+    } else if (flag === "--out") out.out = v;
+    else if (flag === "--workers") {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new ValidationError("--workers", `must be a non-negative integer (got ${JSON.stringify(v)})`);
+      out.workers = n;
+    } else if (flag === "--progress") {
+      if (!["auto", "bar", "lines", "none"].includes(v)) throw new ValidationError("--progress", `must be auto, bar, lines or none (got ${JSON.stringify(v)})`);
+      out.progress = v as ProgressMode;
+    } else if (flag === "--bootstrap") {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 10) throw new ValidationError("--bootstrap", `must be an integer ≥ 10 (got ${JSON.stringify(v)})`);
+      out.B = n;
+    } else throw new ValidationError(flag, `unknown flag (usage: ${REPRODUCE_USAGE})`);
+  }
+  return out;
+}
+
+/** COMMANDS entry: bad arguments throw synchronously; the run sets process.exitCode when it ends. */
+export function cmdReproduce(args: string[]): void {
+  const a = parseReproduceArgs(args);
+  void runPreset(a.name, { scale: a.scale, out: a.out, workers: a.workers, progress: a.progress, B: a.B }).catch((e: unknown) => {
+    console.error(`limitdyn reproduce: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = e instanceof LimitdynError ? 2 : 1;
+  });
+}
