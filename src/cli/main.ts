@@ -16,6 +16,7 @@ import { solve } from "../problem/algorithm.ts";
 import { trajectoryToJSON } from "../problem/trajectory.ts";
 import { finiteResNet, type Recordable } from "../resnet/solver.ts";
 import { cmdSweep, mergeCommand } from "../experiments/cli.ts";
+import { cmdReproduce } from "../experiments/reproduce-cli.ts";
 import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
 
 export const USAGE = `usage: limitdyn <command> [options]
@@ -27,6 +28,8 @@ commands:
   merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
   meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
                                                                      options under "solver" in the problem file
+  reproduce <hidden-width|all-shapes|trajectories> [--scale small|paper] [--out dir] [--workers n]
+          sweeps against the limits, exponent fits with bootstrap intervals (fit.json), figures (docs/presets/)
 
 The problem file is described in docs/problem-file.md, sweep files in docs/experiments.md.`;
 
@@ -93,7 +96,7 @@ export function cmdMeanOde(args: string[]): void {
   writeResult(out, { ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, sweep: cmdSweep, merge: mergeCommand };
+const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce };
 
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
