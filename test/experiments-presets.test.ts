@@ -86,7 +86,7 @@ test("tiny all-shapes preset: D exponent against the DMFT ≈ −1/2, fit.json a
   assert.ok(Math.abs(fit.exponents.D + 0.5) < 0.2, `D exponent ${fit.exponents.D}`);
   assert.ok(Math.abs(fit.exponents.L + 1) < 0.25, `L exponent ${fit.exponents.L}`);
   assert.ok("a/L + b sqrt(D/(LM)) + c/sqrt(D)" in fit.coefficients);
-  assert.ok(existsSync(join(out, "meanode.jsonl")) && existsSync(join(out, "dmft.jsonl")));
+  assert.ok(existsSync(join(out, "meanode.small.jsonl")) && existsSync(join(out, "dmft.small.jsonl")));
   for (const name of ["err-vs-L", "err-vs-M", "err-vs-D", "emb-vs-D"]) {
     const svg = readFileSync(join(out, `${name}.svg`), "utf8");
     assert.ok(svg.startsWith("<svg") && svg.trimEnd().endsWith("</svg>"), `${name}.svg is an SVG`);

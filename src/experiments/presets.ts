@@ -270,11 +270,11 @@ async function ladders(ctx: Ctx, dLimit: "meanode" | "dmft", withGrid: boolean):
   const meanReps = Math.max(ld.L.reps, ld.M.reps, dLimit === "meanode" ? ld.D.reps : 0, dLimit === "meanode" && withGrid ? ld.grid.reps : 0);
   if (dLimit === "meanode") meanPts.push(...ladderPoints(ld, "D"));
   if (dLimit === "meanode" && withGrid) meanPts.push(...gridPoints(ld.grid));
-  const meanRows = await sweep(ctx, "meanode.jsonl", sweepSpec("finite-vs-meanode", meanPts, meanReps, { embeddingSeed: EMBEDDING_SEED, embedding: true }));
+  const meanRows = await sweep(ctx, `meanode.${ctx.scale}.jsonl`, sweepSpec("finite-vs-meanode", meanPts, meanReps, { embeddingSeed: EMBEDDING_SEED, embedding: true }));
   let dmftRows: SweepRow[] = [];
   if (dLimit === "dmft") {
     const pts = [...ladderPoints(ld, "D"), ...(withGrid ? gridPoints(ld.grid) : [])];
-    dmftRows = await sweep(ctx, "dmft.jsonl", sweepSpec("finite-vs-dmft", pts, Math.max(ld.D.reps, withGrid ? ld.grid.reps : 0), { embedding: true }));
+    dmftRows = await sweep(ctx, `dmft.${ctx.scale}.jsonl`, sweepSpec("finite-vs-dmft", pts, Math.max(ld.D.reps, withGrid ? ld.grid.reps : 0), { embedding: true }));
   }
   return { meanRows, dmftRows };
 }
@@ -451,7 +451,7 @@ function laddersFor(name: PresetName, scale: Scale): Ladders {
     // and the D ladder needs c/√D ≫ b√(D/(LM)), i.e. D ≪ 0.5√(LM)
     ld.L = scale === "small" ? { L: [1, 2, 4, 8], M: 32768, D: 8, reps: 6 } : { L: [1, 2, 4, 8, 16], M: 262144, D: 8, reps: 10 };
     ld.M.reps = scale === "small" ? 6 : 10;
-    ld.D = scale === "small" ? { L: 64, M: 1024, D: [2, 4, 8, 16, 32], reps: 6 } : { L: 256, M: 4096, D: [2, 4, 8, 16, 32, 64, 128], reps: 10 };
+    ld.D = scale === "small" ? { L: 64, M: 1024, D: [2, 4, 8, 16, 32], reps: 16 } : { L: 256, M: 4096, D: [2, 4, 8, 16, 32, 64, 128], reps: 10 };
   }
   return ld;
 }
