@@ -4,6 +4,7 @@
  *   limitdyn train   --config problem.json --out result.json [--record h,b,p]
  *   limitdyn sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n]
  *   limitdyn merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...
+ *   limitdyn chaos   --config problem.json --out result.json
  *
  * Exit codes: 0 success; 2 bad usage, bad input, or a diverging run (DivergenceError: the
  * problem's rates make the loss non-finite); 1 other failures.
@@ -13,11 +14,12 @@ import { dirname, resolve } from "node:path";
 import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { loadProblem } from "../problem/problem.ts";
 import { solve } from "../problem/algorithm.ts";
-import { trajectoryToJSON } from "../problem/trajectory.ts";
+import { jsonable, trajectoryToJSON } from "../problem/trajectory.ts";
 import { finiteResNet, type Recordable } from "../resnet/solver.ts";
 import { cmdSweep, mergeCommand } from "../experiments/cli.ts";
 import { cmdReproduce } from "../experiments/reproduce-cli.ts";
 import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
+import { chaos, chaosToJSON, type ChaosOptions } from "../chaos/simulate.ts";
 
 export const USAGE = `usage: limitdyn <command> [options]
 
@@ -28,6 +30,9 @@ commands:
   merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
   meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
                                                                      options under "solver" in the problem file
+  chaos   --config problem.json --out result.json                    large M at fixed L: coupling, tagged particles,
+                                                                     empirical vs limit law over a ladder of widths
+                                                                     (MATH §4; options under "solver", docs/chaos.md)
   reproduce <hidden-width|all-shapes|trajectories> [--scale small|paper] [--out dir] [--workers n]
           sweeps against the limits, exponent fits with bootstrap intervals (fit.json), figures (docs/presets/)
 
@@ -96,7 +101,16 @@ export function cmdMeanOde(args: string[]): void {
   writeResult(out, { ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce };
+export function cmdChaos(args: string[]): void {
+  const flags = parseFlags(args);
+  checkFlags(flags, ["config", "out"]);
+  const problem = loadProblem(requireFlag(flags, "config"));
+  const out = checkOutPath(requireFlag(flags, "out"));
+  const res = chaos(problem, problem.solver as ChaosOptions, "solver");
+  writeResult(out, jsonable({ ...chaosToJSON(res), solver: "chaos", time: res.timings.totalMs / 1000 }));
+}
+
+const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, chaos: cmdChaos, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce };
 
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
