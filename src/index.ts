@@ -23,3 +23,21 @@ export { ResNetEngine } from "./resnet/engine.ts";
 export {
   type FiniteResNetOptions, type ForwardResult, finiteResNet, trainResNet, forward, gradient, gdStep,
 } from "./resnet/solver.ts";
+
+// ---- limit solvers (MATH §2–5)
+export { DepthGrid, integrate, richardson, SCHEMES, SCHEME_ORDER, type Scheme } from "./meanode/integrators.ts";
+export { meanOde, type MeanOdeOptions } from "./meanode/solver.ts";
+export { solveParticleMeanOde, ParticleMeanOde, drawParticles, type ParticleMeanOdeOptions } from "./meanode/particles.ts";
+export { embeddingGram, limitEmbeddingGram } from "./meanode/skeleton-core.ts";
+export { dmft, dmftCoordinates, gramProfiles, sampleEmbeddingRows, rowsFromEmbeddings, type DmftOptions, type EmbeddingRows } from "./dmft/solver.ts";
+export { limitLawSamples } from "./skeleton/sampler.ts";
+export { largeWidth, chaos as chaosDiagnostics } from "./chaos/index.ts";
+
+// ---- lemma checks (MATH §6)
+export { checkLipschitz, estimatePsi2, checkSubGaussian } from "./verify/index.ts";
+
+// ---- namespaces for the rest of each layer
+export * as skeleton from "./skeleton/index.ts";
+export * as chaos from "./chaos/index.ts";
+export * as verify from "./verify/index.ts";
+export * as experiments from "./experiments/index.ts";

@@ -14,11 +14,12 @@ import { dirname, resolve } from "node:path";
 import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { loadProblem } from "../problem/problem.ts";
 import { solve } from "../problem/algorithm.ts";
-import { jsonable, trajectoryToJSON } from "../problem/trajectory.ts";
+import { jsonable, trajectoryToJSON, type Trajectory } from "../problem/trajectory.ts";
 import { finiteResNet, type Recordable } from "../resnet/solver.ts";
 import { cmdSweep, mergeCommand } from "../experiments/cli.ts";
 import { cmdReproduce } from "../experiments/reproduce-cli.ts";
 import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
+import { dmft, type DmftOptions } from "../dmft/solver.ts";
 import { chaos, chaosToJSON, type ChaosOptions } from "../chaos/simulate.ts";
 
 export const USAGE = `usage: limitdyn <command> [options]
@@ -29,6 +30,8 @@ commands:
           runs a sweep (resumes: completed run ids in --out are skipped)
   merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
   meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
+  dmft    --config problem.json --out result.json                    DMFT limit D → ∞ (MATH §5): f, loss, Gram
+                                                                     matrices and coefficient vectors on the depth grid
                                                                      options under "solver" in the problem file
   chaos   --config problem.json --out result.json                    large M at fixed L: coupling, tagged particles,
                                                                      empirical vs limit law over a ladder of widths
@@ -94,11 +97,25 @@ export function cmdMeanOde(args: string[]): void {
   checkFlags(flags, ["config", "out"]);
   const problem = loadProblem(requireFlag(flags, "config"));
   const out = checkOutPath(requireFlag(flags, "out"));
-  const alg = meanOde(problem.solver as MeanOdeOptions, "solver");
-  const traj = solve(problem, alg);
+  const traj = solve(problem, meanOde(problem.solver as MeanOdeOptions, "solver"));
+  writeTrajectory(out, traj, ["coefficients", "skeletonParams"]);
+}
+
+/** Write a trajectory result file, without the extras that are internal or too large. */
+function writeTrajectory(out: string, traj: Trajectory, drop: string[]): void {
   const json = trajectoryToJSON(traj);
-  delete (json.extras as Record<string, unknown> | undefined)?.coefficients;
+  const extras = json.extras as Record<string, unknown> | undefined;
+  for (const k of drop) delete extras?.[k];
   writeResult(out, { ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
+}
+
+export function cmdDmft(args: string[]): void {
+  const flags = parseFlags(args);
+  checkFlags(flags, ["config", "out"]);
+  const problem = loadProblem(requireFlag(flags, "config"));
+  const out = checkOutPath(requireFlag(flags, "out"));
+  const traj = solve(problem, dmft(problem.solver as DmftOptions, "solver"));
+  writeTrajectory(out, traj, ["skeletonParams"]);
 }
 
 export function cmdChaos(args: string[]): void {
@@ -110,7 +127,7 @@ export function cmdChaos(args: string[]): void {
   writeResult(out, jsonable({ ...chaosToJSON(res), solver: "chaos", time: res.timings.totalMs / 1000 }));
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, chaos: cmdChaos, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce };
+const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, dmft: cmdDmft, chaos: cmdChaos, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce };
 
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;

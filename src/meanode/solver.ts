@@ -157,6 +157,8 @@ export function skeletonTrajectory(problem: Problem, E: Float64Array, opts: Reso
     extras: {
       r: dIn + dOut,
       E,
+      // constants of the skeleton maps: lets limitLawSamples (src/skeleton/sampler.ts) draw the limit law
+      skeletonParams: { etaU: problem.train.etaU, etaV: problem.train.etaV, alpha: problem.model.alpha, activation: problem.model.activation, sigmaU: problem.model.sigmaU, sigmaV: problem.model.sigmaV },
       depthGrid: fineGrid.nodeDepths(),
       coefficients: { h: view(fine.ch, [K, fine.nodes, N, fine.r]), b: view(fine.cb, [K, fine.nodes, N, fine.r]) },
       evaluations: fine.evaluations + (coarse?.evaluations ?? 0),
