@@ -196,7 +196,10 @@ test("limitLawSamples: bad input names the field", () => {
   bad({ step: 0, s: 0.3, problem: p }, "options.s");
   bad({ step: 0, node: 0, s: 0, problem: p }, "options.s");
   bad({ step: 0, problem: p }, "options.node");
-  bad({ step: 0, node: 0 }, "options.problem");
+  // a skeleton trajectory carries its map constants (extras.skeletonParams); without them the problem is required
+  const bare = { ...t, extras: { ...t.extras, skeletonParams: undefined } };
+  assert.equal(limitLawSamples(t, { step: 0, node: 0, samples: 8 }).p!.shape[0], 8);
+  bad({ step: 0, node: 0 }, "options.problem", bare);
   bad({ step: 0, node: 0, problem: p, samples: 0 }, "options.samples");
   bad({ step: 0, node: 0, problem: p, what: ["h"] }, "options.what[0]");
   bad({ step: 0, node: 0, problem: p, seed: -3 }, "options.seed");
