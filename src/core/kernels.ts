@@ -236,6 +236,14 @@ export function forwardBlock(
   const pOff = (l * M + j0) * N;
   rowDots(a.U, wOff, J, a.H, l * ND, N, D, a.P, pOff, 1 / D);
   activationRange(act, a.P, a.S, a.dS, pOff, pOff + J * N);
+  if (N === 1) {
+    // one data point: Σ_j σ(p_j) v_j as axpys over contiguous rows (same order over j per coordinate, same bits)
+    const one = blocks.length === 2;
+    const acc = one ? a.H : a.parts, aOff = one ? (l + 1) * D : bi * D;
+    axpyRows(a.S, pOff, J, a.V, wOff, D, acc, aOff);
+    if (one) for (let d = 0; d < D; d++) a.H[aOff + d] = a.H[l * D + d] + c * a.H[aOff + d];
+    return;
+  }
   if (blocks.length === 2) combineRows(a.S, pOff, N, 1, a.V, wOff, J, N, D, a.H, (l + 1) * ND, a.H, l * ND, c);
   else combineRows(a.S, pOff, N, 1, a.V, wOff, J, N, D, a.parts, bi * ND, null, 0, 1);
 }
@@ -257,8 +265,61 @@ export function backwardBlock(
   const { U, V, H, B, S, dS, G } = a;
   rowDots(V, wOff, J, B, (l + 1) * ND, N, D, G, gOff, 1 / D);
   for (let i = 0; i < J * N; i++) G[gOff + i] *= dS[pOff + i];
+  if (N === 1) return backwardRest1(a, l, blocks, bi, wOff, pOff, gOff, J, D, c, ru, rv);
   if (rv !== 0) combineRows(S, pOff, 1, N, B, (l + 1) * ND, N, J, D, V, wOff, V, wOff, -rv);
   if (blocks.length === 2) combineRows(G, gOff, N, 1, U, wOff, J, N, D, B, l * ND, B, (l + 1) * ND, c);
   else combineRows(G, gOff, N, 1, U, wOff, J, N, D, a.parts, bi * ND, null, 0, 1);
   if (ru !== 0) combineRows(G, gOff, 1, N, H, l * ND, N, J, D, U, wOff, U, wOff, -ru);
+}
+
+/**
+ * acc[aOff + d] = Σ_{k<K} C[cOff + k] · W[wOff + k·D + d] for d < D, k in
+ * order (acc zeroed first): the rows of W streamed contiguously (the N = 1
+ * case of combineRows, with the same per-coordinate summation order).
+ */
+export function axpyRows(C: Float64Array, cOff: number, K: number, W: Float64Array, wOff: number, D: number, acc: Float64Array, aOff: number): void {
+  acc.fill(0, aOff, aOff + D);
+  for (let k = 0; k < K; k++) {
+    const x = C[cOff + k];
+    const w = wOff + k * D;
+    let d = 0;
+    for (; d + 3 < D; d += 4) {
+      acc[aOff + d] += x * W[w + d]; acc[aOff + d + 1] += x * W[w + d + 1];
+      acc[aOff + d + 2] += x * W[w + d + 2]; acc[aOff + d + 3] += x * W[w + d + 3];
+    }
+    for (; d < D; d++) acc[aOff + d] += x * W[w + d];
+  }
+}
+
+/** W[wOff + d] = W[wOff + d] + s · (0 + x · y[yOff + d]) — combineRows with K = 1 (same bits, incl. signed zeros). */
+function rank1Row(W: Float64Array, wOff: number, x: number, y: Float64Array, yOff: number, D: number, s: number): void {
+  for (let d = 0; d < D; d++) W[wOff + d] = W[wOff + d] + s * (0 + x * y[yOff + d]);
+}
+
+/**
+ * backwardBlock for one data point, after G: V_j −= rv σ(p_j) b ; partial
+ * Σ_j G_j u_j (U before its update) ; U_j −= ru G_j h — unit by unit (each
+ * unit's rows stay in L1), the same bits as the general path.
+ */
+function backwardRest1(
+  a: LayerArrays, l: number, blocks: Int32Array, bi: number, wOff: number, pOff: number, gOff: number, J: number, D: number,
+  c: number, ru: number, rv: number,
+): void {
+  const { U, V, H, B, S, G } = a;
+  const bOff = (l + 1) * D, hOff = l * D;
+  const one = blocks.length === 2;
+  const acc = one ? B : a.parts, aOff = one ? l * D : bi * D;
+  acc.fill(0, aOff, aOff + D);
+  for (let j = 0; j < J; j++) {
+    const w = wOff + j * D, g = G[gOff + j];
+    if (rv !== 0) rank1Row(V, w, S[pOff + j], B, bOff, D, -rv);
+    let d = 0;
+    for (; d + 3 < D; d += 4) {
+      acc[aOff + d] += g * U[w + d]; acc[aOff + d + 1] += g * U[w + d + 1];
+      acc[aOff + d + 2] += g * U[w + d + 2]; acc[aOff + d + 3] += g * U[w + d + 3];
+    }
+    for (; d < D; d++) acc[aOff + d] += g * U[w + d];
+    if (ru !== 0) rank1Row(U, w, g, H, hOff, D, -ru);
+  }
+  if (one) for (let d = 0; d < D; d++) B[aOff + d] = B[bOff + d] + c * B[aOff + d];
 }
