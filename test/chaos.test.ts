@@ -28,20 +28,8 @@ import { ksSorted } from "../src/chaos/laws.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import type { ResNetWeights } from "../src/resnet/weights.ts";
+import { maxAbsDiff, slope } from "./helpers/numeric.ts";
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-function slope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length, my = ly.reduce((a, b) => a + b) / ly.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < lx.length; i++) { sxy += (lx[i] - mx) * (ly[i] - my); sxx += (lx[i] - mx) ** 2; }
-  return sxy / sxx;
-}
 
 const tanhSpec = (L: number, K = 3): ProblemInput => ({
   model: { L, M: 8, D: 8, activation: "tanh" },

@@ -27,25 +27,8 @@ import { dmft, dmftCoordinates, gramProfiles, rowsFromEmbeddings } from "../src/
 import { StreamFamily } from "../src/core/rng.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
+import { maxAbsDiff, rmsDiff, slope } from "./helpers/numeric.ts";
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-function rmsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s / a.length);
-}
-function slope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length, my = ly.reduce((a, b) => a + b) / ly.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < lx.length; i++) { sxy += (lx[i] - mx) * (ly[i] - my); sxx += (lx[i] - mx) ** 2; }
-  return sxy / sxx;
-}
 
 /** W_E (D × d_in), W_U (D × d_out) with WᵀW/D = diag(σ_in² I, σ_out² I) exactly (Gram–Schmidt on Gaussian columns). */
 function limitEmbeddings(D: number, dIn: number, dOut: number, sIn: number, sOut: number, seed: number) {

@@ -21,18 +21,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DepthGrid, IntegratorWorkspace, integrate, richardson, SCHEMES, SCHEME_ORDER, type Scheme, type Field } from "../src/meanode/integrators.ts";
 import { ValidationError } from "../src/core/errors.ts";
+import { slope } from "./helpers/numeric.ts";
 
-/** Least-squares slope of log y against log x. */
-function slope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length, my = ly.reduce((a, b) => a + b) / ly.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < lx.length; i++) {
-    sxy += (lx[i] - mx) * (ly[i] - my);
-    sxx += (lx[i] - mx) ** 2;
-  }
-  return sxy / sxx;
-}
 
 function exact(a: number, ya: [number, number], s: number): [number, number] {
   return [ya[0] * Math.exp((Math.sin(2 * s) - Math.sin(2 * a)) / 2), 1 / (s - a + 1 / ya[1])];

@@ -21,29 +21,8 @@ import { initEmbeddings, internalToLayerMajor } from "../src/resnet/weights.ts";
 import { DepthGrid, SCHEMES, type Scheme } from "../src/meanode/integrators.ts";
 import { drawParticles, ParticleMeanOde, solveParticleMeanOde, type ParticleSet } from "../src/meanode/particles.ts";
 import { DivergenceError, ValidationError } from "../src/core/errors.ts";
+import { maxAbs, maxAbsDiff, slope } from "./helpers/numeric.ts";
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-/** Least-squares slope of log y against log x. */
-function slope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length, my = ly.reduce((a, b) => a + b) / ly.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < lx.length; i++) {
-    sxy += (lx[i] - mx) * (ly[i] - my);
-    sxx += (lx[i] - mx) ** 2;
-  }
-  return sxy / sxx;
-}
 
 // ---------------------------------------------------------------- (a) exact equivalence
 

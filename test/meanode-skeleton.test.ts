@@ -24,26 +24,9 @@ import { meanOde } from "../src/meanode/solver.ts";
 import { customActivation } from "../src/core/activations.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
+import { maxAbsDiff, slope } from "./helpers/numeric.ts";
+import { fixedEmbeddings } from "./helpers/problems.ts";
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-function slope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length, my = ly.reduce((a, b) => a + b) / ly.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < lx.length; i++) { sxy += (lx[i] - mx) * (ly[i] - my); sxx += (lx[i] - mx) ** 2; }
-  return sxy / sxx;
-}
-/** Problem with explicit, fixed embeddings (so `seed` only changes U, V of finite models). */
-function fixedEmbeddings(input: ProblemInput): Problem {
-  const p = makeProblem(input);
-  const { WE, WU } = initEmbeddings(p);
-  return { ...p, init: { WE, WU } };
-}
 
 const linearSpec: ProblemInput = {
   model: { L: 1, M: 1, D: 6, activation: "linear", alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2 },

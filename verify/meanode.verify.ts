@@ -12,19 +12,9 @@ import { trainResNet } from "../src/resnet/solver.ts";
 import { initEmbeddings } from "../src/resnet/weights.ts";
 import { meanOde } from "../src/meanode/solver.ts";
 import { dmft } from "../src/dmft/solver.ts";
+import { slope } from "../test/helpers/numeric.ts";
+import { fixedEmbeddings } from "../test/helpers/problems.ts";
 
-function slope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length, my = ly.reduce((a, b) => a + b) / ly.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < lx.length; i++) { sxy += (lx[i] - mx) * (ly[i] - my); sxx += (lx[i] - mx) ** 2; }
-  return sxy / sxx;
-}
-function fixedEmbeddings(input: ProblemInput): Problem {
-  const p = makeProblem(input);
-  const { WE, WU } = initEmbeddings(p);
-  return { ...p, init: { WE, WU } };
-}
 const rmsOver = (fs: Float64Array[], ref: Float64Array) => {
   let s = 0, c = 0;
   for (const f of fs) for (let i = 0; i < f.length; i++) { s += (f[i] - ref[i]) ** 2; c++; }
