@@ -16,7 +16,6 @@ const ZIG_R = 3.442619855899;
 const ZIG_V = 9.91256303526217e-3;
 const ZIG_X = new Float64Array(ZIG_C + 1);
 const ZIG_RATIO = new Float64Array(ZIG_C);
-const ZIG_RATIO_I = new Float64Array(ZIG_C); // RATIO · 2^31 (exact)
 (function initZiggurat() {
   let f = Math.exp(-0.5 * ZIG_R * ZIG_R);
   ZIG_X[0] = ZIG_V / f;
@@ -27,7 +26,6 @@ const ZIG_RATIO_I = new Float64Array(ZIG_C); // RATIO · 2^31 (exact)
     f = Math.exp(-0.5 * ZIG_X[i] * ZIG_X[i]);
   }
   for (let i = 0; i < ZIG_C; i++) ZIG_RATIO[i] = ZIG_X[i + 1] / ZIG_X[i];
-  for (let i = 0; i < ZIG_C; i++) ZIG_RATIO_I[i] = ZIG_RATIO[i] * 2147483648;
 })();
 
 /** The generator's state fields (pure-rand's xoroshiro128plus). */
@@ -78,19 +76,17 @@ export class Stream {
    * out[offset + i] = scale * N(0,1), i < n. The same draws as n calls of
    * normal(), with the generator inlined (the hot path of initialisation):
    * the state lives in four int32 locals (read from and written back to the
-   * generator's fields directly, no state arrays), the accept test is done
-   * on the raw int32 (|r| < RATIO·2^31 ⇔ |r·2^-31| < RATIO: scaling by 2^31 is
-   * exact), (scale·2^-31)·r = scale·(r·2^-31) exactly, and
-   * only the rare rejections (≈ 1.2 %) go through the scalar code.
+   * generator's fields directly: no getState() array per call or per
+   * rejection), a plain index loop, and only the rare rejections (≈ 1.2 %)
+   * go through the scalar code. (Testing |r| on the raw int32 instead was
+   * slower: −r overflows int32 for r = −2^31 and V8 falls back to doubles.)
    */
   fillNormal(out: Float64Array, scale = 1, offset = 0, n = out.length - offset): Float64Array {
     const g = this.g as unknown as XoroState;
     let s01 = g.s01 | 0, s00 = g.s00 | 0, s11 = g.s11 | 0, s10 = g.s10 | 0;
-    const X = ZIG_X, T = ZIG_RATIO_I;
+    const X = ZIG_X, RATIO = ZIG_RATIO;
     const end = offset + n;
     if (end > out.length || offset < 0) throw new RangeError(`fillNormal: [${offset}, ${end}) is outside the array (length ${out.length})`);
-    const sx = scale * 4.656612873077393e-10; // scale · 2^-31: exact (a power of two) unless it under/overflows
-    const exactScale = scale === 1 || sx / 4.656612873077393e-10 === scale;
     let i = offset;
     while (i < end) {
       // draw 1 (u)
@@ -108,9 +104,9 @@ export class Stream {
       s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
       s10 = (a1 << 5) ^ (a0 >>> 27);
       s11 = (a0 << 5) ^ (a1 >>> 27);
-      if ((r1 < 0 ? -r1 : r1) < T[b]) {
-        // scale * u * X[b] with u = r1·2^-31 (exact): the same bits as normal()
-        out[i++] = exactScale ? sx * r1 * X[b] : scale * (r1 * 4.656612873077393e-10) * X[b];
+      const u = r1 * 4.656612873077393e-10;
+      if (Math.abs(u) < RATIO[b]) {
+        out[i++] = scale * u * X[b];
         continue;
       }
       // rare path: hand the state back to the generator and use the scalar code
