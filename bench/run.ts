@@ -8,8 +8,9 @@
  *   npm run bench -- --docs        # also rewrite the "Finite ResNet" table of docs/performance.md
  *   npm run bench -- --threads 1   # our side single-threaded
  *
- * Run from the compiled dist/ (the "bench" script builds it with tsc first),
- * so our timings are not dominated by tsx's start-up.
+ * Run from dist/bench/ (the "bench" script bundles it with esbuild first:
+ * bench/build.mjs, one file per entry), so our timings are not dominated by
+ * tsx's start-up or by loading ~30 modules.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -54,7 +55,7 @@ function best(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): { s: number
   return b;
 }
 
-if (!existsSync(oursJs)) throw new Error(`${oursJs} is missing: build with "npx tsc -p bench/tsconfig.json" (npm run bench does)`);
+if (!existsSync(oursJs)) throw new Error(`${oursJs} is missing: build with "node bench/build.mjs" (npm run bench does)`);
 // the peer without the machine's OpenBLAS overrides (they can slow numpy down)
 const peerEnv = { ...process.env };
 const unset = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].filter((k) => k in peerEnv);
