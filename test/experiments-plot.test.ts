@@ -60,7 +60,7 @@ test("plotErrorVs: error vs L with one fitted line per M series, files written",
   assert.deepEqual(JSON.parse(readFileSync(`${out}.vl.json`, "utf8")), r.spec);
   assert.equal(readFileSync(`${out}.svg`, "utf8"), r.svg);
   // the compiled Vega spec carries the data: 3 × 40 fitted points, 12 measured
-  const vg = compileVegaLite(r.spec) as { data: { name: string; values?: unknown[] }[] };
+  const vg = (await compileVegaLite(r.spec)) as { data: { name: string; values?: unknown[] }[] };
   const sizes = vg.data.filter((d) => d.values).map((d) => d.values!.length).sort((a, b) => a - b);
   assert.deepEqual(sizes, [12, 120]);
   // fitted values on the line equal the fit's predictions

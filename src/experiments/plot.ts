@@ -12,8 +12,8 @@
  *   plotHistograms:     "histogram" (step lines), "density" (lines)
  */
 import { writeFileSync } from "node:fs";
-import * as vega from "vega";
-import * as vl from "vega-lite";
+import type * as vega from "vega";
+import type * as vl from "vega-lite";
 import type { ShapeStats } from "./errors.ts";
 import { type Shape, type ShapeAxis, shapeAxis } from "./fit.ts";
 
@@ -37,15 +37,21 @@ export interface PlotOptions {
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
-/** Compile a Vega-Lite spec to Vega. */
-export function compileVegaLite(spec: VegaLiteSpec): vega.Spec {
-  return vl.compile(spec as unknown as vl.TopLevelSpec).spec;
+/**
+ * Compile a Vega-Lite spec to Vega. vega and vega-lite are loaded on first use:
+ * they pull in vega-canvas, whose top-level await would otherwise make every
+ * importer of the package ESM-only (and slow down `import "limitdyn"`).
+ */
+export async function compileVegaLite(spec: VegaLiteSpec): Promise<vega.Spec> {
+  const { compile } = await import("vega-lite");
+  return compile(spec as unknown as vl.TopLevelSpec).spec;
 }
 
 /** Render a Vega-Lite spec to an SVG string (headless). */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  const { View, parse } = await import("vega");
   // vega ingests inline data in place (it tags the objects with a vega_id symbol): render a copy
-  const view = new vega.View(vega.parse(compileVegaLite(JSON.parse(JSON.stringify(spec)))), { renderer: "none" });
+  const view = new View(parse(await compileVegaLite(JSON.parse(JSON.stringify(spec)))), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
