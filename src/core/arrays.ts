@@ -3,6 +3,7 @@
  * conversions to and from the nested-array JSON layout.
  */
 import ndarray from "ndarray";
+import ops from "ndarray-ops";
 import type { NdArray } from "ndarray";
 
 export type { NdArray };
@@ -21,19 +22,11 @@ export function toNested(data: ArrayLike<number>, shape: readonly number[], offs
   return Array.from({ length: shape[0] }, (_, i) => toNested(data, shape.slice(1), offset + i * stride));
 }
 
-/** Copy an ndarray view (any strides) into a new contiguous row-major Float64Array. */
+/** Copy an ndarray view (any strides) into a new contiguous row-major Float64Array (ndarray-ops assign). */
 export function toFlat(a: NdArray<Float64Array | number[]>): Float64Array {
-  const shape = a.shape;
-  const n = shape.reduce((x, y) => x * y, 1);
+  const n = a.shape.reduce((x, y) => x * y, 1);
   const out = new Float64Array(n);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < n; i++) {
-    out[i] = a.get(...idx);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
+  if (n > 0) ops.assign(ndarray(out, a.shape.slice()), a as NdArray);
   return out;
 }
 
