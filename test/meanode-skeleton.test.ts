@@ -84,8 +84,9 @@ test("order of accuracy in depth, tanh with QMC common random numbers: euler 1, 
     seed: 9,
   });
   const expectation = { kind: "qmc" as const, samples: 1024, randomizations: 2, seed: 3 };
+  // (rk4 from S = 6: at S = 4 the tanh problem is still pre-asymptotic — measured order 5 between S = 4 and 6)
   const ref = solve(p, meanOde({ scheme: "rk4", depthSteps: 64, richardson: false, expectation })).f.data;
-  const cases = [["euler", [6, 12, 24], 1], ["heun", [3, 6, 12], 2], ["rk4", [4, 6, 8, 12], 4]] as const;
+  const cases = [["euler", [6, 12, 24], 1], ["heun", [3, 6, 12], 2], ["rk4", [6, 8, 12, 16], 4]] as const;
   for (const [scheme, Ss, order] of cases) {
     const errs = orderLadder(p, scheme, [...Ss], ref, expectation);
     const s = slope(Ss.map((S) => 1 / S), errs);
