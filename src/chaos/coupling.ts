@@ -27,7 +27,7 @@
  *   output gap        RMS over (o, n) of f_{k} − f̄_{k}
  */
 import type { Activation } from "../core/activations.ts";
-import { activationRange } from "../core/kernels.ts";
+import { activationRange, dot } from "../core/kernels.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { positiveInt, seedValue } from "../core/validate.ts";
@@ -35,19 +35,6 @@ import type { Problem } from "../problem/problem.ts";
 import { ResNetEngine } from "../resnet/engine.ts";
 import { drawLayer, initEmbeddings, type ResNetWeights } from "../resnet/weights.ts";
 import type { LimitFields } from "./limit.ts";
-
-/** Σ_d a[ao+d] b[bo+d] (unit-local; fixed summation order). */
-function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, D: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, d = 0;
-  for (; d + 3 < D; d += 4) {
-    s0 += a[ao + d] * b[bo + d];
-    s1 += a[ao + d + 1] * b[bo + d + 1];
-    s2 += a[ao + d + 2] * b[bo + d + 2];
-    s3 += a[ao + d + 3] * b[bo + d + 3];
-  }
-  for (; d < D; d++) s0 += a[ao + d] * b[bo + d];
-  return (s0 + s1) + (s2 + s3);
-}
 
 /** y[yo+d] += w x[xo+d]. */
 function axpy(w: number, x: Float64Array, xo: number, y: Float64Array, yo: number, D: number): void {

@@ -42,6 +42,12 @@ export function erf(x: number): number {
   return x < 0 ? -(1 - erfcLarge(ax)) : 1 - erfcLarge(ax);
 }
 
+/** Complementary error function over R (no cancellation in the right tail). */
+export function erfc(x: number): number {
+  if (x < 0) return 2 - erfc(-x);
+  return x < 2.5 ? 1 - erf(x) : erfcLarge(x);
+}
+
 /** erfc for x ≥ 2.5 by Lentz's continued fraction. */
 function erfcLarge(x: number): number {
   // erfc x = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))

@@ -323,3 +323,20 @@ function backwardRest1(
   }
   if (one) for (let d = 0; d < D; d++) B[aOff + d] = B[bOff + d] + c * B[aOff + d];
 }
+
+/**
+ * Σ_{d<D} a[ao+d]·b[bo+d], unrolled by 4 with the fixed summation order
+ * ((s0 + s1) + (s2 + s3)): the unit-local dot product of the particle Mean ODE
+ * and of the chaos twins (small enough for V8 to inline).
+ */
+export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, D: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, d = 0;
+  for (; d + 3 < D; d += 4) {
+    s0 += a[ao + d] * b[bo + d];
+    s1 += a[ao + d + 1] * b[bo + d + 1];
+    s2 += a[ao + d + 2] * b[bo + d + 2];
+    s3 += a[ao + d + 3] * b[bo + d + 3];
+  }
+  for (; d < D; d++) s0 += a[ao + d] * b[bo + d];
+  return (s0 + s1) + (s2 + s3);
+}

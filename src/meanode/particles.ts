@@ -49,6 +49,7 @@ import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
 import { lossOf } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../resnet/weights.ts";
 import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "./integrators.ts";
+import { dot } from "../core/kernels.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
 export const PARTICLE_STREAM_U = 1000;
@@ -158,19 +159,6 @@ export function drawParticles(problem: Problem, P: number, particleSeed: number 
   const U = fam.get(PARTICLE_STREAM_U).fillNormal(new Float64Array(P * D), sigmaU * Math.sqrt(D));
   const V = fam.get(PARTICLE_STREAM_V).fillNormal(new Float64Array(P * D), sigmaV * Math.sqrt(D));
   return { U, V };
-}
-
-/** Σ_d a[ao+d] b[bo+d] over d < D (unrolled by 4; small enough for V8 to inline). */
-function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, D: number): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, d = 0;
-  for (; d + 3 < D; d += 4) {
-    a0 += a[ao + d] * b[bo + d];
-    a1 += a[ao + d + 1] * b[bo + d + 1];
-    a2 += a[ao + d + 2] * b[bo + d + 2];
-    a3 += a[ao + d + 3] * b[bo + d + 3];
-  }
-  for (; d < D; d++) a0 += a[ao + d] * b[bo + d];
-  return a0 + a1 + (a2 + a3);
 }
 
 /** y[yo+d] += w x[xo+d] over d < D (unrolled by 4). */

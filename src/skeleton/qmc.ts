@@ -5,7 +5,9 @@
  * the (t,m,s)-net property and makes each point uniform on [0,1)^d), and an
  * accurate inverse normal CDF to turn them into standard normals.
  */
-import { erf } from "../core/activations.ts";
+import { erfc } from "../core/activations.ts";
+
+export { erfc };
 import { ValidationError } from "../core/errors.ts";
 import type { Stream } from "../core/rng.ts";
 import { SOBOL_M, SOBOL_MAX_DIM, SOBOL_POLY } from "./sobol-data.ts";
@@ -94,27 +96,6 @@ export function sobolUniforms(n: number, dim: number, rng: Stream | null): Float
   const u = new Float64Array(n * dim);
   for (let i = 0; i < u.length; i++) u[i] = (ints[i] + 0.5) * TWO_M32;
   return u;
-}
-
-/** Complementary error function, relative accuracy ~1e-13 or better over R. */
-export function erfc(x: number): number {
-  if (x < 0) return 2 - erfc(-x);
-  if (x < 2.5) return 1 - erf(x);
-  // Lentz continued fraction: erfc x = exp(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
-  const tiny = 1e-300;
-  let f = x, C = x, D = 0;
-  for (let n = 1; n < 300; n++) {
-    const an = n / 2;
-    D = x + an * D;
-    D = Math.abs(D) < tiny ? tiny : D;
-    C = x + an / C;
-    C = Math.abs(C) < tiny ? tiny : C;
-    D = 1 / D;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-x * x) / (f * 1.7724538509055159);
 }
 
 /** Standard normal CDF Φ(x) = erfc(−x/√2)/2, accurate in both tails. */
