@@ -30,9 +30,9 @@ commands:
           runs a sweep (resumes: completed run ids in --out are skipped)
   merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
   meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
+                                                                     options under "solver" in the problem file
   dmft    --config problem.json --out result.json                    DMFT limit D → ∞ (MATH §5): f, loss, Gram
                                                                      matrices and coefficient vectors on the depth grid
-                                                                     options under "solver" in the problem file
   chaos   --config problem.json --out result.json                    large M at fixed L: coupling, tagged particles,
                                                                      empirical vs limit law over a ladder of widths
                                                                      (MATH §4; options under "solver", docs/chaos.md)
