@@ -28,8 +28,9 @@ export type ExpectationOptions = Partial<EngineOptions> & { factor?: "auto" | "e
  * Default engine: closed form for linear σ, else scrambled Sobol with 2^12 points
  * (8 scramblings × 512) mapped through the embedding factor where it is of lower
  * dimension. Measured (tanh, D = 8, d_in = 2, d_out = 1, N = 2, K = 5; docs/meanode.md):
- * max error on f_k ≈ 5e-5 in ≈ 1 s with Heun S = 4 + Richardson; the eigen square root
- * at the same cost gives ≈ 2–4e-4.
+ * max error on f_k ≈ 5e-5 with Heun S = 4 + Richardson in ≈ 1 s (the default RK4 S = 3
+ * needs about half the expectation calls); the eigen square root at the same cost gives
+ * ≈ 2–4e-4.
  */
 export const DEFAULT_QMC: EngineOptions = { kind: "qmc", samples: 4096, randomizations: 8, seed: 1 };
 
