@@ -12,6 +12,7 @@ import { isPlainObject, oneOf, show } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
 import { backwardCoefficients, forwardCoefficients, type CovarianceFactors } from "../skeleton/coefficients.ts";
 import { expectationEngine, type EngineOptions, type ExpectationEngine } from "../skeleton/expectation.ts";
+import { checkThreads, type ThreadsOption } from "../skeleton/parallel.ts";
 import type { SkeletonParams } from "../skeleton/maps.ts";
 import type { CoefficientProvider, GramFactors } from "./skeleton-core.ts";
 
@@ -20,9 +21,14 @@ import type { CoefficientProvider, GramFactors } from "./skeleton-core.ts";
  * "eigen" (symmetric eigen square root of each covariance block, clipped at 0;
  * MATH §3), "embedding" (the exact low-rank factor E^{1/2}c of coefficient
  * coordinates: dimension 2(d_in + d_out) instead of up to 2(k+1)N), or "auto"
- * (default: the embedding factor unless its dimension exceeds twice the eigen root's).
+ * (default: the embedding factor unless its dimension exceeds twice the eigen root's);
+ * and `threads`: 1, 2 or "auto" (default) — qmc only: each coefficient call's
+ * randomizations are split between the calling thread and one worker thread,
+ * bit-identical to 1 thread ("auto": 2 when S·dimG ≥ 2^15; mc and
+ * Gauss–Hermite always run on 1 thread; skeleton/parallel.ts).
  */
-export type ExpectationOptions = Partial<EngineOptions> & { factor?: "auto" | "eigen" | "embedding" };
+export type ExpectationOptions = Partial<EngineOptions> & { factor?: "auto" | "eigen" | "embedding"; threads?: ThreadsOption };
+type Resolved = EngineOptions & { factor: "auto" | "eigen" | "embedding"; threads: ThreadsOption };
 
 /**
  * Default engine: closed form for linear σ, else scrambled Sobol with 2^12 points
@@ -34,15 +40,16 @@ export type ExpectationOptions = Partial<EngineOptions> & { factor?: "auto" | "e
  */
 export const DEFAULT_QMC: EngineOptions = { kind: "qmc", samples: 4096, randomizations: 8, seed: 1 };
 
-export function resolveExpectationOptions(activation: Activation, opts?: unknown, field = "solver.expectation"): EngineOptions & { factor: "auto" | "eigen" | "embedding" } {
+export function resolveExpectationOptions(activation: Activation, opts?: unknown, field = "solver.expectation"): Resolved {
   if (opts !== undefined && !isPlainObject(opts)) throw new ValidationError(field, `must be an object such as {"kind": "qmc", "samples": 16384} (got ${show(opts)})`);
-  const { factor: f0, ...o } = (opts ?? {}) as Record<string, unknown>;
+  const { factor: f0, threads: t0, ...o } = (opts ?? {}) as Record<string, unknown>;
   const factor = oneOf(`${field}.factor`, f0 ?? "auto", ["auto", "eigen", "embedding"] as const);
+  const threads = checkThreads(`${field}.threads`, t0 === undefined ? "auto" : t0);
   if (o.kind === undefined) {
-    if (activation.kind === 1 && Object.keys(o).length === 0) return { kind: "closed-form", factor };
-    return { ...DEFAULT_QMC, ...(o as Partial<EngineOptions>), factor } as EngineOptions & { factor: typeof factor };
+    if (activation.kind === 1 && Object.keys(o).length === 0) return { kind: "closed-form", factor, threads };
+    return { ...DEFAULT_QMC, ...(o as Partial<EngineOptions>), factor, threads } as Resolved;
   }
-  return { ...(o as unknown as EngineOptions), factor };
+  return { ...(o as unknown as EngineOptions), factor, threads };
 }
 
 export class SkeletonCoefficientProvider implements CoefficientProvider {
@@ -50,7 +57,9 @@ export class SkeletonCoefficientProvider implements CoefficientProvider {
   readonly params: SkeletonParams;
   readonly N: number;
   readonly factor: "auto" | "eigen" | "embedding";
-  constructor(params: SkeletonParams, N: number, engine: ExpectationEngine, factor: "auto" | "eigen" | "embedding" = "auto") {
+  readonly threads: ThreadsOption;
+  constructor(params: SkeletonParams, N: number, engine: ExpectationEngine, factor: "auto" | "eigen" | "embedding" = "auto", threads: ThreadsOption = "auto") {
+    this.threads = checkThreads("threads", threads);
     this.params = params;
     this.N = N;
     this.engine = engine;
@@ -67,18 +76,18 @@ export class SkeletonCoefficientProvider implements CoefficientProvider {
   }
   forward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array, f: GramFactors): void {
     const N = this.N;
-    forwardCoefficients(k, N, GH, GB, this.params, this.engine, { C: out }, this.factors((k + 1) * N, k * N, f));
+    forwardCoefficients(k, N, GH, GB, this.params, this.engine, { C: out }, this.factors((k + 1) * N, k * N, f), this.threads);
   }
   backward(k: number, GH: Float64Array, GB: Float64Array, out: Float64Array, f: GramFactors): void {
     const N = this.N;
-    backwardCoefficients(k, N, GH, GB, this.params, this.engine, { C: out }, this.factors((k + 1) * N, (k + 1) * N, f));
+    backwardCoefficients(k, N, GH, GB, this.params, this.engine, { C: out }, this.factors((k + 1) * N, (k + 1) * N, f), this.threads);
   }
 }
 
 /** The coefficient provider of a problem with the given expectation options (validated). */
 export function makeCoefficientProvider(problem: Problem, opts?: unknown): SkeletonCoefficientProvider {
   const { activation, alpha, sigmaU, sigmaV } = problem.model;
-  const { factor, ...engineOptions } = resolveExpectationOptions(activation, opts);
+  const { factor, threads, ...engineOptions } = resolveExpectationOptions(activation, opts);
   const engine = expectationEngine(engineOptions);
-  return new SkeletonCoefficientProvider({ etaU: problem.train.etaU, etaV: problem.train.etaV, alpha, activation, sigmaU, sigmaV }, problem.data.N, engine, factor);
+  return new SkeletonCoefficientProvider({ etaU: problem.train.etaU, etaV: problem.train.etaV, alpha, activation, sigmaU, sigmaV }, problem.data.N, engine, factor, threads);
 }

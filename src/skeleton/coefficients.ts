@@ -17,8 +17,10 @@ import { ValidationError } from "../core/errors.ts";
 import { nonNegativeInt, positiveInt, positiveNumber, show } from "../core/validate.ts";
 import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
 import { checkGram, resolveParams, SkeletonBlock, SkeletonMap, type ResolvedParams, type SkeletonParams } from "./maps.ts";
-import { checkPsd, type ExpectationEngine } from "./expectation.ts";
+import { checkPsd, expectationEngine, type ExpectationEngine } from "./expectation.ts";
 import { requireSecondDerivative } from "../core/activations.ts";
+import { activationByKind } from "../core/kernels.ts";
+import { checkThreads, resolveSkeletonThreads, runGroupsParallel, sharedMeans, type ThreadsOption } from "./parallel.ts";
 
 export interface CoefficientResult {
   /** rows × cols row-major: C[n·cols + j·N + m]. */
@@ -81,6 +83,8 @@ interface Workspace {
   gmean: Float64Array;
   gm2: Float64Array;
   zero: Float64Array;
+  /** Per-group means of the single-thread QMC path (grown on demand). */
+  means: Float64Array;
 }
 
 const workspaces = new Map<string, Workspace>();
@@ -110,6 +114,7 @@ function workspace(direction: "forward" | "backward", k: number, N: number): Wor
       gmean: new Float64Array(nOut),
       gm2: new Float64Array(nOut),
       zero: new Float64Array(block.dimG),
+      means: new Float64Array(0),
     };
     workspaces.set(key, w);
   }
@@ -167,7 +172,9 @@ export function forwardCoefficients(
   k: number, N: number,
   gammaH: Float64Array | number[], gammaB: Float64Array | number[],
   params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput, factors?: CovarianceFactors,
+  threads: ThreadsOption = 1,
 ): CoefficientResult {
+  checkThreads("threads", threads);
   const { rp, GH, GB } = prepare("forward", k, N, gammaH, gammaB, params, engine);
   const rows = N, cols = k * N;
   if (k === 0) {
@@ -175,7 +182,7 @@ export function forwardCoefficients(
     return { C, stderr, rows, cols: 0, dim: 0, evaluations: 0 };
   }
   if (engine.kind === "closed-form") return closedForm("forward", k, N, GH, GB, rp, out);
-  return sampled("forward", k, N, GH, GB, rp, engine, out, factors);
+  return sampled("forward", k, N, GH, GB, rp, engine, out, factors, threads);
 }
 
 /**
@@ -186,7 +193,9 @@ export function backwardCoefficients(
   k: number, N: number,
   gammaH: Float64Array | number[], gammaB: Float64Array | number[],
   params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput, factors?: CovarianceFactors,
+  threads: ThreadsOption = 1,
 ): CoefficientResult {
+  checkThreads("threads", threads);
   const { rp, GH, GB } = prepare("backward", k, N, gammaH, gammaB, params, engine);
   const rows = N, cols = (k + 1) * N;
   if (k === 0) {
@@ -196,18 +205,176 @@ export function backwardCoefficients(
     return { C, stderr, rows, cols, dim: 0, evaluations: 0 };
   }
   if (engine.kind === "closed-form") return closedForm("backward", k, N, GH, GB, rp, out);
-  return sampled("backward", k, N, GH, GB, rp, engine, out, factors);
+  return sampled("backward", k, N, GH, GB, rp, engine, out, factors, threads);
+}
+
+/** Everything the per-block integrand evaluation needs (main thread or worker). */
+interface BlockCtx {
+  w: Workspace;
+  fwd: boolean;
+  N: number;
+  kN: number;
+  cols: number;
+  Ru: Float64Array; Rv: Float64Array; ru: number; rv: number; dimX: number;
+  xT: Float64Array;
+  xi: Float64Array;
+  aF: number; bF: number; aB: number; bB: number;
+}
+
+function blockCtx(
+  w: Workspace, direction: "forward" | "backward", k: number, N: number, rp: ResolvedParams,
+  Ru: Float64Array, Rv: Float64Array, ru: number, rv: number, xi: Float64Array,
+): BlockCtx {
+  const dimX = ru + rv, B = w.block.B;
+  const xT = w.xT.length >= dimX * B ? w.xT : (w.xT = new Float64Array(dimX * B));
+  return {
+    w, fwd: direction === "forward", N, kN: k * N, cols: direction === "forward" ? k * N : (k + 1) * N,
+    Ru, Rv, ru, rv, dimX, xT, xi,
+    aF: rp.alpha * rp.sigmaV * rp.sigmaV, bF: rp.etaV / N,
+    aB: rp.alpha * rp.sigmaU * rp.sigmaU, bB: rp.etaU / N,
+  };
+}
+
+/**
+ * Integrand values of the nb base points b0.. (mirrored: 2·nb evaluations) into
+ * vals[o·B + t]; returns the number of evaluations L. Depends only on the points
+ * and the (set-up) block, never on earlier blocks: any thread may evaluate any block.
+ */
+function evalBlock(c: BlockCtx, b0: number, nb: number, mirror: boolean): number {
+  const { w, Ru, Rv, ru, rv, dimX, xT, xi, N, kN, cols, fwd, aF, bF, aB, bB } = c;
+  const { block, vals } = w;
+  const { nU, nV, dimG, nc, B, g, q, s, ds, d2s, wq, dp, dq } = block;
+  const L = mirror ? 2 * nb : nb;
+  // transpose the base points: xT[l·B + t] = ξ_{b0+t, l}
+  for (let t = 0; t < nb; t++) {
+    const off = (b0 + t) * dimX;
+    for (let l = 0; l < dimX; l++) xT[l * B + t] = xi[off + l];
+  }
+  // G = diag(Ru, Rv) ξ, block rows; mirrored half = −G
+  for (let i = 0; i < nU; i++) {
+    const o = i * B;
+    g.fill(0, o, o + nb);
+    for (let l = 0; l < ru; l++) {
+      const cc = Ru[i * ru + l];
+      if (cc === 0) continue;
+      const ol = l * B;
+      for (let t = 0; t < nb; t++) g[o + t] += cc * xT[ol + t];
+    }
+  }
+  for (let i = 0; i < nV; i++) {
+    const o = (nU + i) * B;
+    g.fill(0, o, o + nb);
+    for (let l = 0; l < rv; l++) {
+      const cc = Rv[i * rv + l];
+      if (cc === 0) continue;
+      const ol = (ru + l) * B;
+      for (let t = 0; t < nb; t++) g[o + t] += cc * xT[ol + t];
+    }
+  }
+  if (mirror) for (let i = 0; i < dimG; i++) { const o = i * B; for (let t = 0; t < nb; t++) g[o + nb + t] = -g[o + t]; }
+  block.evaluate(L);
+  // integrand, vals[o·B + t]
+  for (let n = 0; n < N; n++) {
+    const r = kN + n, rB = r * B, row = r * nc;
+    if (fwd) {
+      // α σ_v² σ′(p_kn) ∂p_kn/∂G^v_c − (η_v/N) σ(p_c) σ(p_kn)
+      for (let c = 0; c < kN; c++) {
+        const vo = (n * cols + c) * B, dpo = (row + c) * B, sc = c * B;
+        for (let t = 0; t < L; t++) vals[vo + t] = aF * ds[rB + t] * dp[dpo + t] - bF * s[sc + t] * s[rB + t];
+      }
+    } else {
+      // −α σ_u² (σ″(p_kn) q_kn ∂p_kn/∂G^u_c + σ′(p_kn) ∂q_kn/∂G^u_c) + 1{c<kN} (η_u/N) σ′q_c σ′q_kn
+      for (let c = 0; c < cols; c++) {
+        const vo = (n * cols + c) * B, dpo = (row + c) * B;
+        if (c < kN) {
+          const cB = c * B;
+          for (let t = 0; t < L; t++) {
+            vals[vo + t] = -aB * (d2s[rB + t] * q[rB + t] * dp[dpo + t] + ds[rB + t] * dq[dpo + t]) + bB * wq[cB + t] * wq[rB + t];
+          }
+        } else {
+          // j = k: ∂q_k/∂G^u_k = 0 (dq not written there), ∂p_kn/∂G^u_km = δ_nm
+          for (let t = 0; t < L; t++) vals[vo + t] = -aB * d2s[rB + t] * q[rB + t] * dp[dpo + t];
+        }
+      }
+    }
+  }
+  return L;
+}
+
+/**
+ * Mean of QMC group (randomization) gi — points gi·groupSize .. (gi+1)·groupSize, in blocks
+ * of min(B, groupSize) points summed in block order — into dst[off .. off + nOut).
+ * The same code on any thread gives the same bits.
+ */
+function groupMean(c: BlockCtx, groupSize: number, gi: number, dst: Float64Array, off: number, beat?: () => void): void {
+  const { w } = c;
+  const B = w.block.B, vals = w.vals, gsum = w.gsum;
+  const nOut = c.N * c.cols;
+  const perBlock = Math.min(B, groupSize);
+  gsum.fill(0, 0, nOut);
+  for (let b0 = gi * groupSize, end = b0 + groupSize; b0 < end; b0 += perBlock) {
+    const nb = Math.min(perBlock, end - b0);
+    const L = evalBlock(c, b0, nb, false);
+    for (let o = 0; o < nOut; o++) {
+      const vo = o * B;
+      let a1 = 0;
+      for (let t = 0; t < L; t++) a1 += vals[vo + t];
+      gsum[o] += a1;
+    }
+    beat?.();
+  }
+  for (let o = 0; o < nOut; o++) dst[off + o] = gsum[o] / groupSize;
+}
+
+/** One sampled coefficient call split over threads (skeleton/parallel.ts): what a worker needs. */
+export interface GroupJob {
+  direction: "forward" | "backward";
+  k: number;
+  N: number;
+  GH: Float64Array;
+  GB: Float64Array;
+  /** Built-in activation kind (custom activations never leave the main thread). */
+  actKind: number;
+  etaU: number; etaV: number; alpha: number; sigmaU: number; sigmaV: number;
+  /** Scaled square-root factors (nU × ru, nV × rv), exactly as the main thread uses them. */
+  Ru: Float64Array; Rv: Float64Array; ru: number; rv: number;
+  /** The qmc engine's options: the worker rebuilds the same engine (same cached points). */
+  samples: number; seed: number; randomizations: number;
+  /** Group means, R × nOut (shared memory). */
+  means: Float64Array;
+}
+
+const workerEngines = new Map<string, ExpectationEngine>();
+
+/**
+ * Worker side: set up the call's workspace and return the function computing
+ * group gi's mean into job.means (same code as the main thread's).
+ */
+export function groupJobRunner(job: GroupJob, beat?: () => void): (gi: number) => void {
+  const act = activationByKind(job.actKind);
+  if (!act) throw new Error(`unknown activation kind ${job.actKind}`);
+  const rp: ResolvedParams = { etaU: job.etaU, etaV: job.etaV, alpha: job.alpha, sigmaU: job.sigmaU, sigmaV: job.sigmaV, activation: act };
+  const key = `${job.samples}|${job.seed}|${job.randomizations}`;
+  let engine = workerEngines.get(key);
+  if (!engine) workerEngines.set(key, (engine = expectationEngine({ kind: "qmc", samples: job.samples, seed: job.seed, randomizations: job.randomizations })));
+  const { direction, k, N } = job;
+  const w = workspace(direction, k, N);
+  w.block.setup(job.GH, job.GB, rp);
+  const ps = engine.points(job.ru + job.rv);
+  const c = blockCtx(w, direction, k, N, rp, job.Ru, job.Rv, job.ru, job.rv, ps.xi);
+  const nOut = c.N * c.cols;
+  return (gi) => groupMean(c, ps.groupSize, gi, job.means, gi * nOut, beat);
 }
 
 function sampled(
   direction: "forward" | "backward", k: number, N: number,
   GH: Float64Array, GB: Float64Array, rp: ResolvedParams, engine: ExpectationEngine, out?: CoefficientOutput,
-  factors?: CovarianceFactors,
+  factors?: CovarianceFactors, threads: ThreadsOption = 1,
 ): CoefficientResult {
   const w = workspace(direction, k, N);
   const { block, vals, K, S1, S2, gsum, gmean, gm2 } = w;
   block.setup(GH, GB, rp);
-  const { nU, nV, dimG, nc, B } = block;
+  const { nU, nV, B } = block;
   // square-root factors Ru (nU × ru), Rv (nV × rv) and the point dimension ru + rv
   let Ru = w.Ru, Rv = w.Rv, ru = nU, rv = nV;
   if (factors) {
@@ -224,117 +391,70 @@ function sampled(
     checkPsd("gammaB", w.wsV);
   }
   const dimX = ru + rv;
-  const xT = w.xT.length >= dimX * B ? w.xT : (w.xT = new Float64Array(dimX * B));
   const ps = engine.points(dimX);
   const { xi, weights, mirror, groupSize, count } = ps;
   const rows = N, cols = direction === "forward" ? k * N : (k + 1) * N;
   const nOut = rows * cols;
-  const { g, q, s, ds, d2s, wq, dp, dq } = block;
-  const kN = k * N;
-  const fwd = direction === "forward";
-  const aF = rp.alpha * rp.sigmaV * rp.sigmaV, bF = rp.etaV / N;
-  const aB = rp.alpha * rp.sigmaU * rp.sigmaU, bB = rp.etaU / N;
+  const c = blockCtx(w, direction, k, N, rp, Ru, Rv, ru, rv, xi);
   // Replicates: "pairs" (antithetic, groups of 2 evaluations), "singles" (i.i.d.),
   // "groups" (QMC randomizations of groupSize points), "weighted" (one weighted group).
   const mode = mirror ? "pairs" : weights ? "weighted" : groupSize === 1 ? "singles" : "groups";
-  // base points per block: mirror → B/2 (each used as ±ξ); groups → divides groupSize
-  const perBlock = mirror ? B >> 1 : mode === "groups" ? Math.min(B, groupSize) : B;
   S1.fill(0); S2.fill(0); gsum.fill(0); gmean.fill(0); gm2.fill(0);
-  let nRep = 0, inGroup = 0, nGroups = 0;
-  for (let b0 = 0; b0 < count; b0 += perBlock) {
-    const nb = Math.min(perBlock, count - b0);
-    const L = mirror ? 2 * nb : nb;
-    // transpose the base points: xT[l·B + t] = ξ_{b0+t, l}
-    for (let t = 0; t < nb; t++) {
-      const off = (b0 + t) * dimX;
-      for (let l = 0; l < dimX; l++) xT[l * B + t] = xi[off + l];
-    }
-    // G = diag(Ru, Rv) ξ, block rows; mirrored half = −G
-    for (let i = 0; i < nU; i++) {
-      const o = i * B;
-      g.fill(0, o, o + nb);
-      for (let l = 0; l < ru; l++) {
-        const c = Ru[i * ru + l];
-        if (c === 0) continue;
-        const ol = l * B;
-        for (let t = 0; t < nb; t++) g[o + t] += c * xT[ol + t];
-      }
-    }
-    for (let i = 0; i < nV; i++) {
-      const o = (nU + i) * B;
-      g.fill(0, o, o + nb);
-      for (let l = 0; l < rv; l++) {
-        const c = Rv[i * rv + l];
-        if (c === 0) continue;
-        const ol = (ru + l) * B;
-        for (let t = 0; t < nb; t++) g[o + t] += c * xT[ol + t];
-      }
-    }
-    if (mirror) for (let i = 0; i < dimG; i++) { const o = i * B; for (let t = 0; t < nb; t++) g[o + nb + t] = -g[o + t]; }
-    block.evaluate(L);
-    // integrand, vals[o·B + t]
-    for (let n = 0; n < N; n++) {
-      const r = kN + n, rB = r * B, row = r * nc;
-      if (fwd) {
-        // α σ_v² σ′(p_kn) ∂p_kn/∂G^v_c − (η_v/N) σ(p_c) σ(p_kn)
-        for (let c = 0; c < kN; c++) {
-          const vo = (n * cols + c) * B, dpo = (row + c) * B, sc = c * B;
-          for (let t = 0; t < L; t++) vals[vo + t] = aF * ds[rB + t] * dp[dpo + t] - bF * s[sc + t] * s[rB + t];
-        }
-      } else {
-        // −α σ_u² (σ″(p_kn) q_kn ∂p_kn/∂G^u_c + σ′(p_kn) ∂q_kn/∂G^u_c) + 1{c<kN} (η_u/N) σ′q_c σ′q_kn
-        for (let c = 0; c < cols; c++) {
-          const vo = (n * cols + c) * B, dpo = (row + c) * B;
-          if (c < kN) {
-            const cB = c * B;
-            for (let t = 0; t < L; t++) {
-              vals[vo + t] = -aB * (d2s[rB + t] * q[rB + t] * dp[dpo + t] + ds[rB + t] * dq[dpo + t]) + bB * wq[cB + t] * wq[rB + t];
-            }
-          } else {
-            // j = k: ∂q_k/∂G^u_k = 0 (dq not written there), ∂p_kn/∂G^u_km = δ_nm
-            for (let t = 0; t < L; t++) vals[vo + t] = -aB * d2s[rB + t] * q[rB + t] * dp[dpo + t];
-          }
-        }
-      }
-    }
-    // accumulate
-    if (b0 === 0) for (let o = 0; o < nOut; o++) K[o] = mode === "pairs" ? 0.5 * (vals[o * B] + vals[o * B + nb]) : vals[o * B];
-    if (mode === "pairs" || mode === "singles") {
-      for (let o = 0; o < nOut; o++) {
-        const vo = o * B, Ko = K[o];
-        let a1 = 0, a2 = 0;
-        if (mode === "pairs") {
-          for (let t = 0; t < nb; t++) { const x = 0.5 * (vals[vo + t] + vals[vo + nb + t]) - Ko; a1 += x; a2 += x * x; }
-        } else {
-          for (let t = 0; t < L; t++) { const x = vals[vo + t] - Ko; a1 += x; a2 += x * x; }
-        }
-        S1[o] += a1; S2[o] += a2;
-      }
-      nRep += nb;
-    } else if (mode === "weighted") {
-      for (let o = 0; o < nOut; o++) {
-        const vo = o * B;
-        let a1 = 0;
-        for (let t = 0; t < L; t++) a1 += weights![b0 + t] * vals[vo + t];
-        gsum[o] += a1;
-      }
+  let nRep = 0, nGroups = 0;
+  if (mode === "groups") {
+    // per-group means (on 1 or 2 threads), then combined in group order (Welford)
+    const R = count / groupSize;
+    const T = engine.kind === "qmc" && activationByKind(rp.activation.kind) === rp.activation ? resolveSkeletonThreads(threads, count, block.dimG, R) : 1;
+    let means: Float64Array;
+    if (T > 1) {
+      means = sharedMeans(R * nOut);
+      const job: GroupJob = {
+        direction, k, N, GH, GB, actKind: rp.activation.kind,
+        etaU: rp.etaU, etaV: rp.etaV, alpha: rp.alpha, sigmaU: rp.sigmaU, sigmaV: rp.sigmaV,
+        Ru: Ru.slice(0, nU * ru), Rv: Rv.slice(0, nV * rv), ru, rv,
+        samples: engine.samples, seed: engine.seed, randomizations: engine.randomizations, means,
+      };
+      runGroupsParallel(job, R, (gi) => groupMean(c, groupSize, gi, means, gi * nOut));
     } else {
+      means = w.means.length >= R * nOut ? w.means : (w.means = new Float64Array(R * nOut));
+      for (let gi = 0; gi < R; gi++) groupMean(c, groupSize, gi, means, gi * nOut);
+    }
+    for (let gi = 0; gi < R; gi++) {
+      nGroups++;
+      const off = gi * nOut;
       for (let o = 0; o < nOut; o++) {
-        const vo = o * B;
-        let a1 = 0;
-        for (let t = 0; t < L; t++) a1 += vals[vo + t];
-        gsum[o] += a1;
+        const x = means[off + o], d = x - gmean[o];
+        gmean[o] += d / nGroups;
+        gm2[o] += d * (x - gmean[o]);
       }
-      inGroup += nb;
-      if (inGroup === groupSize) {
-        nGroups++;
+    }
+  } else {
+    // base points per block: mirror → B/2 (each used as ±ξ)
+    const perBlock = mirror ? B >> 1 : B;
+    for (let b0 = 0; b0 < count; b0 += perBlock) {
+      const nb = Math.min(perBlock, count - b0);
+      const L = evalBlock(c, b0, nb, mirror);
+      // accumulate
+      if (b0 === 0) for (let o = 0; o < nOut; o++) K[o] = mode === "pairs" ? 0.5 * (vals[o * B] + vals[o * B + nb]) : vals[o * B];
+      if (mode === "pairs" || mode === "singles") {
         for (let o = 0; o < nOut; o++) {
-          const x = gsum[o] / groupSize, d = x - gmean[o];
-          gmean[o] += d / nGroups;
-          gm2[o] += d * (x - gmean[o]);
-          gsum[o] = 0;
+          const vo = o * B, Ko = K[o];
+          let a1 = 0, a2 = 0;
+          if (mode === "pairs") {
+            for (let t = 0; t < nb; t++) { const x = 0.5 * (vals[vo + t] + vals[vo + nb + t]) - Ko; a1 += x; a2 += x * x; }
+          } else {
+            for (let t = 0; t < L; t++) { const x = vals[vo + t] - Ko; a1 += x; a2 += x * x; }
+          }
+          S1[o] += a1; S2[o] += a2;
         }
-        inGroup = 0;
+        nRep += nb;
+      } else {
+        for (let o = 0; o < nOut; o++) {
+          const vo = o * B;
+          let a1 = 0;
+          for (let t = 0; t < L; t++) a1 += weights![b0 + t] * vals[vo + t];
+          gsum[o] += a1;
+        }
       }
     }
   }
