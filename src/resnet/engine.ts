@@ -8,7 +8,7 @@
  *   b_L = W_U (f − y) ;  q_ℓ = V_ℓᵀ b_ℓ/D ;  b_{ℓ-1} = b_ℓ + (α/(LM)) U_ℓ (σ′(p_ℓ) ⊙ q_ℓ)
  *   u_{ℓj} −= (η_u/α)(1/N) Σ_n h_{ℓ-1,n} σ′(p_{ℓj,n}) q_{ℓj,n} ;  v_{ℓj} −= (η_v/α)(1/N) Σ_n σ(p_{ℓj,n}) b_{ℓ,n}
  */
-import { DivergenceError } from "../core/errors.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../core/kernels.ts";
 import type { Problem } from "../problem/problem.ts";
 import { lossOf } from "../problem/trajectory.ts";
@@ -25,6 +25,12 @@ export interface EngineOptions {
    * `weights` are replaced by shared copies, still updated in place).
    */
   threads?: ThreadsOption;
+  /**
+   * Internal (trainResNet): U and V were drawn by initWeights, or will be by
+   * initLayers — finite by construction, so only their shapes are checked
+   * (the finiteness scan of 2·L·M·D weights costs ≈ 35 ms at 8 M weights).
+   */
+  drawnLayers?: boolean;
 }
 
 export class ResNetEngine implements LayerArrays {
@@ -52,7 +58,16 @@ export class ResNetEngine implements LayerArrays {
   private session: ParallelSession | null = null;
 
   constructor(problem: Problem, weights: ResNetWeights, options: EngineOptions = {}) {
-    validateWeights(weights, problem);
+    if (options.drawnLayers) {
+      const { L, M, D } = problem.model;
+      const n = L * M * D;
+      for (const k of ["U", "V"] as const) {
+        if (weights[k]?.length !== n || weights.L !== L || weights.M !== M) throw new ValidationError(`weights.${k}`, `has length ${weights[k]?.length} but the problem (L=${L}, M=${M}, D=${D}) needs ${n}`);
+      }
+      // W_E, W_U in full; one (empty) layer stands for the drawn ones
+      const empty = new Float64Array(0);
+      validateWeights({ ...weights, L: 0, M: 0, U: empty, V: empty }, { ...problem, model: { ...problem.model, L: 0, M: 0 } });
+    } else validateWeights(weights, problem);
     this.problem = problem;
     this.w = weights;
     const { L, M, D } = problem.model;
@@ -60,7 +75,7 @@ export class ResNetEngine implements LayerArrays {
     this.L = L; this.M = M; this.D = D; this.N = N; this.dIn = dIn; this.dOut = dOut;
     this.blocks = unitBlocks(M, D);
     const nb = this.blocks.length - 1;
-    const T = resolveThreads(options.threads, M, D, N, problem.model.activation);
+    const T = resolveThreads(options.threads, M, D, N, problem.model.activation, L);
     this.threads = T;
     const alloc = T > 1 ? (n: number) => sharedF64(n) : (n: number) => new Float64Array(n);
     if (T > 1) {

@@ -74,6 +74,15 @@ const SLICE_MS = 20;
 
 /** Work per layer (M·N·D) above which "auto" uses worker threads. */
 export const AUTO_MIN_WORK = 65536;
+/**
+ * "auto" also uses worker threads for few data points when a layer has at
+ * least AUTO_MIN_LAYER weights per matrix (M·D) and the model at least
+ * AUTO_MIN_WEIGHTS (L·M·D): the passes then stream that many weights per
+ * layer, and the initial draws (split over the threads while the workers
+ * start) are long enough to hide the workers' start-up.
+ */
+export const AUTO_MIN_LAYER = 16384;
+export const AUTO_MIN_WEIGHTS = 1 << 20;
 
 export type ThreadsOption = number | "auto";
 
@@ -387,9 +396,11 @@ class StallWatch {
     const now = performance.now();
     for (let i = 0; i < this.ws.length; i++) {
       const hb = Atomics.load(this.ws[i].status, ST_HB);
+      // a worker still loading (it may not beat meanwhile, see poolOptions) gets startMs
+      const lim = Atomics.load(this.ws[i].status, ST_STATE) < S_READY ? Math.max(limit, poolOptions.startMs) : limit;
       if (hb !== this.last[i]) {
         this.last[i] = hb; this.since[i] = now; this.polls[i] = 0;
-      } else if (++this.polls[i] >= 5 && now - this.since[i] > limit) return i;
+      } else if (++this.polls[i] >= 5 && now - this.since[i] > lim) return i;
     }
     return -1;
   }
@@ -452,13 +463,18 @@ export function poolInfo(): { workers: number; busy: number; openSessions: numbe
   };
 }
 
-/** Number of threads to use for a layer shape: `threads` resolved ("auto" → all cores when the work is large enough). */
-export function resolveThreads(threads: ThreadsOption | undefined, M: number, D: number, N: number, act: Activation): number {
+/**
+ * Number of threads to use for a model shape: `threads` resolved ("auto" →
+ * all cores when the work is large enough: M·N·D ≥ AUTO_MIN_WORK, or
+ * M·D ≥ AUTO_MIN_LAYER and L·M·D ≥ AUTO_MIN_WEIGHTS).
+ */
+export function resolveThreads(threads: ThreadsOption | undefined, M: number, D: number, N: number, act: Activation, L = 1): number {
   if (threads === undefined || threads === 1) return 1;
   if (activationByKind(act.kind) === null) return 1; // custom σ: closures cannot cross threads
   const nb = unitBlocks(M, D).length - 1;
   if (threads === "auto") {
-    if (nb < 2 || M * N * D < AUTO_MIN_WORK) return 1;
+    const big = M * N * D >= AUTO_MIN_WORK || (M * D >= AUTO_MIN_LAYER && L * M * D >= AUTO_MIN_WEIGHTS);
+    if (nb < 2 || !big) return 1;
     return Math.max(1, Math.min(nb, availableParallelism()));
   }
   return Math.max(1, Math.min(threads, nb));
@@ -484,6 +500,8 @@ export class ParallelSession {
   private held = -1;
   private state: "open" | "closed" | "detached" | "broken" = "open";
   private brokenBy = "";
+  /** Whether every worker was seen ready (checked once, before the first layer pass). */
+  private ready = false;
 
   constructor(arrays: LayerArrays, L: number, M: number, D: number, N: number, act: Activation, T: number) {
     this.T = T;
@@ -492,18 +510,26 @@ export class ParallelSession {
     const { U, V, H, B, P, S, dS, G, parts } = arrays;
     this.s = { U, V, H, B, P, S, dS, G, parts, ctl, params, L, M, D, N, actKind: act.kind, T };
     this.x = taskCtx(this.s, act);
+    // The workers are NOT awaited here: the session is posted at once (a
+    // worker still loading its module receives it when its listener is set
+    // up) and each worker joins the ticket queue when it is ready, so a
+    // command run meanwhile (the initial draws) proceeds on the threads that
+    // are there. A worker that holds no ticket is never waited for. The first
+    // forward / backward pass checks that every worker did load (bounded:
+    // awaitReady), so a worker that cannot start is still an error.
     this.workers = takeWorkers(T - 1);
-    try {
-      awaitReady(this.workers);
-    } catch (e) {
-      for (const p of this.workers) retire(p);
-      this.workers = [];
-      this.state = "broken";
-      throw e;
-    }
     this.watch = new StallWatch(this.workers);
     this.workers.forEach((p, i) => p.w.postMessage({ session: this.s, tid: i + 1 }));
     openSessions.add(this);
+  }
+
+  private ensureReady(): void {
+    try {
+      awaitReady(this.workers);
+    } catch (e) {
+      this.fail(e instanceof Error ? e.message : String(e));
+    }
+    this.ready = true;
   }
 
   /** False once the pool was shut down under this session (the engine then runs single-threaded). */
@@ -576,6 +602,7 @@ export class ParallelSession {
 
   private run(cmd: number): void {
     if (this.state !== "open") throw new Error(`ParallelSession is ${this.state}`);
+    if (!this.ready && cmd !== CMD_INIT) this.ensureReady();
     const ctl = this.s.ctl;
     const base = this.next;
     Atomics.store(ctl, CMD, cmd);

@@ -71,7 +71,7 @@ export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): T
   const threads = opts.threads ?? "auto";
   const { L: L0, M: M0, D: D0, sigmaU, sigmaV, activation } = problem.model;
   // Parallel initialisation: draw the layers in the engine's threads (same streams, same draws).
-  const drawInThreads = !opts.weights && !problem.init.U && !problem.init.V && resolveThreads(threads, M0, D0, problem.data.N, activation) > 1;
+  const drawInThreads = !opts.weights && !problem.init.U && !problem.init.V && resolveThreads(threads, M0, D0, problem.data.N, activation, L0) > 1;
   let w: ResNetWeights;
   if (opts.weights) w = cloneWeights(opts.weights);
   else if (drawInThreads) {
@@ -79,7 +79,7 @@ export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): T
     const w0 = initWeights(p0);
     w = { ...w0, L: L0, M: M0, U: sharedF64(L0 * M0 * D0), V: sharedF64(L0 * M0 * D0) };
   } else w = initWeights(problem);
-  const eng = new ResNetEngine(problem, w, { threads });
+  const eng = new ResNetEngine(problem, w, { threads, drawnLayers: !opts.weights && !problem.init.U });
   try {
     if (drawInThreads) eng.initLayers(problem.seed, sigmaU * Math.sqrt(D0), sigmaV * Math.sqrt(D0));
     return runTraining(problem, opts, eng, w, t0);
