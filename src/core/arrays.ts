@@ -2,8 +2,14 @@
  * Public array type: `ndarray` views over Float64Array (zero-copy), plus the
  * conversions to and from the nested-array JSON layout.
  */
+import { createRequire } from "node:module";
 import ndarray from "ndarray";
-import ops from "ndarray-ops";
+import type ops from "ndarray-ops";
+
+// ndarray-ops compiles its kernels when it is loaded (≈ 10 ms): load it on first use only,
+// so that processes that never copy a strided view (e.g. the benchmark runs) do not pay it.
+let opsModule: typeof ops | null = null;
+const loadOps = (): typeof ops => (opsModule ??= createRequire(import.meta.url)("ndarray-ops") as typeof ops);
 import type { NdArray } from "ndarray";
 
 export type { NdArray };
@@ -26,7 +32,7 @@ export function toNested(data: ArrayLike<number>, shape: readonly number[], offs
 export function toFlat(a: NdArray<Float64Array | number[]>): Float64Array {
   const n = a.shape.reduce((x, y) => x * y, 1);
   const out = new Float64Array(n);
-  if (n > 0) ops.assign(ndarray(out, a.shape.slice()), a as NdArray);
+  if (n > 0) loadOps().assign(ndarray(out, a.shape.slice()), a as NdArray);
   return out;
 }
 
