@@ -31,14 +31,13 @@
  * pool when a session is closed; `shutdownPool()` terminates them (an engine
  * still open then goes on single-threaded, with the same bits).
  */
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { Activation } from "../core/activations.ts";
 import { activationByKind, backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../core/kernels.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { drawLayer } from "./weights.ts";
+import { F_LOAD, S_FAILED, spawnBootstrapped, ST_HB, ST_STATE } from "../core/workers.ts";
 
 // ------------------------------------------------------------ shared words
 
@@ -59,12 +58,11 @@ const CMD_FORWARD = 1, CMD_BACKWARD = 2, CMD_INIT = 3;
 const CMD_NAMES = ["", "forward pass", "backward pass", "initialisation"];
 
 // worker status words (one small Int32Array per pooled worker)
-const ST_STATE = 0, ST_HB = 1;
-const S_SPAWNED = 0, S_LOADING = 1, S_READY = 2, S_FAILED = 3, S_EXITED = 4;
+const S_SPAWNED = 0, S_READY = 2, S_EXITED = 4;
 const STATE_NAMES = ["spawned", "loading", "ready", "failed", "exited"];
 
 // test fault injection word: [kind, countdown]
-const F_LOAD = 1, F_THROW = 2, F_HANG = 3, F_EXIT = 4;
+const F_THROW = 2, F_HANG = 3, F_EXIT = 4;
 
 /** Polls of a shared word before sleeping (a poll is a few ns). */
 const SPIN_MAIN = 30000;
@@ -297,51 +295,8 @@ const pool: PoolWorker[] = [];
 let nextWorkerId = 1;
 const openSessions = new Set<ParallelSession>();
 
-/** The module a worker loads: parallel-worker.{ts,js} beside this file, and how. */
-function workerEntry(): { target: string; api: string | null } {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return { target: new URL("./parallel-worker.js", self).href, api: null };
-  // Running from TypeScript sources (tsx, or node --import tsx): load the
-  // worker entry through tsx's API inside the new thread (`--import tsx` in a
-  // worker's execArgv does not apply its hooks to the worker entry on Node 20).
-  const api = typeof import.meta.resolve === "function"
-    ? import.meta.resolve("tsx/esm/api")
-    : new URL("./esm/api/index.mjs", pathToFileURL(createRequire(self).resolve("tsx"))).href; // when loaded as CommonJS
-  return { target: new URL("./parallel-worker.ts", self).href, api };
-}
-
-/**
- * The bootstrap every worker runs first (plain JavaScript, nothing to load):
- * it marks the worker alive, beats while the entry module loads, and reports
- * a load failure through the status word and the port (which the calling
- * thread reads synchronously) instead of dying silently.
- */
-function bootstrapCode(target: string, api: string | null): string {
-  const load = api === null
-    ? `import(target)`
-    : `import(${JSON.stringify(api)}).then((m) => m.tsImport(target, target))`;
-  return `
-const { workerData } = require("node:worker_threads");
-const { status, fault, port } = workerData;
-Atomics.store(status, ${ST_STATE}, ${S_LOADING});
-Atomics.add(status, ${ST_HB}, 1);
-const beat = setInterval(() => Atomics.add(status, ${ST_HB}, 1), ${SLICE_MS});
-const target = Atomics.load(fault, 0) === ${F_LOAD} ? ${JSON.stringify(target.replace(/parallel-worker\.(ts|js)$/, "parallel-worker-missing.$1"))} : ${JSON.stringify(target)};
-${load}.then(() => clearInterval(beat), (e) => {
-  clearInterval(beat);
-  port.postMessage("could not load " + target + ": " + ((e && e.stack) || e));
-  Atomics.store(status, ${ST_STATE}, ${S_FAILED});
-  Atomics.notify(status, ${ST_STATE});
-});`;
-}
-
 function spawnWorker(): PoolWorker {
-  const { target, api } = workerEntry();
-  const status = new Int32Array(new SharedArrayBuffer(8));
-  const { port1, port2 } = new MessageChannel();
-  const w = new Worker(bootstrapCode(target, api), { eval: true, workerData: { status, fault: faultWord, port: port2 }, transferList: [port2] });
-  w.unref();
-  port1.unref();
+  const { w, status, port: port1 } = spawnBootstrapped(import.meta.url, "parallel-worker", faultWord);
   const p: PoolWorker = { id: nextWorkerId++, w, status, port: port1, busy: false, error: null };
   const drop = () => {
     const i = pool.indexOf(p);

@@ -24,12 +24,12 @@
  * plain-JS bootstrap, as src/resnet/parallel.ts does.
  */
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import { type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { ValidationError } from "../core/errors.ts";
 import { show } from "../core/validate.ts";
+import { F_LOAD, S_FAILED, S_LOADING, spawnBootstrapped, ST_HB, ST_STATE, workerEntry } from "../core/workers.ts";
 
 export type ThreadsOption = 1 | 2 | "auto";
 
@@ -42,10 +42,11 @@ export const C_DONE = 1; // groups done
 export const C_MAIN_WAIT = 2; // the calling thread sleeps on DONE
 export const CTL_LEN = 4;
 // worker status words
-export const ST_STATE = 0, ST_HB = 1;
-export const S_LOADING = 1, S_READY = 2, S_FAILED = 3;
+export { ST_STATE, ST_HB, S_LOADING, S_FAILED } from "../core/workers.ts";
+export const S_READY = 2;
 // test fault word: [kind, armed]
-export const F_LOAD = 1, F_THROW = 2, F_HANG = 3;
+export { F_LOAD } from "../core/workers.ts";
+export const F_THROW = 2, F_HANG = 3;
 
 const SLICE_MS = 20;
 
@@ -102,21 +103,12 @@ function errorText(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }
 
-function workerEntry(): { target: string; api: string | null } {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return { target: new URL("./skeleton-worker.js", self).href, api: null };
-  const api = typeof import.meta.resolve === "function"
-    ? import.meta.resolve("tsx/esm/api")
-    : new URL("./esm/api/index.mjs", pathToFileURL(createRequire(self).resolve("tsx"))).href;
-  return { target: new URL("./skeleton-worker.ts", self).href, api };
-}
-
 /** Whether a worker entry exists (a bundled build without it runs single-threaded under "auto"). */
 let entryOk: boolean | null = null;
 function entryAvailable(): boolean {
   if (entryOk === null) {
     try {
-      entryOk = existsSync(fileURLToPath(workerEntry().target));
+      entryOk = existsSync(fileURLToPath(workerEntry(import.meta.url, "skeleton-worker").target));
     } catch {
       entryOk = false;
     }
@@ -124,29 +116,8 @@ function entryAvailable(): boolean {
   return entryOk;
 }
 
-function bootstrapCode(target: string, api: string | null): string {
-  const load = api === null ? `import(target)` : `import(${JSON.stringify(api)}).then((m) => m.tsImport(target, target))`;
-  return `
-const { workerData } = require("node:worker_threads");
-const { status, fault, port } = workerData;
-Atomics.store(status, ${ST_STATE}, ${S_LOADING});
-Atomics.add(status, ${ST_HB}, 1);
-const beat = setInterval(() => Atomics.add(status, ${ST_HB}, 1), ${SLICE_MS});
-const target = Atomics.load(fault, 0) === ${F_LOAD} ? ${JSON.stringify(target.replace(/skeleton-worker\.(ts|js)$/, "skeleton-worker-missing.$1"))} : ${JSON.stringify(target)};
-${load}.then(() => clearInterval(beat), (e) => {
-  clearInterval(beat);
-  port.postMessage("could not load " + target + ": " + ((e && e.stack) || e));
-  Atomics.store(status, ${ST_STATE}, ${S_FAILED});
-});`;
-}
-
 function spawn(): PoolWorker {
-  const { target, api } = workerEntry();
-  const status = new Int32Array(new SharedArrayBuffer(8));
-  const { port1, port2 } = new MessageChannel();
-  const w = new Worker(bootstrapCode(target, api), { eval: true, workerData: { status, fault: faultWord, port: port2 }, transferList: [port2] });
-  w.unref();
-  port1.unref();
+  const { w, status, port: port1 } = spawnBootstrapped(import.meta.url, "skeleton-worker", faultWord);
   const p: PoolWorker = { id: nextId++, w, status, port: port1, error: null };
   w.on("error", (e) => {
     p.error ??= `error event: ${errorText(e)}`;
@@ -207,7 +178,7 @@ export function sharedMeans(n: number): Float64Array {
  * SkeletonWorkerError (never hangs) if the worker fails.
  */
 export function runGroupsParallel(job: object, R: number, local: (gi: number) => void): void {
-  if (!entryAvailable()) throw new SkeletonWorkerError(`the skeleton worker entry ${workerEntry().target} is missing: use threads: 1`);
+  if (!entryAvailable()) throw new SkeletonWorkerError(`the skeleton worker entry ${workerEntry(import.meta.url, "skeleton-worker").target} is missing: use threads: 1`);
   let p = worker;
   if (p && deathOf(p) !== null) { retire(p); p = null; }
   if (!p) p = worker = spawn();
