@@ -19,6 +19,7 @@ import {
   makeProblem, solve, finiteResNet, initWeights, StreamFamily, stream, ValidationError, type Trajectory,
 } from "../src/index.ts";
 import { drawLayer, initEmbeddings } from "../src/resnet/weights.ts";
+import { normalCdfRef } from "./helpers/numeric.ts";
 
 /** Bitwise equality of two Float64Arrays (distinguishes −0/+0 and NaN payloads). */
 function bitEqual(a: Float64Array, b: Float64Array): boolean {
@@ -168,22 +169,6 @@ test("normal() and fillNormal give the same sequence (including the ziggurat's r
   assert.ok(bitEqual(parts, viaNormal.subarray(0, 1000)));
 });
 
-/** Normal CDF, Marsaglia (2004) Taylor series: absolute error ~1e-16 for |x| < 8 (independent of src/). */
-function normalCdf(x: number): number {
-  if (x < -8) return 0;
-  if (x > 8) return 1;
-  let s = x, t = x, i = 1;
-  const x2 = x * x;
-  for (let k = 0; k < 1000; k++) {
-    i += 2;
-    t *= x2 / i;
-    const prev = s;
-    s += t;
-    if (s === prev) break;
-  }
-  return 0.5 + s * Math.exp(-0.5 * x2 - 0.91893853320467274178);
-}
-
 /** Kolmogorov–Smirnov statistic D_n = sup |F_n − F| of a sample against a CDF. */
 function ksStatistic(sample: Float64Array, cdf: (x: number) => number): number {
   const xs = Float64Array.from(sample).sort();
@@ -203,7 +188,7 @@ test("normal CDF used by the KS test is accurate", () => {
   assert.ok(Math.abs(KS_K_1E3 - 1.94947) < 1e-5);
   // Reference values (Abramowitz–Stegun table 26.1 / high-precision tables).
   const ref: [number, number][] = [[0, 0.5], [1, 0.8413447460685429], [-1.96, 0.024997895148220435], [2.5, 0.9937903346742238], [-4, 3.167124183311992e-5]];
-  for (const [x, p] of ref) assert.ok(Math.abs(normalCdf(x) - p) < 1e-15 + 1e-12 * p, `Φ(${x}) = ${normalCdf(x)} vs ${p}`);
+  for (const [x, p] of ref) assert.ok(Math.abs(normalCdfRef(x) - p) < 1e-15 + 1e-12 * p, `Φ(${x}) = ${normalCdfRef(x)} vs ${p}`);
 });
 
 test("normals pass a Kolmogorov–Smirnov test (n = 1e5, level 1e-3)", () => {
@@ -211,7 +196,7 @@ test("normals pass a Kolmogorov–Smirnov test (n = 1e5, level 1e-3)", () => {
   for (const [seed, idx] of [[1, 0], [123456789, 17]]) {
     const n = 100_000;
     const x = stream(seed, idx).fillNormal(new Float64Array(n));
-    const d = ksStatistic(x, normalCdf);
+    const d = ksStatistic(x, normalCdfRef);
     const crit = KS_K_1E3 / Math.sqrt(n); // 6.165e-3
     assert.ok(d < crit, `seed ${seed}/${idx}: KS D = ${d} ≥ critical ${crit}`);
   }
@@ -239,7 +224,7 @@ test("normal moments (n = 1e6): mean, variance, skewness, excess kurtosis, tail 
   assert.ok(Math.abs(skew) < se(6), `skewness ${skew}`);
   assert.ok(Math.abs(exKurt) < se(24), `excess kurtosis ${exKurt}`);
   // P(|Z| > 3) = 2(1 − Φ(3)) = 2.6998e-3: binomial SD √(n p (1−p)) ≈ 52; allow 5 SD.
-  const p3 = 2 * (1 - normalCdf(3));
+  const p3 = 2 * (1 - normalCdfRef(3));
   assert.ok(Math.abs(tail - n * p3) < 5 * Math.sqrt(n * p3 * (1 - p3)), `tail count ${tail} vs ${n * p3}`);
 });
 

@@ -15,6 +15,7 @@ import {
   makeProblem, solve, finiteResNet, trainResNet, initWeights, weightsToJSON, ACTIVATIONS,
   type Trajectory, type ResNetWeights,
 } from "../src/index.ts";
+import { normalCdfRef } from "./helpers/numeric.ts";
 
 type Mat = number[][];
 
@@ -220,27 +221,11 @@ function specFor(c: Case, X: Mat, Y: Mat): RefSpec {
     tanh: [Math.tanh, (x) => 1 / Math.cosh(x) ** 2],
     linear: [(x) => x, () => 1],
     sin: [Math.sin, Math.cos],
-    gelu: [(x) => x * refPhi(x), (x) => refPhi(x) + x * Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI)],
+    gelu: [(x) => x * normalCdfRef(x), (x) => normalCdfRef(x) + x * Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI)],
   };
   assert.equal(a.name, c.activation);
   const [sigma, dsigma] = sig[c.activation];
   return { L: c.L, M: c.M, D: c.D, alpha: c.alpha, sigma, dsigma, X, Y, etaU: c.etaU, etaV: c.etaV, etaE: c.etaE, etaO: c.etaO, steps: c.steps };
-}
-
-/** Normal CDF by Marsaglia's Taylor series (absolute error ~1e-16 for |x| < 8). */
-function refPhi(x: number): number {
-  if (x < -8) return 0;
-  if (x > 8) return 1;
-  let s = x, t = x, i = 1;
-  const x2 = x * x;
-  for (let n = 0; n < 500; n++) {
-    i += 2;
-    t *= x2 / i;
-    const prev = s;
-    s += t;
-    if (s === prev) break;
-  }
-  return 0.5 + s * Math.exp(-0.5 * x2 - 0.91893853320467274178);
 }
 
 const problemInput = (c: Case, X: Mat, Y: Mat, extra: Record<string, unknown> = {}) => ({

@@ -114,21 +114,19 @@ function requireFrozen(problem: Problem): void {
 }
 
 export function runMeanOde(problem: Problem, opts: ResolvedMeanOdeOptions): Trajectory {
-  requireFrozen(problem);
   const t0 = performance.now();
-  const { WE, WU } = initEmbeddings(problem);
-  const { D } = problem.model;
-  const { dIn, dOut } = problem.data;
-  const order = new DepthGrid(opts.scheme, opts.depthSteps).order;
-
   if (opts.method === "particles") {
+    requireFrozen(problem);
     const popts = { scheme: opts.scheme, depthSteps: opts.depthSteps, particles: opts.particles, particleSeed: opts.particleSeed, record: opts.record, recordSteps: opts.recordSteps };
     if (!opts.richardson) return solveParticleMeanOde(problem, popts);
     const coarse = solveParticleMeanOde(problem, { ...popts, record: [] });
     const fine = solveParticleMeanOde(problem, { ...popts, depthSteps: 2 * opts.depthSteps });
-    return extrapolated(fine, coarse, order, problem, "meanOde/particles", { ...opts }, t0);
+    return extrapolated(fine, coarse, new DepthGrid(opts.scheme, opts.depthSteps).order, problem, "meanOde/particles", { ...opts }, t0);
   }
-
+  // the skeleton path checks frozen embeddings in skeletonTrajectory
+  const { WE, WU } = initEmbeddings(problem);
+  const { D } = problem.model;
+  const { dIn, dOut } = problem.data;
   return skeletonTrajectory(problem, embeddingGram(WE, WU, D, dIn, dOut), opts, "meanOde/skeleton", { WE, WU, D }, t0);
 }
 

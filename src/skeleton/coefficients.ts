@@ -174,15 +174,7 @@ export function forwardCoefficients(
   params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput, factors?: CovarianceFactors,
   threads: ThreadsOption = 1,
 ): CoefficientResult {
-  checkThreads("threads", threads);
-  const { rp, GH, GB } = prepare("forward", k, N, gammaH, gammaB, params, engine);
-  const rows = N, cols = k * N;
-  if (k === 0) {
-    const { C, stderr } = outputs(rows, 0, out, engine.kind === "mc" || engine.kind === "qmc");
-    return { C, stderr, rows, cols: 0, dim: 0, evaluations: 0 };
-  }
-  if (engine.kind === "closed-form") return closedForm("forward", k, N, GH, GB, rp, out);
-  return sampled("forward", k, N, GH, GB, rp, engine, out, factors, threads);
+  return coefficients("forward", k, N, gammaH, gammaB, params, engine, out, factors, threads);
 }
 
 /**
@@ -195,17 +187,27 @@ export function backwardCoefficients(
   params: SkeletonParams, engine: ExpectationEngine, out?: CoefficientOutput, factors?: CovarianceFactors,
   threads: ThreadsOption = 1,
 ): CoefficientResult {
+  return coefficients("backward", k, N, gammaH, gammaB, params, engine, out, factors, threads);
+}
+
+function coefficients(
+  direction: "forward" | "backward", k: number, N: number,
+  gammaH: Float64Array | number[], gammaB: Float64Array | number[],
+  params: SkeletonParams, engine: ExpectationEngine, out: CoefficientOutput | undefined, factors: CovarianceFactors | undefined,
+  threads: ThreadsOption,
+): CoefficientResult {
   checkThreads("threads", threads);
-  const { rp, GH, GB } = prepare("backward", k, N, gammaH, gammaB, params, engine);
-  const rows = N, cols = (k + 1) * N;
+  const { rp, GH, GB } = prepare(direction, k, N, gammaH, gammaB, params, engine);
+  const rows = N, cols = (direction === "forward" ? k : k + 1) * N;
   if (k === 0) {
+    // forward: an empty N × 0 result; backward: exact zeros, no sampling
     const { C, stderr } = outputs(rows, cols, out, engine.kind === "mc" || engine.kind === "qmc");
     C.fill(0, 0, rows * cols);
     stderr?.fill(0, 0, rows * cols);
     return { C, stderr, rows, cols, dim: 0, evaluations: 0 };
   }
-  if (engine.kind === "closed-form") return closedForm("backward", k, N, GH, GB, rp, out);
-  return sampled("backward", k, N, GH, GB, rp, engine, out, factors, threads);
+  if (engine.kind === "closed-form") return closedForm(direction, k, N, GH, GB, rp, out);
+  return sampled(direction, k, N, GH, GB, rp, engine, out, factors, threads);
 }
 
 /** Everything the per-block integrand evaluation needs (main thread or worker). */
