@@ -17,7 +17,7 @@ export {
 export { type Trajectory, type DepthProfiles, trajectoryToJSON, outputRms, lossOf } from "./problem/trajectory.ts";
 export { type Algorithm, solve } from "./problem/algorithm.ts";
 export {
-  type ResNetWeights, initWeights, initEmbeddings, cloneWeights, weightsToJSON, weightViews, validateWeights,
+  type ResNetWeights, initWeights, cloneWeights, weightsToJSON, weightViews, validateWeights,
 } from "./resnet/weights.ts";
 export { ResNetEngine } from "./resnet/engine.ts";
 export {
@@ -25,11 +25,11 @@ export {
 } from "./resnet/solver.ts";
 
 // ---- limit solvers (MATH §2–5)
-export { DepthGrid, integrate, richardson, SCHEMES, SCHEME_ORDER, type Scheme } from "./meanode/integrators.ts";
-export { meanOde, type MeanOdeOptions } from "./meanode/solver.ts";
-export { solveParticleMeanOde, ParticleMeanOde, drawParticles, type ParticleMeanOdeOptions } from "./meanode/particles.ts";
-export { embeddingGram, limitEmbeddingGram } from "./meanode/skeleton-core.ts";
-export { dmft, dmftCoordinates, gramProfiles, sampleEmbeddingRows, rowsFromEmbeddings, type DmftOptions, type EmbeddingRows } from "./dmft/solver.ts";
+export { DepthGrid, integrate, richardson, SCHEMES, SCHEME_ORDER, type Scheme } from "./depth/integrators.ts";
+export { meanOde, type MeanOdeOptions } from "./limits/mean-ode.ts";
+export { solveParticleMeanOde, ParticleMeanOde, drawParticles, type ParticleMeanOdeOptions } from "./particles/mean-ode.ts";
+export { initEmbeddings, embeddingGram, limitEmbeddingGram } from "./problem/embeddings.ts";
+export { dmft, dmftCoordinates, gramProfiles, sampleEmbeddingRows, rowsFromEmbeddings, type DmftOptions, type EmbeddingRows } from "./limits/dmft.ts";
 export { limitLawSamples } from "./skeleton/sampler.ts";
 export { largeWidth, chaos as chaosDiagnostics } from "./chaos/index.ts";
 

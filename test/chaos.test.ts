@@ -20,11 +20,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, type Problem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { meanOde } from "../src/meanode/solver.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
 import {
   chaos, chaosWeights, coupledRun, largeWidth, limitFields, resolveChaosOptions, runSeed,
 } from "../src/chaos/index.ts";
-import { ksSorted } from "../src/chaos/laws.ts";
+import { ksSorted } from "../src/stats/distances.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import type { ResNetWeights } from "../src/resnet/weights.ts";

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { meanOde, type MeanOdeOptions } from "../src/meanode/solver.ts";
-import { dmft, type DmftOptions } from "../src/dmft/solver.ts";
+import { meanOde, type MeanOdeOptions } from "../src/limits/mean-ode.ts";
+import { dmft, type DmftOptions } from "../src/limits/dmft.ts";
 
 const bin = resolve("bin/limitdyn.mjs");
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });

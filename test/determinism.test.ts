@@ -18,7 +18,8 @@ import assert from "node:assert/strict";
 import {
   makeProblem, solve, finiteResNet, initWeights, StreamFamily, stream, ValidationError, type Trajectory,
 } from "../src/index.ts";
-import { drawLayer, initEmbeddings } from "../src/resnet/weights.ts";
+import { drawLayer } from "../src/resnet/weights.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
 import { normalCdfRef } from "./helpers/numeric.ts";
 
 /** Bitwise equality of two Float64Arrays (distinguishes −0/+0 and NaN payloads). */

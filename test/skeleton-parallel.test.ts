@@ -14,8 +14,8 @@ import {
 } from "../src/skeleton/parallel.ts";
 import { makeProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { dmft } from "../src/dmft/solver.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { dmft } from "../src/limits/dmft.ts";
 
 const sameBits = (a: ArrayLike<number> | null, b: ArrayLike<number> | null, what: string) => {
   assert.ok(a !== null && b !== null, `${what}: missing array`);

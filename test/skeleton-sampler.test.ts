@@ -21,13 +21,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { initEmbeddings } from "../src/resnet/weights.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { DepthGrid } from "../src/meanode/integrators.ts";
-import { drawParticles, ParticleMeanOde } from "../src/meanode/particles.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { DepthGrid } from "../src/depth/integrators.ts";
+import { drawParticles, ParticleMeanOde } from "../src/particles/mean-ode.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
 import { normalCdf } from "../src/skeleton/qmc.ts";
-import { ksSorted, w1Sorted } from "../src/chaos/laws.ts";
+import { ksSorted, w1Sorted } from "../src/stats/distances.ts";
 import { finiteResNet } from "../src/resnet/solver.ts";
 import { ValidationError } from "../src/core/errors.ts";
 

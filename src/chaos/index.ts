@@ -8,7 +8,8 @@ export {
   type CoupledRunResult,
 } from "./coupling.ts";
 export { TaggedAccumulator, tagFunctional, TAG_FUNCTIONALS, type TagFunctional, type TaggedEstimate } from "./tagged.ts";
-export { w1Sorted, ksSorted, LimitLawReference, layerLawDistance } from "./laws.ts";
+export { LimitLawReference, layerLawDistance } from "./laws.ts";
+export { w1Sorted, ksSorted } from "../stats/distances.ts";
 export {
   chaos, chaosToJSON, resolveChaosOptions, DIAGNOSTICS,
   type ChaosOptions, type ResolvedChaosOptions, type ChaosResult, type ChaosWidthDetail, type Diagnostic,

@@ -18,8 +18,8 @@ import { isPlainObject, knownKeys, oneOf, show } from "../core/validate.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingsTrained, type Problem } from "../problem/problem.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
-import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
-import type { ExpectationOptions } from "../meanode/provider.ts";
+import { meanOde, type MeanOdeOptions } from "../limits/mean-ode.ts";
+import type { ExpectationOptions } from "../skeleton/provider.ts";
 import type { SkeletonParams } from "../skeleton/maps.ts";
 
 export interface LargeWidthOptions {

@@ -21,7 +21,7 @@
  */
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, oneOf, positiveInt, seedValue, show } from "../core/validate.ts";
-import { FitError, fitPowerLaw } from "../experiments/fit.ts";
+import { FitError, fitPowerLaw } from "../stats/fit.ts";
 import type { Problem } from "../problem/problem.ts";
 import { chaosWeights, coupledRun, runSeed } from "./coupling.ts";
 import { LimitLawReference, layerLawDistance } from "./laws.ts";

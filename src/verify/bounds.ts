@@ -13,8 +13,8 @@
  */
 import type { Activation } from "../core/activations.ts";
 import { resolveActivation } from "../core/activations.ts";
-import { DepthGrid, type Scheme } from "../meanode/integrators.ts";
-import type { ParticleMeanOde } from "../meanode/particles.ts";
+import { DepthGrid, type Scheme } from "../depth/integrators.ts";
+import type { ParticleMeanOde } from "../particles/mean-ode.ts";
 import type { Problem } from "../problem/problem.ts";
 import { cloneWeights, type ResNetWeights } from "../resnet/weights.ts";
 import { gdStep } from "../resnet/solver.ts";

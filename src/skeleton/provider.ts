@@ -10,11 +10,11 @@ import type { Activation } from "../core/activations.ts";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, oneOf, show } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
-import { backwardCoefficients, forwardCoefficients, type CovarianceFactors } from "../skeleton/coefficients.ts";
-import { expectationEngine, type EngineOptions, type ExpectationEngine } from "../skeleton/expectation.ts";
-import { checkThreads, type ThreadsOption } from "../skeleton/parallel.ts";
-import type { SkeletonParams } from "../skeleton/maps.ts";
-import type { CoefficientProvider, GramFactors } from "./skeleton-core.ts";
+import { backwardCoefficients, forwardCoefficients, type CovarianceFactors } from "./coefficients.ts";
+import { expectationEngine, type EngineOptions, type ExpectationEngine } from "./expectation.ts";
+import { checkThreads, type ThreadsOption } from "./parallel.ts";
+import type { SkeletonParams } from "./maps.ts";
+import type { CoefficientProvider, GramFactors } from "./core.ts";
 
 /**
  * Engine options plus `factor`: how G is mapped from standard normals —

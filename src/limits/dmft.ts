@@ -15,8 +15,8 @@ import { positiveInt, seedValue } from "../core/validate.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import type { Problem } from "../problem/problem.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
-import { limitEmbeddingGram } from "../meanode/skeleton-core.ts";
-import { type MeanOdeOptions, resolveMeanOdeOptions, skeletonTrajectory } from "../meanode/solver.ts";
+import { limitEmbeddingGram } from "../problem/embeddings.ts";
+import { type MeanOdeOptions, resolveMeanOdeOptions, skeletonTrajectory } from "./mean-ode.ts";
 
 export type DmftOptions = Omit<MeanOdeOptions, "method" | "particles" | "particleSeed" | "record" | "recordSteps">;
 

@@ -16,11 +16,12 @@ import { isPlainObject, knownKeys, oneOf, positiveInt, show } from "../core/vali
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingsTrained, type Problem } from "../problem/problem.ts";
 import { lossOf, type Trajectory } from "../problem/trajectory.ts";
-import { initEmbeddings } from "../resnet/weights.ts";
-import { DepthGrid, richardson, type Scheme, SCHEMES } from "./integrators.ts";
-import { embeddingGram, solveSkeletonCore, type SkeletonCoreResult } from "./skeleton-core.ts";
-import { makeCoefficientProvider, resolveExpectationOptions, type ExpectationOptions } from "./provider.ts";
-import { solveParticleMeanOde } from "./particles.ts";
+import { initEmbeddings } from "../problem/embeddings.ts";
+import { DepthGrid, richardson, type Scheme, SCHEMES } from "../depth/integrators.ts";
+import { solveSkeletonCore, type SkeletonCoreResult } from "../skeleton/core.ts";
+import { embeddingGram } from "../problem/embeddings.ts";
+import { makeCoefficientProvider, resolveExpectationOptions, type ExpectationOptions } from "../skeleton/provider.ts";
+import { solveParticleMeanOde } from "../particles/mean-ode.ts";
 
 export interface MeanOdeOptions {
   method?: "skeleton" | "particles";

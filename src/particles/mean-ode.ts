@@ -47,9 +47,9 @@ import { isPlainObject, knownKeys, nonNegativeInt, positiveInt, seedValue, show 
 import type { Problem } from "../problem/problem.ts";
 import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
 import { lossOf } from "../problem/trajectory.ts";
-import { initEmbeddings } from "../resnet/weights.ts";
-import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "./integrators.ts";
-import { dot } from "../core/kernels.ts";
+import { initEmbeddings } from "../problem/embeddings.ts";
+import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "../depth/integrators.ts";
+import { dot } from "../kernels/resnet.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
 export const PARTICLE_STREAM_U = 1000;
