@@ -209,7 +209,7 @@ test("DMFT bad input gives ValidationError naming the field", () => {
     [() => dmft({ depthSteps: -1 }), "options.depthSteps"],
     [() => dmft({ scheme: "bdf" as never }), "options.scheme"],
     [() => solve(makeProblem({ ...linSpec, model: { ...linSpec.model, activation: "tanh" } }), dmft({ expectation: { kind: "closed-form" } })), "engine.kind"],
-    [() => solve(makeProblem({ ...linSpec, train: { ...linSpec.train, etaO: 0.5 } }), dmft({})), "train.etaE"],
+    [() => solve(makeProblem({ ...linSpec, train: { ...linSpec.train, etaO: 0.5 } }), dmft({})), "train.etaO"],
     [() => dmftCoordinates(solve(p, dmft({})), { R: 2, e: new Float64Array(3), o: new Float64Array(4) }), "rows"],
     [() => gramProfiles(trainResNet(makeProblem({ ...linSpec, model: { ...linSpec.model, L: 2, M: 2 } }))), "trajectory"],
   ];

@@ -14,12 +14,19 @@ import { trajectoryToJSON, type Trajectory } from "../../problem/trajectory.ts";
 import { finiteResNet, type Recordable } from "../../resnet/solver.ts";
 import { meanOde, type MeanOdeOptions } from "../../limits/mean-ode.ts";
 import { dmft, type DmftOptions } from "../../limits/dmft.ts";
-import { chaos, chaosToJSON, type ChaosOptions } from "../../chaos/simulate.ts";
-import { jsonable } from "../../problem/trajectory.ts";
+import { chaosSimulator, type ChaosOptions } from "../../chaos/simulate.ts";
+import { toNested } from "../../core/arrays.ts";
 import { checkOutPath, parseKnownFlags, requireFlag, writeResult } from "../flags.ts";
 
-/** Parse `--config`, `--out` (+ extra flags), load the problem, solve it, write the result file. */
-function problemCommand(args: string[], extra: string[], run: (problem: Problem, flags: Record<string, string>) => Trajectory, drop: string[] = []): void {
+/**
+ * Parse `--config`, `--out` (+ extra flags), load the problem, solve it, write
+ * the result file: the trajectory (without the extras in `drop`) and `shape`'s
+ * changes to it.
+ */
+function problemCommand<T extends Trajectory>(
+  args: string[], extra: string[], run: (problem: Problem, flags: Record<string, string>) => T, drop: string[] = [],
+  shape: (json: Record<string, unknown>, traj: T) => Record<string, unknown> = (json) => json,
+): void {
   const flags = parseKnownFlags(args, ["config", "out", ...extra]);
   const problem = loadProblem(requireFlag(flags, "config"));
   const out = checkOutPath(requireFlag(flags, "out"));
@@ -27,7 +34,7 @@ function problemCommand(args: string[], extra: string[], run: (problem: Problem,
   const json = trajectoryToJSON(traj);
   const extras = json.extras as Record<string, unknown> | undefined;
   for (const k of drop) delete extras?.[k];
-  writeResult(out, { ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
+  writeResult(out, { ...shape(json, traj), solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
 }
 
 
@@ -46,10 +53,10 @@ export function cmdDmft(args: string[]): void {
   problemCommand(args, [], (problem) => solve(problem, dmft(problem.solver as DmftOptions, "solver")), ["skeletonParams"]);
 }
 
+/** The chaos result file: the diagnostics at the top level (docs/chaos.md), the limit's f̄, loss̄ under `limit` and as f, loss. */
 export function cmdChaos(args: string[]): void {
-  const flags = parseKnownFlags(args, ["config", "out"]);
-  const problem = loadProblem(requireFlag(flags, "config"));
-  const out = checkOutPath(requireFlag(flags, "out"));
-  const res = chaos(problem, problem.solver as ChaosOptions, "solver");
-  writeResult(out, jsonable({ ...chaosToJSON(res), solver: "chaos", time: res.timings.totalMs / 1000 }));
+  problemCommand(args, [], (problem) => solve(problem, chaosSimulator(problem.solver as ChaosOptions, "solver")), [], ({ extras, ...json }, traj) => {
+    const { limit, ...diagnostics } = extras as Record<string, unknown> & { limit: Record<string, unknown> };
+    return { ...diagnostics, ...json, limit: { ...limit, f: toNested(traj.f.data, traj.f.shape), loss: Array.from(traj.loss) } };
+  });
 }
