@@ -17,7 +17,7 @@
  * and the budget counts points and depth steps, not seconds.
  */
 import { ValidationError } from "../core/errors.ts";
-import { DepthGrid, SCHEME_ORDER, type Scheme } from "../meanode/integrators.ts";
+import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/integrators.ts";
 import { type ControlVariate, embeddingFactor, type EmbeddingFactor, type FactorEstimator, type FactorModel, type FactorRunResult, runFactor } from "./factor.ts";
 import { degree3Rule, type FactorPoints, gaussHermiteTensor, mcNormals, sobolNormals } from "./rules.ts";
 

@@ -36,7 +36,7 @@
  */
 import type { Activation } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { DepthGrid, integrate, IntegratorWorkspace } from "../meanode/integrators.ts";
+import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
 
