@@ -17,6 +17,7 @@
  * and the budget counts points and depth steps, not seconds.
  */
 import { ValidationError } from "../core/errors.ts";
+import type { Problem } from "../problem/problem.ts";
 import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/integrators.ts";
 import { type ControlVariate, embeddingFactor, type EmbeddingFactor, type FactorEstimator, type FactorModel, type FactorRunResult, runFactor } from "./factor.ts";
 import { degree3Rule, type FactorPoints, gaussHermiteTensor, mcNormals, sobolNormals } from "./rules.ts";
@@ -270,4 +271,17 @@ export function toCoefficients(a: Float64Array, factor: EmbeddingFactor): Float6
 export function checkFactorOptions(o: FactorSolveOptions, field = "options"): void {
   if (o.rule === "sobol" && !Number.isInteger(Math.log2(o.points))) throw new ValidationError(`${field}.expectation.points`, `must be a power of 2 for Sobol points (got ${o.points})`);
   if (o.tol !== null && !(o.tol > 0)) throw new ValidationError(`${field}.tol`, `must be a positive number (got ${o.tol})`);
+}
+
+/** The factor-form model constants of a (validated) problem. */
+export function factorModelOf(problem: Problem): FactorModel {
+  const { model, data, train } = problem;
+  const m: FactorModel = {
+    dIn: data.dIn, dOut: data.dOut, N: data.N, X: data.X, Y: data.Y, K: train.steps,
+    alpha: model.alpha, etaU: train.etaU, etaV: train.etaV, sigmaU: model.sigmaU, sigmaV: model.sigmaV,
+    activation: model.activation,
+  };
+  const t = data as { XTest?: Float64Array; NTest?: number };
+  if (t.XTest && t.NTest) { m.XTest = t.XTest; m.NTest = t.NTest; }
+  return m;
 }
