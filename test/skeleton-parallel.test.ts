@@ -4,6 +4,7 @@
  * DMFT solves), worker failures are clear errors (never hangs), `threads` is validated.
  */
 import { test } from "node:test";
+import { gspace } from "./helpers/gspace.ts";
 import assert from "node:assert/strict";
 import { stream } from "../src/core/rng.ts";
 import { ValidationError } from "../src/core/errors.ts";
@@ -75,15 +76,15 @@ const spec = (activation: "tanh" | "gelu") => ({
   seed: 1,
 });
 
-test("whole solves: meanOde (eigen and embedding factor) and dmft with threads 2 ≡ threads 1 bit for bit", () => {
+test("whole G-space solves (the tests' cross-check engine): eigen and embedding factor, finite D and the limit E, with threads 2 ≡ threads 1 bit for bit", () => {
   for (const activation of ["tanh", "gelu"] as const) {
     const p = makeProblem(spec(activation));
     for (const factor of ["eigen", "embedding"] as const) {
-      const run = (threads: 1 | 2) => solve(p, meanOde({ depthSteps: 2, expectation: { kind: "qmc", samples: 2048, factor, threads } }));
+      const run = (threads: 1 | 2) => gspace(p, { scheme: "heun", depthSteps: 2, richardson: true, expectation: { kind: "qmc", samples: 2048, factor, threads } });
       const a = run(1), b = run(2);
       sameBits(a.f.data, b.f.data, `${activation} meanOde ${factor} f`);
     }
-    const d = (threads: 1 | 2) => solve(p, dmft({ depthSteps: 2, expectation: { kind: "qmc", samples: 2048, threads } }));
+    const d = (threads: 1 | 2) => gspace(p, { limit: "dmft", scheme: "heun", depthSteps: 2, richardson: true, expectation: { kind: "qmc", samples: 2048, threads } });
     sameBits(d(1).f.data, d(2).f.data, `${activation} dmft f`);
   }
 });
