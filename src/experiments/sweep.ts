@@ -7,7 +7,8 @@
  * only the order of lines in the file does (merge / readRows + sort by index
  * give the canonical order).
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { deathOf, release, takeWorkers, threadBudget } from "../parallel/pool.ts";
 import { LimitdynError } from "../core/errors.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { dedupeRows, prepareResume, RowWriter, type SweepRow } from "./rows.ts";
@@ -51,70 +52,67 @@ export interface SweepResult {
 
 export class SweepError extends LimitdynError {}
 
-/**
- * A worker running sweep-worker.ts. `new Worker(url.ts, { execArgv: ["--import", "tsx"] })`
- * does NOT work on Node 20 (the worker's entry is loaded before the tsx hooks
- * apply: "Unknown file extension .ts"), neither does inheriting the parent's
- * tsx flags; so the worker is a tiny eval'd bootstrap that registers tsx
- * (tsx/esm/api, resolved from this file) and then imports the .ts entry.
- * Works under `npx tsx`, `node --import tsx` (incl. `--test`) and bin/limitdyn.mjs.
- */
-function startWorker(): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./sweep-worker.js", self));
-  const entry = new URL("./sweep-worker.ts", self).href;
-  const api = import.meta.resolve("tsx/esm/api");
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
-}
+/** Sweep workers run ./sweep-worker.ts (pool workers of their own kind: they hold task caches, so a sweep retires them at its end). */
+export const SWEEP_WORKERS = { url: import.meta.url, name: "sweep-worker" };
 
+/**
+ * Run on `n` pooled worker threads. Each gets the thread budget cores / n
+ * (at least 1) for its own inner parallelism (finite-engine and skeleton
+ * "auto" threads), so sweep workers × inner threads ≤ cores.
+ */
 async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRow: (row: SweepRow) => void, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const workers: Worker[] = [];
-    let next = 0;
-    let inFlight = 0;
-    let finished = false;
-    const finish = (err?: Error) => {
-      if (finished) return;
-      finished = true;
-      signal?.removeEventListener("abort", onAbort);
-      Promise.all(workers.map((w) => w.terminate())).then(() => (err ? reject(err) : resolve()), reject);
-    };
-    const onAbort = () => finish();
-    const dispatch = (w: Worker) => {
-      if (finished) return;
-      if (signal?.aborted || next >= runs.length) {
-        if (inFlight === 0) finish();
-        return;
-      }
-      inFlight++;
-      w.postMessage({ type: "run", run: runs[next++] });
-    };
-    signal?.addEventListener("abort", onAbort);
-    const count = Math.min(n, runs.length);
-    for (let i = 0; i < count; i++) {
-      const w = startWorker();
-      workers.push(w);
-      w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
+  const count = Math.min(n, runs.length);
+  if (count === 0) return;
+  const threads = Math.max(1, Math.floor(threadBudget() / count));
+  const lease = takeWorkers(SWEEP_WORKERS, count);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let inFlight = 0;
+      let finished = false;
+      const finish = (err?: Error) => {
         if (finished) return;
-        if (m.type === "ready") dispatch(w);
-        else if (m.type === "row") {
-          inFlight--;
-          try {
-            onRow(m.row!);
-          } catch (e) {
-            finish(e as Error);
-            return;
-          }
-          dispatch(w);
-        } else if (m.type === "fatal") finish(new SweepError(`worker: ${m.message}`));
-      });
-      w.on("error", (e) => finish(new SweepError(`worker thread failed: ${e.message}`)));
-      w.on("exit", (code) => finish(new SweepError(`worker thread exited unexpectedly (code ${code})`)));
-      w.postMessage({ type: "init", sweep: s, cwd: process.cwd() });
-    }
-    if (count === 0) finish();
-  });
+        finished = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (err) reject(err); else resolve();
+      };
+      const onAbort = () => finish();
+      const dispatch = (w: Worker) => {
+        if (finished) return;
+        if (signal?.aborted || next >= runs.length) {
+          if (inFlight === 0) finish();
+          return;
+        }
+        inFlight++;
+        w.postMessage({ type: "run", run: runs[next++] });
+      };
+      signal?.addEventListener("abort", onAbort);
+      for (const p of lease.workers) {
+        const w = p.w;
+        w.ref(); // pooled workers are unref'd: the sweep waits for their messages, so they must keep the process alive meanwhile
+        const name = `sweep worker thread #${p.id}`;
+        w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
+          if (finished) return;
+          if (m.type === "ready") dispatch(w);
+          else if (m.type === "row") {
+            inFlight--;
+            try {
+              onRow(m.row!);
+            } catch (e) {
+              finish(e as Error);
+              return;
+            }
+            dispatch(w);
+          } else if (m.type === "fatal") finish(new SweepError(`worker: ${m.message}`));
+        });
+        w.on("error", (e) => finish(new SweepError(`${name} failed: ${deathOf(p) ?? e.message}`)));
+        w.on("exit", (code) => finish(new SweepError(`${name} exited unexpectedly (code ${code})${deathOf(p)?.startsWith("could not load") ? `: ${deathOf(p)}` : ""}`)));
+        w.postMessage({ type: "init", sweep: s, cwd: process.cwd(), threads });
+      }
+    });
+  } finally {
+    await release(lease, true);
+  }
 }
 
 /** Run (or resume) a sweep. */
