@@ -125,6 +125,8 @@ export interface FactorRunOptions {
   gram?: boolean;
   /** Record KL(ρ_k(s) ‖ μ_0) on the slots (needs the Jacobian: any estimator). */
   kl?: boolean;
+  /** Called after every GD step (a worker's heartbeat). */
+  onStep?: () => void;
 }
 
 export interface FactorRunResult {
@@ -295,6 +297,7 @@ export class FactorSolver {
   readonly gramBuf: Float64Array | null;
   evaluations = 0;
   currentStep = 0;
+  readonly onStep: (() => void) | undefined;
   /**
    * At k = 0 the fields vanish (h_0(s) = W_E x, b_0(s) = W_U(f_0 − y), MATH §3). With the ibp
    * estimator and with either control variate the sampled fields vanish exactly too, so the
@@ -329,6 +332,7 @@ export class FactorSolver {
     this.lcv = !this.ibp && o.controlVariate === "linear";
     this.jac = this.ibp || this.wantKl;
     this.exactStart = this.ibp || this.cv || this.lcv;
+    this.onStep = o.onStep;
     if (this.jac && !model.activation.d2f) throw new ValidationError("model.activation", `needs σ″ for the ${this.ibp ? `"ibp" estimator` : "KL of the trained law"} (give d2f${this.ibp ? `, or use estimator "direct"` : ""})`);
     const { slots, nodes, N, B } = this;
     const K = model.K, dOut = model.dOut, nF = N + this.NT;
@@ -460,6 +464,7 @@ export class FactorSolver {
       }
       if (this.aboAll) this.aboAll.set(this.abo, k * nodes * N * dOut * r);
       this.update(k);
+      this.onStep?.();
     }
     const out: FactorRunResult = { f: this.f, loss: this.loss, ah: this.ah, ab: this.ab, evaluations: this.evaluations };
     if (this.aboAll) out.abo = this.aboAll;

@@ -20,7 +20,8 @@ import { withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import type { BoundFactorExpectation } from "./factor-options.ts";
-import { factorModelOf, type FactorSolveResult, type RandomizationRunner, serialRunner, solveFactor } from "./factor-solve.ts";
+import { factorModelOf, type FactorSolveResult, type RandomizationRunner, solveFactor } from "./factor-solve.ts";
+import { threadedRunner } from "./factor-parallel.ts";
 import type { SkeletonParams } from "./maps.ts";
 
 /** Bound options of one skeleton solve. */
@@ -110,7 +111,7 @@ function factorOptions(o: SkeletonSolveOptions, S: number) {
 export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   problem: Problem, E: Float64Array, options: O, algorithm: string,
   embeddings: { WE: Float64Array; WU: Float64Array; D: number } | null, t0 = performance.now(),
-  runner: RandomizationRunner = serialRunner,
+  runner: RandomizationRunner = threadedRunner(options.expectation.threads),
 ): Trajectory<SkeletonExtras, O> {
   const { dIn, dOut, N } = problem.data;
   const K = problem.train.steps;
