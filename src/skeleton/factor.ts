@@ -34,7 +34,7 @@
  * Slots: a particle of slot t reads h-type profiles at grid.hNode(t) and b-type profiles at
  * grid.bNode(t) (staggered Euler: the unit of layer t+1; every other scheme: node t).
  */
-import type { Activation } from "../core/activations.ts";
+import { type Activation, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
@@ -180,6 +180,14 @@ function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64
       return;
     case 1:
       for (let i = i0; i < i1; i++) { s[i] = p[i]; ds[i] = 1; if (d2) d2[i] = 0; }
+      return;
+    case 2:
+      // GELU x Φ(x): Φ and φ once per point (the generic path evaluates Φ three times)
+      for (let i = i0; i < i1; i++) {
+        const x = p[i], Phi = 0.5 * (1 + erf(x * Math.SQRT1_2)), phi = 0.3989422804014327 * Math.exp(-0.5 * x * x);
+        s[i] = x * Phi; ds[i] = Phi + x * phi;
+        if (d2) d2[i] = phi * (2 - x * x);
+      }
       return;
     case 3:
       for (let i = i0; i < i1; i++) {
