@@ -23,7 +23,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeProblem, withChanges, type Problem } from "../src/problem/problem.ts";
-import { solve } from "../src/problem/algorithm.ts";
+import { type Algorithm, solve } from "../src/problem/algorithm.ts";
+import type { SkeletonExtras } from "../src/skeleton/solve.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
 import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/problem/embeddings.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
@@ -84,8 +85,9 @@ if (want("small")) {
     const E = c.dmft ? limitEmbeddingGram(c.data.dIn, c.data.dOut, p.model.sigmaIn, p.model.sigmaOut) : finiteE(p);
     const ref = solveFactor(factorModelOf(p), E, HEAVY, {}, threadedRunner("auto"));
     const g = gspaceTrajectory(p, E, { scheme: "rk4", depthSteps: 8, richardson: false, expectation: bindExpectation(p.model.activation, { kind: "qmc", samples: 1 << 17, factor: "embedding", seed: 9 }, "e") });
-    solve(p, c.dmft ? dmft() : meanOde()); // warm-up (JIT, worker start)
-    const { v, ms } = timed(() => solve(p, c.dmft ? dmft() : meanOde()), 1);
+    const alg = (c.dmft ? dmft() : meanOde()) as Algorithm<object, SkeletonExtras>;
+    solve(p, alg); // warm-up (JIT, worker start)
+    const { v, ms } = timed(() => solve(p, alg), 1);
     console.log(`| ${c.name} | ${c.data.dIn}, ${c.data.dOut}, ${c.data.N}, ${c.K} | ${maxAbs(v.f.data, ref.f).toExponential(2)} | ${v.extras.error.max.toExponential(2)} | ${(ms / 1000).toFixed(2)} s | ${ref.error.maxSampling.toExponential(1)} | ${maxAbs(g.f.data, ref.f).toExponential(1)} |`);
   }
 }

@@ -19,7 +19,8 @@ import { DivergenceError } from "../src/core/errors.ts";
 import { embeddingFactor, runFactor, type FactorModel } from "../src/skeleton/factor.ts";
 import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
 import { degree3Rule, gaussHermiteTensor, sobolNormals } from "../src/skeleton/rules.ts";
-import { solve } from "../src/problem/algorithm.ts";
+import { type Algorithm, solve } from "../src/problem/algorithm.ts";
+import type { SkeletonExtras } from "../src/skeleton/solve.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";
 import { threadedRunner } from "../src/skeleton/factor-parallel.ts";
@@ -251,10 +252,11 @@ test("divergence: a diverging limit (linear σ, large η) is a DivergenceError n
 
 test("threads: randomizations on 2 threads are bit-identical to 1 thread (meanOde, dmft; with gram and kl), and a divergence on the worker is the same DivergenceError", () => {
   const p = problemOf({ act: "tanh", dIn: 2, dOut: 2, N: 3, K: 3, D: 8 });
-  for (const alg of [
-    (threads: 1 | 2) => meanOde({ expectation: { points: 256, randomizations: 4, threads, estimator: "direct" } }),
-    (threads: 1 | 2) => dmft({ expectation: { points: 256, randomizations: 3, threads, estimator: "ibp" } }),
-  ]) {
+  const algs: ((threads: 1 | 2) => Algorithm<object, SkeletonExtras>)[] = [
+    (threads) => meanOde({ expectation: { points: 256, randomizations: 4, threads, estimator: "direct" } }) as Algorithm<object, SkeletonExtras>,
+    (threads) => dmft({ expectation: { points: 256, randomizations: 3, threads, estimator: "ibp" } }) as Algorithm<object, SkeletonExtras>,
+  ];
+  for (const alg of algs) {
     const a = solve(p, alg(1)), b = solve(p, alg(2));
     assert.deepEqual(Array.from(b.f.data), Array.from(a.f.data));
     assert.deepEqual(Array.from(b.extras.error.f.data), Array.from(a.extras.error.f.data));

@@ -20,10 +20,13 @@ import type { Trajectory } from "../problem/trajectory.ts";
 import { type SkeletonExtras, skeletonExtras, type SkeletonSolveOptions, skeletonTrajectory } from "../skeleton/solve.ts";
 import { bindSkeletonMeanOde, checkMeanOdeOptions, type MeanOdeOptions } from "./mean-ode.ts";
 
-export type DmftOptions = Omit<MeanOdeOptions, "method" | "particles" | "particleSeed" | "record" | "recordSteps">;
+export type DmftOptions = Omit<MeanOdeOptions, "method" | "particles" | "particleSeed" | "record" | "recordSteps"> & {
+  /** "gram" (tangent Gram matrix) and "kl" (KL of the trained law), MATH §8; coordinates come from dmftCoordinates. */
+  record?: ("gram" | "kl")[];
+};
 
 /** Bound options of the DMFT: the skeleton method's, without profiles (coordinates come from dmftCoordinates). */
-export type DmftBound = Omit<SkeletonSolveOptions, "record" | "recordSteps">;
+export type DmftBound = Omit<SkeletonSolveOptions, "record" | "recordSteps"> & { record: ("gram" | "kl")[] };
 
 /** Gram profiles over all index pairs on the depth grid (gramProfiles). */
 export interface GramProfiles { s: Float64Array; H: F64; B: F64; Lambda: F64 }
@@ -36,7 +39,10 @@ export interface DmftExtras extends SkeletonExtras {
 export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBound, DmftExtras> {
   const o: unknown = options ?? {};
   if (isPlainObject(o)) {
-    for (const k of ["method", "particles", "particleSeed", "record", "recordSteps"]) {
+    if (Array.isArray(o.record)) o.record.forEach((r, i) => {
+      if (r === "h" || r === "b") throw new ValidationError(`${field}.record[${i}]`, `"${r}" does not apply to the DMFT solver (its coordinates are i.i.d. processes: use dmftCoordinates); it records "gram" and "kl"`);
+    });
+    for (const k of ["method", "particles", "particleSeed", "recordSteps"]) {
       if (o[k] !== undefined) throw new ValidationError(`${field}.${k}`, `does not apply to the DMFT solver (it is the skeleton method in the D → ∞ limit; use dmftCoordinates for coordinate trajectories)`);
     }
   }
@@ -45,8 +51,8 @@ export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBo
     name: "dmft",
     requires: ["frozenEmbeddings", "secondDerivative"],
     bind: (problem) => {
-      const { scheme, depthSteps, richardson, expectation, tol, budget, depthError } = bindSkeletonMeanOde(problem, given, field);
-      return { scheme, depthSteps, richardson, expectation, tol, budget, depthError };
+      const { scheme, depthSteps, richardson, expectation, tol, budget, depthError, record } = bindSkeletonMeanOde(problem, given, field);
+      return { scheme, depthSteps, richardson, expectation, tol, budget, depthError, record: record as ("gram" | "kl")[] };
     },
     run: (problem, bound) => {
       const t0 = performance.now();

@@ -43,7 +43,7 @@ export interface LargeWidthOptions {
   /** Particle method: seed of the particles (default problem.seed). */
   particleSeed?: number;
   /** Record the limit profiles h̄_ℓ, b̄_ℓ (ℓ = 0..L) in R^D (profiles.h, profiles.b: [steps, L+1, N, D]). */
-  record?: ("h" | "b")[];
+  record?: ("h" | "b" | "gram" | "kl")[];
   recordSteps?: number[];
   /** Fixed by the object (accepted so that bound options round-trip): "staggered-euler". */
   scheme?: "staggered-euler";

@@ -48,10 +48,16 @@ export interface MeanOdeOptions {
   particles?: number;
   /** Particle method: seed of the particles (default problem.seed). */
   particleSeed?: number;
-  /** Record depth profiles h, b (reconstructed in R^D) on the node grid. */
-  record?: ("h" | "b")[];
+  /**
+   * What to record: depth profiles "h", "b" (reconstructed in R^D on the node grid, at
+   * recordSteps), the tangent Gram matrix "gram" and the KL of the trained law "kl" (MATH §8;
+   * skeleton method only) at every step.
+   */
+  record?: MeanOdeRecord[];
   recordSteps?: number[];
 }
+
+export type MeanOdeRecord = "h" | "b" | "gram" | "kl";
 
 /** Bound options of the skeleton method. */
 export interface SkeletonMeanOdeBound {
@@ -63,7 +69,7 @@ export interface SkeletonMeanOdeBound {
   tol: number | null;
   budget: { points: number; depthSteps: number };
   depthError: boolean;
-  record: ("h" | "b")[];
+  record: MeanOdeRecord[];
   recordSteps: number[];
 }
 
@@ -96,7 +102,7 @@ export interface Given {
   depthError?: boolean;
   particles?: number;
   particleSeed?: number;
-  record: ("h" | "b")[];
+  record: MeanOdeRecord[];
   recordSteps?: number[];
 }
 
@@ -109,7 +115,7 @@ export function checkMeanOdeOptions(o: unknown, field: string): Given {
   const scheme = opts.scheme === undefined ? undefined : oneOf(`${field}.scheme`, opts.scheme, SCHEMES);
   if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new ValidationError(`${field}.richardson`, `must be true or false (got ${show(opts.richardson)})`);
   if (opts.richardson === true && scheme === "staggered-euler") throw new ValidationError(`${field}.richardson`, `is not supported with scheme "staggered-euler" (it is the exact M = ∞ ResNet at L = depthSteps; extrapolating it changes the object)`);
-  const g: Given = { method, record: recordOption(field, opts.record, ["h", "b"] as const) };
+  const g: Given = { method, record: recordOption(field, opts.record, method === "skeleton" ? (["h", "b", "gram", "kl"] as const) : (["h", "b"] as const)) };
   if (scheme !== undefined) g.scheme = scheme;
   if (opts.richardson !== undefined) g.richardson = opts.richardson as boolean;
   if (opts.depthSteps !== undefined) g.depthSteps = positiveInt(`${field}.depthSteps`, opts.depthSteps);
@@ -148,7 +154,7 @@ function bindDepth(g: Given): { scheme: Scheme; depthSteps: number; richardson: 
  * ≈ 1e-7, far below the sampling error; docs/skeleton.md), S = 8 with a deterministic rule.
  */
 export function bindSkeletonMeanOde(problem: Problem, g: Given, field: string): SkeletonMeanOdeBound {
-  const recordSteps = bindRecordSteps(field, g.record, g.recordSteps, problem.train.steps);
+  const recordSteps = bindRecordSteps(field, g.record.filter((r) => r === "h" || r === "b"), g.recordSteps, problem.train.steps);
   const { dIn, dOut, N } = problem.data;
   const expectation = bindFactorExpectation(problem.model.activation, g.expectation, dIn + dOut, N, `${field}.expectation`);
   const sampled = expectation.rule === "sobol" || expectation.rule === "mc";
@@ -165,10 +171,11 @@ export function bindSkeletonMeanOde(problem: Problem, g: Given, field: string): 
 /** Bind checked options to a problem. */
 export function bindMeanOde(problem: Problem, g: Given, field: string): MeanOdeBound {
   if (g.method === "skeleton") return bindSkeletonMeanOde(problem, g, field);
-  const recordSteps = bindRecordSteps(field, g.record, g.recordSteps, problem.train.steps);
+  const record = g.record as ("h" | "b")[];
+  const recordSteps = bindRecordSteps(field, record, g.recordSteps, problem.train.steps);
   const depth = bindDepth(g);
   const p = bindParticleOptions(problem, { scheme: depth.scheme, depthSteps: depth.depthSteps, particles: g.particles, particleSeed: g.particleSeed }, field);
-  return { method: "particles", ...depth, particles: p.particles, particleSeed: p.particleSeed as number, record: g.record, recordSteps };
+  return { method: "particles", ...depth, particles: p.particles, particleSeed: p.particleSeed as number, record, recordSteps };
 }
 
 /** Run the Mean ODE with bound options; the trajectory is named `algorithm`. */

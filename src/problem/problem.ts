@@ -40,6 +40,11 @@ export interface Dataset {
   X: Float64Array;
   /** d_out × N, row-major. */
   Y: Float64Array;
+  /** Test inputs d_in × NTest (zero-weight data points, MATH §8): every solver reports fTest on them. */
+  XTest?: Float64Array;
+  /** Test targets d_out × NTest (optional; with them solvers report lossTest). */
+  YTest?: Float64Array;
+  NTest?: number;
 }
 
 export interface Schedule {
@@ -81,7 +86,7 @@ export interface ProblemInput {
     activation?: string | Activation;
     alpha?: number; sigmaU?: number; sigmaV?: number; sigmaIn?: number; sigmaOut?: number;
   };
-  data: { X: unknown; Y: unknown } | TeacherDataSpec;
+  data: { X: unknown; Y: unknown; XTest?: unknown; YTest?: unknown } | TeacherDataSpec;
   train: { steps: number; etaU: number; etaV: number; etaE?: number; etaO?: number };
   seed?: number;
   init?: { WE?: unknown; WU?: unknown; U?: unknown; V?: unknown };
@@ -161,6 +166,26 @@ function tensor3Input(field: string, v: unknown, L: number, D: number, M: number
   return out;
 }
 
+/**
+ * Test points (MATH §8): XTest is d_in × NTest (column = point), YTest (optional) d_out × NTest;
+ * YTest without XTest, or shapes that disagree with the training data, are errors naming the field.
+ */
+export function testPoints(XTest: unknown, YTest: unknown, dIn: number, dOut: number): Partial<Dataset> {
+  if (XTest === undefined) {
+    if (YTest !== undefined) throw new ValidationError("data.YTest", "needs data.XTest (the test inputs the targets belong to)");
+    return {};
+  }
+  const Xt = matrixInput("data.XTest", XTest);
+  if (Xt.rows !== dIn) throw new ValidationError("data.XTest", `has ${Xt.rows} rows but the inputs have d_in = ${dIn} (XTest is d_in × N_test, column n = test point n)`);
+  const out: Partial<Dataset> = { XTest: Xt.data, NTest: Xt.cols };
+  if (YTest !== undefined) {
+    const Yt = matrixInput("data.YTest", YTest);
+    if (Yt.rows !== dOut || Yt.cols !== Xt.cols) throw new ValidationError("data.YTest", `has shape ${Yt.rows}×${Yt.cols} but d_out × N_test = ${dOut}×${Xt.cols} was expected`);
+    out.YTest = Yt.data;
+  }
+  return out;
+}
+
 /** Validate and normalise a problem (API input or parsed JSON). */
 export function makeProblem(input: ProblemInput | unknown): Problem {
   const top = plainObject("problem", input);
@@ -187,11 +212,12 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
     knownKeys("data", d, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity"]);
     data = teacherData(d as unknown as TeacherDataSpec);
   } else {
-    knownKeys("data", d, ["X", "Y"]);
+    knownKeys("data", d, ["X", "Y", "XTest", "YTest"]);
     const X = matrixInput("data.X", d.X);
     const Y = matrixInput("data.Y", d.Y);
     if (X.cols !== Y.cols) throw new ValidationError("data", `X has shape ${X.rows}×${X.cols} (d_in×N) and Y has shape ${Y.rows}×${Y.cols} (d_out×N): N must agree`);
     data = { dIn: X.rows, dOut: Y.rows, N: X.cols, X: X.data, Y: Y.data };
+    Object.assign(data, testPoints(d.XTest, d.YTest, data.dIn, data.dOut));
   }
 
   const t = plainObject("train", top.train);

@@ -8,6 +8,8 @@
  */
 import type { F64 } from "../core/arrays.ts";
 import { isNdArray, toFlat, toNested, view } from "../core/arrays.ts";
+import { createRequire } from "node:module";
+import type * as MlMatrix from "ml-matrix";
 import type { Problem } from "./problem.ts";
 
 export interface DepthProfiles {
@@ -45,6 +47,20 @@ export interface Trajectory<Extras extends object = object, Options extends obje
   timings: { totalMs: number; [phase: string]: number };
   /** Solver-specific extras (typed per solver: final weights, coefficient vectors, error estimates, diagnostics). */
   extras: Extras;
+  /** Outputs on the problem's test points (data.XTest), [K, d_out, N_test] (MATH §8). */
+  fTest?: F64;
+  /** Test loss (1/N_test) Σ ½|f − y|² per step, when data.YTest is given. */
+  lossTest?: Float64Array;
+  /** Tangent Gram matrix K_k, [K, d_out·N, d_out·N] (index o·N + n; MATH §8), with record "gram". */
+  gram?: F64;
+  /** Smallest eigenvalue of K_k per step, with record "gram". */
+  gramLambdaMin?: Float64Array;
+  /** KL_k = ∫ KL(ρ_k(s) ‖ μ_0) ds per step (MATH §8), with record "kl". */
+  kl?: Float64Array;
+  /** KL(ρ_k(s) ‖ μ_0) on the depth slots, [K, slots], with record "kl". */
+  klProfile?: F64;
+  /** Warnings about the result (e.g. an invalid KL sample, an exploding loss); empty when none. */
+  warnings?: string[];
 }
 
 /** What a solver hands to makeTrajectory: its outputs and metadata (loss is computed from f when omitted). */
@@ -57,6 +73,13 @@ export interface TrajectoryParts<Extras extends object, Options extends object> 
   profiles?: DepthProfiles;
   timings: { totalMs: number; [phase: string]: number };
   extras: Extras;
+  /** Diagnostics of MATH §8, flat row-major (shaped by makeTrajectory). */
+  fTest?: Float64Array;
+  gram?: Float64Array;
+  kl?: Float64Array;
+  klProfile?: Float64Array;
+  klSlots?: number;
+  warnings?: string[];
 }
 
 /** The one constructor of a Trajectory: shapes and seed from the problem, f as a [K, d_out, N] view, loss from f when not given. */
@@ -75,7 +98,45 @@ export function makeTrajectory<Extras extends object, Options extends object>(pr
     f: view(parts.f, [K, dOut, N]), loss, timings: parts.timings, extras: parts.extras,
   };
   if (parts.profiles) t.profiles = parts.profiles;
+  const d = problem.data;
+  if (parts.fTest && d.NTest) {
+    t.fTest = view(parts.fTest, [K, dOut, d.NTest]);
+    if (d.YTest) {
+      const lt = new Float64Array(K);
+      for (let k = 0; k < K; k++) lt[k] = lossOf(parts.fTest, d.YTest, dOut, d.NTest, k * dOut * d.NTest);
+      t.lossTest = lt;
+    }
+  }
+  if (parts.gram) {
+    const dN = per;
+    t.gram = view(parts.gram, [K, dN, dN]);
+    t.gramLambdaMin = gramLambdaMin(parts.gram, K, dN);
+  }
+  if (parts.kl) t.kl = parts.kl;
+  if (parts.klProfile) t.klProfile = view(parts.klProfile, [K, parts.klSlots ?? parts.klProfile.length / K]);
+  if (parts.warnings && parts.warnings.length > 0) t.warnings = parts.warnings;
   return t;
+}
+
+// ml-matrix takes tens of ms to load: loaded on the first Gram matrix, not with the package entry.
+let mlMatrix: typeof MlMatrix | undefined;
+const ml = (): typeof MlMatrix => (mlMatrix ??= createRequire(import.meta.url)("ml-matrix") as typeof MlMatrix);
+
+/** Smallest eigenvalue of each of K symmetric dN × dN matrices (ml-matrix's symmetric eigensolver). */
+export function gramLambdaMin(gram: Float64Array, K: number, dN: number): Float64Array {
+  const { EigenvalueDecomposition, Matrix } = ml();
+  const out = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    const rows: number[][] = [];
+    for (let x = 0; x < dN; x++) {
+      const row: number[] = [];
+      for (let y = 0; y < dN; y++) row.push(0.5 * (gram[(k * dN + x) * dN + y] + gram[(k * dN + y) * dN + x]));
+      rows.push(row);
+    }
+    const ev = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues;
+    out[k] = Math.min(...ev);
+  }
+  return out;
 }
 
 /** Loss from outputs and targets (both d_out × N row-major). */
@@ -110,6 +171,9 @@ export function trajectoryToJSON(t: Trajectory): Record<string, unknown> {
     out.profiles = p;
   }
   if (t.extras) out.extras = jsonable(t.extras);
+  for (const key of ["fTest", "lossTest", "gram", "gramLambdaMin", "kl", "klProfile", "warnings"] as const) {
+    if (t[key] !== undefined) out[key] = jsonable(t[key]);
+  }
   return out;
 }
 

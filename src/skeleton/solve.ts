@@ -37,8 +37,8 @@ export interface SkeletonSolveOptions {
   budget: { points: number; depthSteps: number };
   /** Estimate the depth error by step doubling (one more solve, randomization 0, on 2S). */
   depthError: boolean;
-  /** Profiles to reconstruct in R^D (needs finite-D embeddings; default none). */
-  record?: ("h" | "b")[];
+  /** Profiles to reconstruct in R^D ("h", "b": need finite-D embeddings), and the diagnostics "gram", "kl" of MATH §8. */
+  record?: ("h" | "b" | "gram" | "kl")[];
   recordSteps?: number[];
 }
 
@@ -82,6 +82,12 @@ export interface SkeletonErrorEstimate {
 
 export interface SkeletonExtras extends SkeletonCoefficients {
   error: SkeletonErrorEstimate;
+  /** Standard error of each Gram entry over the randomizations, [K, d_out·N, d_out·N] (with record "gram"). */
+  gramError?: F64;
+  /** Standard error of KL_k over the randomizations (with record "kl"). */
+  klError?: Float64Array;
+  /** Standard error of fTest over the randomizations, [K, d_out, N_test] (with test points). */
+  fTestError?: F64;
   /** Rank of E kept by the factor (= d unless D < d). */
   factorRank: number;
   /** Points per randomization and depth steps of the final solve (≠ the bound ones after refinement). */
@@ -116,8 +122,10 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   const { dIn, dOut, N } = problem.data;
   const K = problem.train.steps;
   const model = factorModelOf(problem);
-  const run = withRichardson(options.depthSteps, new DepthGrid(options.scheme, options.depthSteps).order, options.richardson, (S) =>
-    solveFactor(model, E, factorOptions(options, S), {}, runner), (r) => r.f);
+  const record = options.record ?? [];
+  const diag = { gram: record.includes("gram"), kl: record.includes("kl") };
+  const run = withRichardson(options.depthSteps, new DepthGrid(options.scheme, options.depthSteps).order, options.richardson, (S, isFine) =>
+    solveFactor(model, E, factorOptions(options, S), isFine ? diag : {}, runner), (r) => r.f);
   const fine: FactorSolveResult = run.fine;
   const fineGrid = fine.grid;
   const { etaU, etaV } = problem.train;
@@ -158,11 +166,29 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   };
   if (embeddings) extras.D = embeddings.D;
   let profiles: DepthProfiles | undefined;
-  if (options.record && options.record.length > 0) {
-    if (!embeddings) throw new ValidationError("options.record", "needs finite-D embeddings; in the DMFT limit use the coordinate sampler instead");
-    profiles = reconstructProfiles(fine.ch, fine.cb, fineGrid, embeddings, dIn, dOut, N, options.record, options.recordSteps ?? []);
+  const prof = record.filter((r): r is "h" | "b" => r === "h" || r === "b");
+  if (prof.length > 0) {
+    if (!embeddings) throw new ValidationError("options.record", "needs finite-D embeddings for \"h\", \"b\"; in the DMFT limit use the coordinate sampler instead");
+    profiles = reconstructProfiles(fine.ch, fine.cb, fineGrid, embeddings, dIn, dOut, N, prof, options.recordSteps ?? []);
   }
-  return makeTrajectory(problem, { algorithm, options, f: run.f, profiles, timings: { totalMs: performance.now() - t0 }, extras });
+  const warnings: string[] = [];
+  const dN = dOut * N;
+  if (fine.gramError) extras.gramError = view(fine.gramError, [K, dN, dN]);
+  if (fine.klError) extras.klError = fine.klError;
+  if (fine.fTestError && problem.data.NTest) extras.fTestError = view(fine.fTestError, [K, dOut, problem.data.NTest]);
+  if (fine.klInvalid) {
+    const bad = Array.from(fine.klInvalid).reduce((a, b) => a + b, 0);
+    if (bad > 0) warnings.push(`KL of the trained law: ${bad} sample(s) over the steps have det ∇T ≤ 0 (the map ξ ↦ T(ξ) is not injective there, MATH §8); they are left out of the KL estimate, which is then not the KL of ρ_k`);
+  }
+  if (tolGiven(options) && extras.error.tolReached === false) warnings.push(`tol = ${options.tol} not reached within the budget (${options.budget.points} points per randomization, ${options.budget.depthSteps} depth steps): largest error estimate ${max.toExponential(2)}`);
+  return makeTrajectory(problem, {
+    algorithm, options, f: run.f, profiles, timings: { totalMs: performance.now() - t0 }, extras,
+    fTest: fine.fTest, gram: fine.gram, kl: fine.kl, klProfile: fine.klProfile, klSlots: fineGrid.slots, warnings,
+  });
+}
+
+function tolGiven(o: SkeletonSolveOptions): boolean {
+  return o.tol !== null;
 }
 
 /** h_{k,n}(s) = W c^h_{k,n}(s) in R^D on the node grid (and b likewise). */

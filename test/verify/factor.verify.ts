@@ -11,7 +11,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem } from "../../src/problem/problem.ts";
-import { solve } from "../../src/problem/algorithm.ts";
+import { type Algorithm, solve } from "../../src/problem/algorithm.ts";
+import type { SkeletonExtras } from "../../src/skeleton/solve.ts";
 import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../../src/problem/embeddings.ts";
 import { meanOde } from "../../src/limits/mean-ode.ts";
 import { dmft } from "../../src/limits/dmft.ts";
@@ -36,7 +37,7 @@ test("verify: error-estimate coverage of the defaults over 60 random small probl
       train: { steps: K, etaU: 0.2 + unif(), etaV: 0.2 + unif() },
       seed: 100 + j,
     });
-    const t = solve(p, limit ? dmft() : meanOde());
+    const t = solve(p, (limit ? dmft() : meanOde()) as Algorithm<object, SkeletonExtras>);
     let E: Float64Array;
     if (limit) E = limitEmbeddingGram(dIn, dOut, p.model.sigmaIn, p.model.sigmaOut);
     else { const { WE, WU } = initEmbeddings(p); E = embeddingGram(WE, WU, p.model.D, dIn, dOut); }
