@@ -13,7 +13,7 @@ import { test } from "node:test";
 const report = (name: string, v: number) => console.log(`# ${name}: ${v.toPrecision(3)}`);
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { makeProblem, initWeights, forward, type Problem, type ResNetWeights } from "../src/index.ts";
+import { makeProblem, initWeights, forward, type ResNetWeights } from "../src/index.ts";
 import { stream } from "../src/core/rng.ts";
 import { gdStep } from "../src/resnet/solver.ts";
 import { DepthGrid } from "../src/depth/integrators.ts";

@@ -10,7 +10,7 @@ export { type SweepRow, type ReadRowsResult, type MergeResult, RowFileError, rea
 export { type RunSweepOptions, type SweepResult, SweepError, runSweep } from "./sweep.ts";
 export { runOne, UnknownTaskError } from "./run.ts";
 export {
-  type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig,
+  type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig, type LimitTask,
   registerTask, getTask, listTasks, limitTask, referenceResNet, referenceSeed, finiteVsReference, syntheticRate,
   finiteVsMeanOde, finiteVsDmft, fixEmbeddings, dmftHidden,
 } from "./tasks.ts";
