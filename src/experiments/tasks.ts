@@ -16,7 +16,7 @@
  *   registerTask("finite-vs-meanode", limitTask((p, o) => solve(p, meanOde(o))));
  */
 import { createHash } from "node:crypto";
-import { StreamFamily } from "../core/rng.ts";
+import { mixSeed, StreamFamily } from "../core/rng.ts";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, show } from "../core/validate.ts";
 import { type Problem, withChanges } from "../problem/problem.ts";
@@ -142,10 +142,7 @@ export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Lim
 
 /** Seed of the reference model's U, V: a fixed bijective mix of the run seed (independent of the run's own U, V streams). */
 export function referenceSeed(seed: number): number {
-  let x = (seed ^ 0x5bd1e995) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
+  return mixSeed((seed ^ 0x5bd1e995) >>> 0);
 }
 
 /**
