@@ -21,7 +21,7 @@ import { makeProblem, withChanges, type ProblemInput } from "../src/problem/prob
 import { solve } from "../src/problem/algorithm.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
 import { initEmbeddings } from "../src/problem/embeddings.ts";
-import { DepthGrid } from "../src/depth/integrators.ts";
+import { DepthGrid } from "../src/depth/grid.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft, dmftCoordinates, gramProfiles, rowsFromEmbeddings } from "../src/limits/dmft.ts";
 import { StreamFamily } from "../src/core/rng.ts";

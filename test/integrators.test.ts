@@ -20,7 +20,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { richardson } from "../src/depth/richardson.ts";
-import { DepthGrid, IntegratorWorkspace, integrate, SCHEMES, SCHEME_ORDER, type Scheme, type Field } from "../src/depth/integrators.ts";
+import { DepthGrid, IntegratorWorkspace, SCHEMES, SCHEME_ORDER, type Scheme, type Field } from "../src/depth/grid.ts";
+import { integrate } from "../src/depth/integrate.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { assertOrder, convergenceOrder } from "./helpers/numeric.ts";
 

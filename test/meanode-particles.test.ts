@@ -19,7 +19,7 @@ import { outputRms, type Trajectory } from "../src/problem/trajectory.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
 import { internalToLayerMajor } from "../src/resnet/weights.ts";
 import { initEmbeddings } from "../src/problem/embeddings.ts";
-import { DepthGrid, SCHEMES, type Scheme } from "../src/depth/integrators.ts";
+import { DepthGrid, SCHEMES, type Scheme } from "../src/depth/grid.ts";
 import { drawParticles, ParticleMeanOde, solveParticleMeanOde, type ParticleSet } from "../src/particles/mean-ode.ts";
 import { DivergenceError, ValidationError } from "../src/core/errors.ts";
 import { maxAbs, maxAbsDiff, assertOrder, slope } from "./helpers/numeric.ts";

@@ -19,7 +19,7 @@ import { makeProblem, withChanges, type Problem, type ProblemInput } from "../sr
 import { solve } from "../src/problem/algorithm.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
 import { initEmbeddings } from "../src/problem/embeddings.ts";
-import { DepthGrid, SCHEMES } from "../src/depth/integrators.ts";
+import { DepthGrid, SCHEMES } from "../src/depth/grid.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { customActivation } from "../src/core/activations.ts";
 import { ValidationError } from "../src/core/errors.ts";

@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import { makeProblem, type Problem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { initEmbeddings } from "../src/problem/embeddings.ts";
-import { DepthGrid } from "../src/depth/integrators.ts";
+import { DepthGrid } from "../src/depth/grid.ts";
 import { richardson } from "../src/depth/richardson.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";

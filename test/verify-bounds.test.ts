@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, initWeights, forward, trainResNet, cloneWeights, type Problem, type ResNetWeights } from "../src/index.ts";
-import { DepthGrid } from "../src/depth/integrators.ts";
+import { DepthGrid } from "../src/depth/grid.ts";
 import { drawParticles, ParticleMeanOde, type ParticleSet } from "../src/particles/mean-ode.ts";
 import { skeletonMaps } from "../src/skeleton/maps.ts";
 import { stream } from "../src/core/rng.ts";

@@ -49,7 +49,8 @@ import type { Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { type DepthProfiles, lossOf, makeTrajectory, type Trajectory, type TrajectoryParts } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
-import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "../depth/integrators.ts";
+import { DepthGrid, type Field, IntegratorWorkspace, type Scheme } from "../depth/grid.ts";
+import { integrate } from "../depth/integrate.ts";
 import { activationRange } from "../kernels/activation.ts";
 import { axpy, dot } from "../kernels/vector.ts";
 
