@@ -4,7 +4,7 @@
  * The M-particle system is the finite ResNet (MATH §1), run step by step with
  * the ResNetEngine. Every particle z_{ℓj} = (u_{ℓj}, v_{ℓj}) gets a *twin*
  * z̄_{ℓj} started from the same initial value z_{ℓj,0} but driven by the limit
- * fields h̄, b̄ of the M = ∞ system (src/chaos/limit.ts; node ℓ = layer ℓ):
+ * fields h̄, b̄ of the M = ∞ system (src/chaos/limit.ts, limits/large-width.ts; node ℓ = layer ℓ):
  *
  *   p̄_{ℓj,n} = ū_{ℓj}ᵀ h̄_{k,ℓ−1,n} / D,          q̄_{ℓj,n} = v̄_{ℓj}ᵀ b̄_{k,ℓ,n} / D
  *   ū_{ℓj} ← ū_{ℓj} − (η_u/α)(1/N) Σ_n h̄_{k,ℓ−1,n} σ′(p̄_{ℓj,n}) q̄_{ℓj,n}

@@ -50,7 +50,7 @@ export class ResNetEngine implements LayerArrays {
   readonly F: Float64Array; readonly R: Float64Array;
   /** Layer weights (the same arrays as w.U, w.V). */
   readonly U: Float64Array; readonly V: Float64Array;
-  /** Block partials of the h / b increments: nb × N × D (see core/kernels unitBlocks). */
+  /** Block partials of the h / b increments: nb × N × D (see kernels/resnet unitBlocks). */
   readonly parts: Float64Array;
   /** Fixed unit blocks of a layer. */
   readonly blocks: Int32Array;

@@ -1,7 +1,7 @@
 /**
  * Worker-thread path of the finite ResNet engine: the layer passes (and the
  * layer initialisation) split over worker threads by FIXED unit blocks
- * (core/kernels `unitBlocks`), on SharedArrayBuffer memory. The block
+ * (kernels/resnet `unitBlocks`), on SharedArrayBuffer memory. The block
  * partials are reduced in block order, so results are bit-identical for any
  * number of threads (and to the single-thread engine, which uses the same
  * blocks).

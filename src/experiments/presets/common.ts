@@ -134,7 +134,7 @@ export function gridPoints(g: Ladders["grid"]): Point[] {
   return pts;
 }
 
-export function uniquePoints(pts: Point[]): Point[] {
+function uniquePoints(pts: Point[]): Point[] {
   const seen = new Set<string>();
   return pts.filter((p) => {
     const k = JSON.stringify([p["model.L"], p["model.M"], p["model.D"]]);
@@ -145,7 +145,7 @@ export function uniquePoints(pts: Point[]): Point[] {
 }
 
 /** A sweep over explicit points with a per-point repetition count = max over the groups (extra repetitions are simply unused). */
-export function sweepSpec(task: string, points: Point[], reps: number, taskOptions: Record<string, unknown>): SweepSpec {
+function sweepSpec(task: string, points: Point[], reps: number, taskOptions: Record<string, unknown>): SweepSpec {
   return { problem: structuredClone(PRESET_PROBLEM), list: uniquePoints(points), repetitions: reps, task, taskOptions };
 }
 
@@ -212,7 +212,7 @@ export async function figure(ctx: Ctx, name: string, draw: (out: string) => Prom
 }
 
 /** The error-vs-axis figure of a ladder fit, with its fitted power law. */
-export async function plotLadder(ctx: Ctx, f: AxisFit, rows: SweepRow[], name: string, title: string): Promise<void> {
+async function plotLadder(ctx: Ctx, f: AxisFit, rows: SweepRow[], name: string, title: string): Promise<void> {
   const table = tableOf(rowsAt(rows, ladderPoints(ctx.ld, f.axis), f.repetitions), f.value);
   await figure(ctx, name, (out) => plotErrorVs(table, { x: f.axis, fit: { exponent: f.exponent, predict: (x: number) => f.C * x ** f.exponent }, series: [], title, out, yTitle: `${f.value} (RMS over ${f.repetitions} repetitions)` }));
 }
