@@ -65,17 +65,18 @@ test("finite-vs-meanode with embeddingSeed: one limit for all seeds and shapes o
 });
 
 let summary: PresetSummary;
+const TINY = {
+  L: { L: [1, 2, 4], M: 2048, D: 8, reps: 4 },
+  M: { L: 32, M: [4, 16], D: 8, reps: 4 },
+  D: { L: 16, M: 256, D: [2, 8, 32], reps: 8 },
+  grid: { L: [1, 4], M: [2, 16], D: [4, 16], reps: 3 },
+};
 const out = join(dir, "all-shapes");
 
 test("tiny all-shapes preset: D exponent against the DMFT ≈ −1/2, fit.json and figures", async () => {
   summary = await runPreset("all-shapes", {
     out, workers: 0, B: 200, log: null,
-    ladders: {
-      L: { L: [1, 2, 4], M: 2048, D: 8, reps: 4 },
-      M: { L: 32, M: [4, 16], D: 8, reps: 4 },
-      D: { L: 16, M: 256, D: [2, 8, 32], reps: 8 },
-      grid: { L: [1, 4], M: [2, 16], D: [4, 16], reps: 3 },
-    },
+    ladders: TINY,
   });
   const fit = JSON.parse(readFileSync(join(out, "fit.json"), "utf8"));
   for (const a of ["L", "M", "D"]) {
@@ -103,12 +104,7 @@ test("rerunning a preset resumes from its rows (no run repeated) and gives the s
   const rowsBefore = rowFiles.map((f) => readFileSync(f, "utf8"));
   const again = await runPreset("all-shapes", {
     out, workers: 0, B: 200, log: null,
-    ladders: {
-      L: { L: [1, 2, 4], M: 2048, D: 8, reps: 4 },
-      M: { L: 32, M: [4, 16], D: 8, reps: 4 },
-      D: { L: 16, M: 256, D: [2, 8, 32], reps: 8 },
-      grid: { L: [1, 4], M: [2, 16], D: [4, 16], reps: 3 },
-    },
+    ladders: TINY,
   });
   assert.deepEqual(again.exponents, summary.exponents);
   assert.deepEqual(rowFiles.map((f) => readFileSync(f, "utf8")), rowsBefore, "no run was repeated: the row files are unchanged");

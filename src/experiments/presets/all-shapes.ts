@@ -1,17 +1,13 @@
 /** `limitdyn reproduce all-shapes` (docs/presets/all-shapes.md): error vs L, M (Mean ODE), D and P = LMD (DMFT), outputs and embedding space. */
 import { ALL_SHAPES_TERMS } from "../../stats/fit.ts";
 import { plotErrorVs } from "../plot.ts";
-import { type Axis, type AxisFit, axisFit, coefficientFit, type Ctx, figure, gridPoints, ladders, otherSpace, plotLadders, type PresetSummary, rowsAt, summaryOf, tableOf } from "./common.ts";
+import { axisFit, axisFits, coefficientFit, type Ctx, figure, gridPoints, ladders, otherSpace, plotLadders, type PresetSummary, rowsAt, summaryOf, tableOf } from "./common.ts";
 
 export async function allShapes(ctx: Ctx): Promise<PresetSummary> {
   const t0 = performance.now();
   const { meanRows, dmftRows } = await ladders(ctx, "dmft", true);
-  const axes: Record<Axis, AxisFit> = {
-    L: axisFit(meanRows, ctx.ld, "L", "meanode", "errLast", ctx.B),
-    M: axisFit(meanRows, ctx.ld, "M", "meanode", "errLast", ctx.B),
-    D: axisFit(dmftRows, ctx.ld, "D", "dmft", "errLast", ctx.B),
-  };
-  const other = otherSpace(ctx, { L: meanRows, M: meanRows, D: dmftRows }, { L: "meanode", M: "meanode", D: "dmft" }, "errEmbed");
+  const axes = axisFits(ctx, meanRows, dmftRows, "dmft", "errLast");
+  const other = otherSpace(ctx, meanRows, dmftRows, "dmft", "errEmbed");
   const grid = tableOf(rowsAt(dmftRows, gridPoints(ctx.ld.grid), ctx.ld.grid.reps), "errLast");
   const gridE = tableOf(rowsAt(dmftRows, gridPoints(ctx.ld.grid), ctx.ld.grid.reps), "errEmbed");
   const rel = { nonNegative: true, weighting: "relative" } as const;

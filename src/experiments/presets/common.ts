@@ -249,12 +249,22 @@ export function summaryOf(ctx: Ctx, value: "errLast" | "errEmbed", axes: Record<
   };
 }
 
-export function otherSpace(ctx: Ctx, rowsFor: Record<Axis, SweepRow[]>, limits: Record<Axis, "meanode" | "dmft">, value: "errLast" | "errEmbed"): NonNullable<PresetSummary["other"]> {
+/** The fits along L, M (rows against the Mean ODE) and D (rows `dRows` against `dLimit`) of one measured value. */
+export function axisFits(ctx: Ctx, meanRows: SweepRow[], dRows: SweepRow[], dLimit: "meanode" | "dmft", value: "errLast" | "errEmbed"): Record<Axis, AxisFit> {
+  return {
+    L: axisFit(meanRows, ctx.ld, "L", "meanode", value, ctx.B),
+    M: axisFit(meanRows, ctx.ld, "M", "meanode", value, ctx.B),
+    D: axisFit(dRows, ctx.ld, "D", dLimit, value, ctx.B),
+  };
+}
+
+/** The same ladders' exponents and intervals in the other space (`value`). */
+export function otherSpace(ctx: Ctx, meanRows: SweepRow[], dRows: SweepRow[], dLimit: "meanode" | "dmft", value: "errLast" | "errEmbed"): NonNullable<PresetSummary["other"]> {
+  const fits = axisFits(ctx, meanRows, dRows, dLimit, value);
   const exponents: Partial<Record<Axis, number>> = {}, ci: Partial<Record<Axis, [number, number]>> = {};
   for (const a of ["L", "M", "D"] as Axis[]) {
-    const f = axisFit(rowsFor[a], ctx.ld, a, limits[a], value, ctx.B);
-    exponents[a] = f.exponent;
-    ci[a] = f.ci;
+    exponents[a] = fits[a].exponent;
+    ci[a] = fits[a].ci;
   }
   return { value, exponents, ci };
 }

@@ -1,16 +1,15 @@
 /** `limitdyn reproduce hidden-width` (docs/presets/hidden-width.md): error vs L and M at fixed D against the Mean ODE; a/L + b/√(LM). */
 import { HIDDEN_WIDTH_TERMS } from "../../stats/fit.ts";
 import { plotErrorVs } from "../plot.ts";
-import { type Axis, type AxisFit, axisFit, coefficientFit, type Ctx, figure, ladders, otherSpace, plotLadders, type PresetSummary, summaryOf, tableOf } from "./common.ts";
+import { axisFits, coefficientFit, type Ctx, figure, ladders, otherSpace, plotLadders, type PresetSummary, summaryOf, tableOf } from "./common.ts";
 
 export async function hiddenWidth(ctx: Ctx): Promise<PresetSummary> {
   const t0 = performance.now();
   const { meanRows } = await ladders(ctx, "meanode", true);
-  const axes = {} as Record<Axis, AxisFit>;
-  for (const a of ["L", "M", "D"] as Axis[]) axes[a] = axisFit(meanRows, ctx.ld, a, "meanode", "errLast", ctx.B);
+  const axes = axisFits(ctx, meanRows, meanRows, "meanode", "errLast");
   // D at fixed L, M against the Mean ODE of each D's embeddings: the theorem's √D is an upper bound (theory column: the bound's +1/2 is not a rate to expect on outputs)
   axes.D.theory = 0.5;
-  const other = otherSpace(ctx, { L: meanRows, M: meanRows, D: meanRows }, { L: "meanode", M: "meanode", D: "meanode" }, "errEmbed");
+  const other = otherSpace(ctx, meanRows, meanRows, "meanode", "errEmbed");
   const all = tableOf(meanRows.filter((r) => r.shape.D === ctx.ld.L.D), "errLast");
   const coefficients = {
     "a/L + b/sqrt(LM)": coefficientFit(all, { terms: HIDDEN_WIDTH_TERMS, nonNegative: true, weighting: "relative" }, ctx.B),

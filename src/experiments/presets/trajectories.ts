@@ -10,7 +10,7 @@ import { trainResNet } from "../../resnet/solver.ts";
 import { dmft, dmftCoordinates, rowsFromEmbeddings } from "../../limits/dmft.ts";
 import { w1 } from "../../stats/distances.ts";
 import { type CoordinateSeries, histogram, plotCoordinates, plotHistograms } from "../plot.ts";
-import { type Axis, type AxisFit, axisFit, type Ctx, figure, ladders, otherSpace, plotLadders, PRESET_PROBLEM, type PresetSummary, summaryOf } from "./common.ts";
+import { axisFits, type Ctx, figure, ladders, otherSpace, plotLadders, PRESET_PROBLEM, type PresetSummary, summaryOf } from "./common.ts";
 
 /** Figures: coordinates of h_k(s) for a few rows d, finite vs coupled DMFT; preactivation histograms finite vs a large-M finite model (limit law). */
 async function trajectoryFigures(ctx: Ctx, cfg: { L: number; M: number; D: number; Mlaw: number; rows: number }): Promise<Record<string, unknown>> {
@@ -62,12 +62,8 @@ export async function trajectories(ctx: Ctx): Promise<PresetSummary> {
   const fig = ctx.scale === "small" ? { L: 16, M: 512, D: 32, Mlaw: 32768, rows: 4 } : { L: 64, M: 2048, D: 128, Mlaw: 131072, rows: 4 };
   const extra = await trajectoryFigures(ctx, fig);
   const { meanRows, dmftRows } = await ladders(ctx, "dmft", false);
-  const axes: Record<Axis, AxisFit> = {
-    L: axisFit(meanRows, ctx.ld, "L", "meanode", "errEmbed", ctx.B),
-    M: axisFit(meanRows, ctx.ld, "M", "meanode", "errEmbed", ctx.B),
-    D: axisFit(dmftRows, ctx.ld, "D", "dmft", "errEmbed", ctx.B),
-  };
-  const other = otherSpace(ctx, { L: meanRows, M: meanRows, D: dmftRows }, { L: "meanode", M: "meanode", D: "dmft" }, "errLast");
+  const axes = axisFits(ctx, meanRows, dmftRows, "dmft", "errEmbed");
+  const other = otherSpace(ctx, meanRows, dmftRows, "dmft", "errLast");
   await plotLadders(ctx, [
     [axes.L, meanRows, "emb-vs-L", `embedding space: h_L vs Mean ODE h(1), M = ${ctx.ld.L.M}`],
     [axes.M, meanRows, "emb-vs-M", `embedding space: h_L vs Mean ODE h(1), L = ${ctx.ld.M.L}`],
