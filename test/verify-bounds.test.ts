@@ -93,7 +93,7 @@ function flowMaps(base: Problem, grid: DepthGrid, parts: ParticleSet, trained: P
     at,
     forwardFlow: (x: number[]) => { const o = at(x); return Array.from(o.H.subarray((o.nodes - 1) * D, o.nodes * D)); },
     // b(1) = W_U (f − y) = R with W_U = I; the forward profile stays that of x0
-    backwardFlow: (r: number[]) => { const o = at(x0); o.R.set(r); o.backward(); return Array.from(o.B.subarray(0, D)); },
+    backwardFlow: (r: number[]) => { const o = at(x0); o.Res.set(r); o.backward(); return Array.from(o.B.subarray(0, D)); },
     ref: () => at(x0),
   };
 }

@@ -122,7 +122,7 @@ test("Lipschitz: particle Mean ODE flow h(0) ↦ h(1) (a priori and segment) and
     const ref = at(Array.from({ length: D }, (_, i) => 0.5 - 0.25 * i));
     const a = checkLipschitz({ f: flow, pairs: vectorPairArb(D), bound: meanOdeFlowBound(ref, "forward").bound, numRuns: 15, seed: problem.seed });
     const s = checkLipschitz({ f: flow, pairs: vectorPairArb(D), bound: (x, y) => meanOdeFlowBoundForPair(at(x), at(y)).bound, numRuns: 15, seed: problem.seed });
-    const back = (r: number[]) => { const o = at(Array.from({ length: D }, (_, i) => 0.5 - 0.25 * i)); o.R.set(r); o.backward(); return Array.from(o.B.subarray(0, D)); };
+    const back = (r: number[]) => { const o = at(Array.from({ length: D }, (_, i) => 0.5 - 0.25 * i)); o.Res.set(r); o.backward(); return Array.from(o.B.subarray(0, D)); };
     const b = checkLipschitz({ f: back, pairs: vectorPairArb(D), bound: meanOdeFlowBound(ref, "backward").bound, numRuns: 15, seed: problem.seed });
     worstA = Math.max(worstA, a.worstRatioOverBound); worstS = Math.max(worstS, s.worstRatioOverBound);
     return a.ok && s.ok && b.ok;

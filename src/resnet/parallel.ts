@@ -242,8 +242,8 @@ export class ParallelSession {
     this.T = T;
     const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LEN));
     const params = new Float64Array(new SharedArrayBuffer(8 * 8));
-    const { U, V, H, B, P, S, dS, G, parts } = arrays;
-    this.s = { U, V, H, B, P, S, dS, G, parts, ctl, params, L, M, D, N, actKind: act.kind, T };
+    const { U, V, H, B, P, Sig, dSig, Gq, parts } = arrays;
+    this.s = { U, V, H, B, P, Sig, dSig, Gq, parts, ctl, params, L, M, D, N, actKind: act.kind, T };
     this.x = taskCtx(this.s, act);
     // The workers are NOT awaited here: the session is posted at once (a
     // worker still loading its module receives it when its listener is set
