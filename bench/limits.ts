@@ -29,7 +29,7 @@ import { trainResNet } from "../src/resnet/solver.ts";
 import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/problem/embeddings.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";
-import { DepthGrid } from "../src/depth/integrators.ts";
+import { DepthGrid } from "../src/depth/grid.ts";
 import { embeddingFactor, runFactor } from "../src/skeleton/factor.ts";
 import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
 import { threadedRunner } from "../src/skeleton/factor-parallel.ts";

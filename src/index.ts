@@ -31,7 +31,9 @@ export {
 } from "./resnet/solver.ts";
 
 // ---- limit solvers (MATH §2–5)
-export { DepthGrid, integrate, SCHEMES, SCHEME_ORDER, type Scheme } from "./depth/integrators.ts";
+export { DepthGrid, SCHEMES, SCHEME_ORDER, type Scheme } from "./depth/grid.ts";
+export { integrate } from "./depth/integrate.ts";
+export { SCHEME_DEFS, type SchemeDef } from "./depth/schemes.ts";
 export { richardson, withRichardson } from "./depth/richardson.ts";
 export {
   meanOde, type MeanOdeOptions, type MeanOdeBound, type MeanOdeExtras, type SkeletonMeanOdeBound, type ParticleMeanOdeBound,

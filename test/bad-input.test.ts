@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  makeProblem, parseProblem, loadProblem, solve, finiteResNet, initWeights, gdStep, trainResNet,
+  makeProblem, parseProblem, loadProblem, solve, finiteResNet, initWeights, gdStep, trainResNet, withChanges,
   ValidationError, DivergenceError, LimitdynError, tanh, type Problem,
 } from "../src/index.ts";
 
@@ -214,6 +214,21 @@ test("custom activations: missing f or df are named; a spoofed built-in kind is 
 });
 
 // ---- algorithm options and solve ----
+
+test("withChanges validates every changed field as makeProblem does, and rejects unknown keys", () => {
+  const p = makeProblem(valid());
+  expectValidation(() => withChanges(p, { model: { alpha: -1 } }), "model.alpha");
+  expectValidation(() => withChanges(p, { model: { sigmaIn: 0 } }), "model.sigmaIn");
+  expectValidation(() => withChanges(p, { model: { L: 1.5 } }), "model.L");
+  expectValidation(() => withChanges(p, { train: { etaO: Number.NaN } }), "train.etaO");
+  expectValidation(() => withChanges(p, { model: { Q: 1 } as never }), "model.Q");
+  expectValidation(() => withChanges(p, { train: { eta: 1 } as never }), "train.eta");
+  expectValidation(() => withChanges(p, { seed: -1 }), "seed");
+  const q = withChanges(p, { model: { M: 7 }, train: { steps: 2 } });
+  assert.equal(q.model.M, 7);
+  assert.equal(q.train.steps, 2);
+  assert.equal(q.model.activation, p.model.activation);
+});
 
 test("finiteResNet options and solve: bad values name the option", () => {
   const p = makeProblem(valid());

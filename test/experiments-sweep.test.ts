@@ -152,23 +152,36 @@ test("resume after maxRuns and after a torn last line: same rows, no duplicates"
   await assert.rejects(runSweep({ ...spec, taskOptions: { reference: { L: 7, M: 6 } } }, { out }), /different sweep/);
 });
 
-test("resume after SIGKILL of `limitdyn sweep` (CLI, mid-run): same rows as an uninterrupted run", async () => {
-  // more, slightly larger runs so that the process is killed in the middle
-  const big: SweepSpec = { ...spec, problem: { ...problem, model: { D: 16 }, data: { ...problem.data, N: 8 }, train: { ...problem.train, steps: 6 } }, grid: { L: [4, 8], M: [4, 8] }, repetitions: 15, taskOptions: { reference: { L: 24, M: 24 } } };
+test("resume after SIGKILL of `limitdyn sweep` (CLI, mid-run): same rows as an uninterrupted run", { timeout: 300_000 }, async () => {
+  // The child's task is finite-vs-reference, except that run 5 (and later) never finishes when
+  // LIMITDYN_TEST_HANG_AT = 5 is set (only in the child): it is killed with exactly 5 rows written,
+  // whatever the machine's speed (no race between the kill and the runs).
+  const mod = join(dir, "hang-task.mts");
+  const tasksUrl = new URL("../src/experiments/tasks.ts", import.meta.url).href;
+  writeFileSync(mod, `import { getTask, registerTask } from ${JSON.stringify(tasksUrl)};
+const ref = getTask("finite-vs-reference");
+registerTask("reference-or-hang", async (p, ctx) => {
+  const at = Number(process.env.LIMITDYN_TEST_HANG_AT);
+  if (Number.isInteger(at) && ctx.run.index >= at) await new Promise(() => setInterval(() => {}, 1000));
+  return ref(p, ctx);
+});\n`);
+  const big: SweepSpec = { ...spec, problem: { ...problem, model: { D: 16 }, data: { ...problem.data, N: 8 }, train: { ...problem.train, steps: 6 } }, grid: { L: [4, 8], M: [4, 8] }, repetitions: 15, taskOptions: { reference: { L: 24, M: 24 } }, task: "reference-or-hang", taskModules: [mod] };
   const cfg = join(dir, "big.json");
   writeFileSync(cfg, JSON.stringify(big));
   const out = join(dir, "killed.jsonl");
-  const child = spawn(process.execPath, [join(ROOT, "bin/limitdyn.mjs"), "sweep", "--config", cfg, "--out", out, "--workers", "0", "--progress", "none", "--max-runs", "1000"], { stdio: "ignore" });
+  const child = spawn(process.execPath, [join(ROOT, "bin/limitdyn.mjs"), "sweep", "--config", cfg, "--out", out, "--workers", "0", "--progress", "none", "--max-runs", "1000"], { stdio: "ignore", env: { ...process.env, LIMITDYN_TEST_HANG_AT: "5" } });
   const exited = new Promise((r) => child.on("exit", r));
+  let early: unknown = null;
+  child.on("exit", (code) => { early ??= code; });
   const lines = () => { try { return readFileSync(out, "utf8").split("\n").length - 1; } catch { return 0; } };
-  const t0 = Date.now();
-  while (lines() < 5 && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 20));
+  while (lines() < 5 && early === null) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(early, null, "the child exited before it was killed");
   child.kill("SIGKILL");
   await exited;
   const killedAt = readRows(out).rows.length;
-  assert.ok(killedAt >= 5 && killedAt < 60, `killed after ${killedAt} of 60 rows`);
+  assert.equal(killedAt, 5, `killed after ${killedAt} of 60 rows`);
   const resumed = await runSweep(big, { out, workers: 2 });
-  assert.equal(resumed.skipped, killedAt);
+  assert.equal(resumed.skipped, 5);
   const final = readRows(out).rows;
   assert.equal(final.length, 60);
   assert.equal(new Set(final.map((r) => r.id)).size, 60);

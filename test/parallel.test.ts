@@ -3,8 +3,9 @@
  * weights for 1, 2 and 3 threads, and agreement with a plain (unblocked,
  * single-loop) implementation of MATH §1. No timing assertions here: timings
  * are `npm run bench`. Then the pool's robustness: workers that fail to
- * start, throw, hang or exit give a WorkerThreadError (never a hang); many
- * engines in sequence, interleaved, and across a pool shutdown.
+ * start, throw, hang or exit give a WorkerThreadError (never a hang: each
+ * error names the cause and the limit that detected it); many engines in
+ * sequence, interleaved, and across a pool shutdown.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -143,32 +144,29 @@ function withFault<T>(f: () => T): T {
   }
 }
 
-test("a worker that fails to load its module gives a WorkerThreadError naming the cause (not a hang); the pool recovers", async () => {
+test("a worker that fails to load its module gives a WorkerThreadError naming the cause (not a hang); the pool recovers", { timeout: 120_000 }, async () => {
   await shutdownPool();
   const p = busyProblem();
-  const t0 = performance.now();
   withFault(() => {
     setPoolOptions({ stallMs: 30000 }); // a load error is reported at once, not by a time-out
     injectWorkerFaultForTests("load");
-    assert.throws(() => trainResNet(p, { threads: 2 }), (e: Error) => e instanceof WorkerThreadError && /failed to start: could not load .*parallel-worker-missing/.test(e.message));
+    // reported at once through the bootstrap's status word and port, not by the 30 s stall limit
+    assert.throws(() => trainResNet(p, { threads: 2 }), (e: Error) => e instanceof WorkerThreadError && /failed to start: could not load .*parallel-worker-missing/.test(e.message) && !/no sign of life|stallMs/.test(e.message));
   });
-  assert.ok(performance.now() - t0 < 20000);
   await new Promise((r) => setTimeout(r, 50)); // let the 'exit' events of terminated workers arrive
   assert.deepEqual(bits(trainResNet(p, { threads: 2, returnWeights: true })), bits(trainResNet(p, { threads: 1, returnWeights: true })));
 });
 
-for (const [kind, re] of [["throw", /failed during the (forward|backward) pass: task threw: Error: injected fault/], ["hang", /stopped responding during the (forward|backward) pass/], ["exit", /stopped responding|died/]] as const) {
-  test(`a worker that ${kind === "throw" ? "throws" : kind === "hang" ? "hangs without a heartbeat" : "exits"} mid-step gives a WorkerThreadError, the engine refuses to go on, the next run works`, () => {
+for (const [kind, re] of [["throw", /failed during the (forward|backward) pass: task threw: Error: injected fault/], ["hang", /stopped responding during the (forward|backward) pass: no heartbeat for [\d.]+ s .*\(stallMs = 400\)/], ["exit", /stallMs = 400|died .*thread exited/]] as const) {
+  test(`a worker that ${kind === "throw" ? "throws" : kind === "hang" ? "hangs without a heartbeat" : "exits"} mid-step gives a WorkerThreadError, the engine refuses to go on, the next run works`, { timeout: 120_000 }, () => {
     const p = busyProblem();
     const ref = bits(trainResNet(p, { threads: 1, returnWeights: true }));
     trainResNet(p, { threads: 2 }); // workers loaded and idle
     const eng = new ResNetEngine(p, initWeights(p), { threads: 2 });
-    const t0 = performance.now();
     withFault(() => {
       injectWorkerFaultForTests(kind, 2);
       assert.throws(() => { for (let k = 0; k < 50; k++) { eng.forward(); eng.backwardAndUpdate(); } }, (e: Error) => e instanceof WorkerThreadError && re.test(e.message));
     });
-    assert.ok(performance.now() - t0 < 20000);
     assert.throws(() => eng.forward(), /worker threads failed earlier/);
     eng.close(); // no-op, never throws or waits
     assert.deepEqual(bits(trainResNet(p, { threads: 2, returnWeights: true })), ref);

@@ -14,7 +14,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, type Problem } from "../src/problem/problem.ts";
 import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/problem/embeddings.ts";
-import { DepthGrid, type Scheme } from "../src/depth/integrators.ts";
+import { DepthGrid, type Scheme } from "../src/depth/grid.ts";
 import { DivergenceError } from "../src/core/errors.ts";
 import { embeddingFactor, runFactor, type FactorModel } from "../src/skeleton/factor.ts";
 import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";

@@ -23,7 +23,7 @@ import { makeProblem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { initEmbeddings } from "../src/problem/embeddings.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
-import { DepthGrid } from "../src/depth/integrators.ts";
+import { DepthGrid } from "../src/depth/grid.ts";
 import { drawParticles, ParticleMeanOde } from "../src/particles/mean-ode.ts";
 import { gspaceLimitLawSamples, limitLawSamples } from "../src/skeleton/sampler.ts";
 import { normalCdf } from "../src/skeleton/qmc.ts";

@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, initWeights, forward, trainResNet, cloneWeights, type Problem, type ResNetWeights } from "../src/index.ts";
-import { DepthGrid } from "../src/depth/integrators.ts";
+import { DepthGrid } from "../src/depth/grid.ts";
 import { drawParticles, ParticleMeanOde, type ParticleSet } from "../src/particles/mean-ode.ts";
 import { skeletonMaps } from "../src/skeleton/maps.ts";
 import { stream } from "../src/core/rng.ts";
@@ -93,7 +93,7 @@ function flowMaps(base: Problem, grid: DepthGrid, parts: ParticleSet, trained: P
     at,
     forwardFlow: (x: number[]) => { const o = at(x); return Array.from(o.H.subarray((o.nodes - 1) * D, o.nodes * D)); },
     // b(1) = W_U (f − y) = R with W_U = I; the forward profile stays that of x0
-    backwardFlow: (r: number[]) => { const o = at(x0); o.R.set(r); o.backward(); return Array.from(o.B.subarray(0, D)); },
+    backwardFlow: (r: number[]) => { const o = at(x0); o.Res.set(r); o.backward(); return Array.from(o.B.subarray(0, D)); },
     ref: () => at(x0),
   };
 }

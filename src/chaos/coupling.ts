@@ -4,7 +4,7 @@
  * The M-particle system is the finite ResNet (MATH §1), run step by step with
  * the ResNetEngine. Every particle z_{ℓj} = (u_{ℓj}, v_{ℓj}) gets a *twin*
  * z̄_{ℓj} started from the same initial value z_{ℓj,0} but driven by the limit
- * fields h̄, b̄ of the M = ∞ system (src/chaos/limit.ts; node ℓ = layer ℓ):
+ * fields h̄, b̄ of the M = ∞ system (src/chaos/limit.ts, limits/large-width.ts; node ℓ = layer ℓ):
  *
  *   p̄_{ℓj,n} = ū_{ℓj}ᵀ h̄_{k,ℓ−1,n} / D,          q̄_{ℓj,n} = v̄_{ℓj}ᵀ b̄_{k,ℓ,n} / D
  *   ū_{ℓj} ← ū_{ℓj} − (η_u/α)(1/N) Σ_n h̄_{k,ℓ−1,n} σ′(p̄_{ℓj,n}) q̄_{ℓj,n}
@@ -27,6 +27,7 @@
  *   output gap        RMS over (o, n) of f_{k} − f̄_{k}
  */
 import type { Activation } from "../core/activations.ts";
+import { unitPoint, unitRow } from "../core/layout.ts";
 import { activationRange } from "../kernels/activation.ts";
 import { axpy, dot } from "../kernels/vector.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
@@ -73,14 +74,6 @@ export function twinUpdate(
       if (gv !== 0) axpy(gv, Bb, bOff + n * D, V, zo, D);
     }
   }
-}
-
-/** Seed of run r of a chaos experiment with base seed `base` (a fixed integer hash; independent of M). */
-export function runSeed(base: number, r: number): number {
-  let x = (base ^ Math.imul(r + 1, 0x9e3779b9)) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
 }
 
 /**
@@ -189,7 +182,7 @@ export class CoupledSystem {
     for (let l = 0; l < L; l++) {
       const bo = (l + 1) * ND;
       for (let j = 0; j < M; j++) {
-        const zo = l * MD + j * D, po = l * MN + j * N;
+        const zo = unitRow(M, D, l, j), po = unitPoint(M, N, l, j, 0);
         for (let n = 0; n < N; n++) Q[po + n] = dot(Vk, zo, eng.B, bo + n * D, D) * invD;
       }
     }

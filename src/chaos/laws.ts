@@ -13,6 +13,7 @@
  * empirical law of the M units is compared against the same quantity for
  * their twins (i.i.d. by construction), reported alongside.
  */
+import { row4, unitPoint } from "../core/layout.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
 import { distancesToReference, prefixSums, w1KsSorted } from "../stats/distances.ts";
 import { limitLawSamples } from "../skeleton/sampler.ts";
@@ -39,15 +40,20 @@ export class LimitLawReference {
         for (let n = 0; n < N; n++) {
           for (let t = 0; t < size; t++) col[t] = p[t * N + n];
           col.sort();
-          this.sorted.set(col, ((k * L + l) * N + n) * size);
-          prefixSums(col, size, this.prefix.subarray(((k * L + l) * N + n) * (size + 1), ((k * L + l) * N + n + 1) * (size + 1)));
+          this.sorted.set(col, this.offset(k, l, n));
+          const po = this.prefixOffset(k, l, n);
+          prefixSums(col, size, this.prefix.subarray(po, po + size + 1));
         }
       }
   }
 
   /** Offset of the sorted sample of (k, ℓ (0-based layer index l), n). */
   offset(k: number, l: number, n: number): number {
-    return ((k * this.L + l) * this.N + n) * this.size;
+    return row4(this.L, this.N, this.size, k, l, n);
+  }
+  /** Offset of its prefix sums. */
+  prefixOffset(k: number, l: number, n: number): number {
+    return row4(this.L, this.N, this.size + 1, k, l, n);
   }
 }
 
@@ -60,11 +66,11 @@ export function layerLawDistance(ref: LimitLawReference, k: number, l: number, P
   let w = 0, s = 0;
   const col = scratch.subarray(0, M);
   for (let n = 0; n < N; n++) {
-    for (let j = 0; j < M; j++) col[j] = P[(l * M + j) * N + n];
+    for (let j = 0; j < M; j++) col[j] = P[unitPoint(M, N, l, j, n)];
     col.sort();
     const o = ref.offset(k, l, n);
     const r = ref.sorted.subarray(o, o + ref.size);
-    const po = ((k * ref.L + l) * N + n) * (ref.size + 1);
+    const po = ref.prefixOffset(k, l, n);
     // binary searches cost ≈ 6 log2(size) per unit, a merge ≈ M + size in total: take the cheaper
     if (6 * M * Math.log2(ref.size) < M + ref.size) {
       const d = distancesToReference(col, M, r, ref.size, ref.prefix.subarray(po, po + ref.size + 1));

@@ -32,7 +32,8 @@ import { type Algorithm, checkRequirement, type Requirement } from "../problem/a
 import { type Problem, withChanges } from "../problem/problem.ts";
 import { makeTrajectory } from "../problem/trajectory.ts";
 import { largeWidth, type LargeWidthOptions, resolveLargeWidthOptions } from "../limits/large-width.ts";
-import { chaosWeights, coupledRun, runSeed } from "./coupling.ts";
+import { runSeed } from "../core/rng.ts";
+import { chaosWeights, coupledRun } from "./coupling.ts";
 import { LimitLawReference, layerLawDistance } from "./laws.ts";
 import { limitFields, type LimitFields } from "./limit.ts";
 import { TAG_FUNCTIONALS, type TagFunctional, TaggedAccumulator, tagFunctional } from "./tagged.ts";

@@ -24,6 +24,7 @@
  * variances do not suffer from cancellation.
  */
 import { ValidationError } from "../core/errors.ts";
+import { unitPoint, unitRow } from "../core/layout.ts";
 
 /**
  * Scalar functionals of a unit (ℓ, j) at step k:
@@ -151,7 +152,7 @@ export function tagFunctional(
   if (f === "displacement") {
     const invD = 1 / D;
     for (let j = 0; j < M; j++) {
-      const o = (l * M + j) * D;
+      const o = unitRow(M, D, l, j);
       let s = 0;
       for (let d = 0; d < D; d++) {
         const du = Uk[o + d] - U0[o + d], dv = Vk[o + d] - V0[o + d];
@@ -163,7 +164,7 @@ export function tagFunctional(
   }
   const sq = f === "p2";
   for (let j = 0; j < M; j++) {
-    const o = (l * M + j) * N;
+    const o = unitPoint(M, N, l, j, 0);
     let s = 0;
     for (let n = 0; n < N; n++) s += sq ? P[o + n] * P[o + n] : P[o + n];
     out[j] = s / N;

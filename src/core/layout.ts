@@ -22,6 +22,16 @@ export function row4(n1: number, n2: number, n3: number, i: number, j: number, k
   return ((i * n1 + j) * n2 + k) * n3;
 }
 
+/** Swap the last two axes of an array L × rows × cols (→ L × cols × rows), e.g. the weights' file layout L × D × M and the internal L × M × D. */
+export function transposeLayers(src: Float64Array, L: number, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(L * rows * cols);
+  for (let l = 0; l < L; l++) {
+    const o = l * rows * cols;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[o + c * rows + r] = src[o + r * cols + c];
+  }
+  return out;
+}
+
 /** Unit (l, j) of a layer-major weight array L × M × D. */
 export const unitRow = (M: number, D: number, l: number, j: number): number => row3(M, D, l, j);
 /** (l, j, n) of a layer-major per-unit, per-data-point array L × M × N. */

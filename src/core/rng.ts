@@ -160,6 +160,18 @@ export class StreamFamily {
   }
 }
 
+/** The 32-bit finaliser of MurmurHash3 (a bijection of [0, 2^32)): decorrelates nearby seeds. */
+export function mixSeed(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Seed of run r (r = 0, 1, …) of a family of runs with base seed `base`: mixSeed(base ⊕ (r+1)·φ·2^32). */
+export function runSeed(base: number, r: number): number {
+  return mixSeed((base ^ Math.imul(r + 1, 0x9e3779b9)) >>> 0);
+}
+
 /** Convenience: stream `index` of the family of `seed`. */
 export function stream(seed: number, index = 0): Stream {
   return new StreamFamily(seed).get(index);

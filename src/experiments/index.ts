@@ -4,13 +4,15 @@
  */
 export {
   type AxisValue, type Point, type SweepSpec, type NormalizedSweep, type RunSpec, type Shard,
-  AXIS_ALIASES, canonicalAxis, normalizeSweep, expandSweep, runId, runSeed, parseShard, inShard, runInputs,
+  AXIS_ALIASES, canonicalAxis, normalizeSweep, expandSweep, runId, sweepRunSeed, parseShard, inShard, runInputs, loadSweepFile,
 } from "./spec.ts";
+/** @deprecated since 0.2: the seed of a sweep run is `sweepRunSeed` (one `runSeed`, in core/rng, for families of runs); this alias goes in the next version. */
+export { sweepRunSeed as runSeed } from "./spec.ts";
 export { type SweepRow, type ReadRowsResult, type MergeResult, RowFileError, readRows, rowKey, dedupeRows, mergeRowFiles } from "./rows.ts";
 export { type RunSweepOptions, type SweepResult, SweepError, runSweep } from "./sweep.ts";
 export { runOne, UnknownTaskError } from "./run.ts";
 export {
-  type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig,
+  type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig, type LimitTask,
   registerTask, getTask, listTasks, limitTask, referenceResNet, referenceSeed, finiteVsReference, syntheticRate,
   finiteVsMeanOde, finiteVsDmft, fixEmbeddings, dmftHidden,
 } from "./tasks.ts";

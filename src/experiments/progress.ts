@@ -22,7 +22,7 @@ export class Progress {
   private failed = 0;
 
   /** `total` runs to do now (after skipping `skipped` completed ones). */
-  constructor(private readonly total: number, private readonly skipped: number, mode: ProgressMode = "auto", private readonly intervalMs = 2000, private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly total: number, skipped: number, mode: ProgressMode = "auto", private readonly intervalMs = 2000, private readonly stream: NodeJS.WriteStream = process.stderr) {
     this.mode = mode === "auto" ? (stream.isTTY ? "bar" : "lines") : mode;
     if (this.mode === "bar") {
       this.bar = new cliProgress.SingleBar({

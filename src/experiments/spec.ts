@@ -115,8 +115,8 @@ export function runId(point: Point, rep: number): string {
   return `${pointId(point)}#${rep}`;
 }
 
-/** Seed of a run: first 32 bits of sha256(`limitdyn-sweep|base|point(seedAxes)|rep`). */
-export function runSeed(base: number, point: Point, rep: number, seedAxes: string[]): number {
+/** Seed of a sweep run: first 32 bits of sha256(`limitdyn-sweep|base|point(seedAxes)|rep`). */
+export function sweepRunSeed(base: number, point: Point, rep: number, seedAxes: string[]): number {
   const keys = seedAxes.filter((k) => k in point);
   return sha256(`limitdyn-sweep|${base}|${pointId(point, keys)}|${rep}`).readUInt32BE(0);
 }
@@ -196,7 +196,7 @@ export function expandSweep(spec: SweepSpec | NormalizedSweep): RunSpec[] {
   const runs: RunSpec[] = [];
   for (const point of s.points) {
     for (let rep = 0; rep < s.repetitions; rep++) {
-      runs.push({ index: runs.length, id: runId(point, rep), point, rep, seed: runSeed(s.seed, point, rep, s.seedAxes) });
+      runs.push({ index: runs.length, id: runId(point, rep), point, rep, seed: sweepRunSeed(s.seed, point, rep, s.seedAxes) });
     }
   }
   return runs;

@@ -16,7 +16,7 @@
  *   registerTask("finite-vs-meanode", limitTask((p, o) => solve(p, meanOde(o))));
  */
 import { createHash } from "node:crypto";
-import { StreamFamily } from "../core/rng.ts";
+import { mixSeed, StreamFamily } from "../core/rng.ts";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, show } from "../core/validate.ts";
 import { type Problem, withChanges } from "../problem/problem.ts";
@@ -89,6 +89,11 @@ export interface LimitTaskConfig {
 
 const LIMIT_OPTION_KEYS = ["limit", "embedding", "fLast"];
 
+/** A limit task, with counts of its limit solves and of the runs that reused a cached limit (per thread). */
+export interface LimitTask extends Task {
+  readonly stats: { solves: number; cached: number };
+}
+
 /**
  * Task comparing the finite ResNet of the run's problem with `limit(problem, taskOptions.limit ?? {})`.
  * Values: `errLast` (RMS over outputs and data points of f_{K−1} − f^lim_{K−1}),
@@ -97,10 +102,11 @@ const LIMIT_OPTION_KEYS = ["limit", "embedding", "fLast"];
  * h_L − h^lim(1) at step K−1 (both solvers must record h there; the limit's
  * depth grid must end at s = 1). `taskOptions.fLast: true` adds the finite f_{K−1}.
  */
-export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Task {
+export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): LimitTask {
   const cache = new Map<string, Trajectory>();
   const size = config.cacheSize ?? 64;
-  return async (problem, ctx) => {
+  const stats = { solves: 0, cached: 0 };
+  const task: Task = async (problem, ctx) => {
     const o = ctx.options;
     knownKeys("taskOptions", o, [...LIMIT_OPTION_KEYS, ...(config.optionKeys ?? [])]);
     if (config.prepare) problem = config.prepare(problem, o);
@@ -112,7 +118,9 @@ export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Tas
     const fin = trainResNet(problem, embed ? { ...finOpts, record: ["h"], recordSteps: [K - 1] } : finOpts);
     const key = config.cacheKey?.(problem, limitOptions);
     let lim = key === undefined ? undefined : cache.get(key);
-    if (!lim) {
+    if (lim) stats.cached++;
+    else {
+      stats.solves++;
       lim = await limit(problem, limitOptions);
       if (key !== undefined) {
         cache.set(key, lim);
@@ -129,14 +137,12 @@ export function limitTask(limit: LimitSolver, config: LimitTaskConfig = {}): Tas
     if (o.fLast === true) values.fLast = Array.from(fin.f.data.subarray((K - 1) * fin.dOut * fin.N, K * fin.dOut * fin.N));
     return values;
   };
+  return Object.assign(task, { stats });
 }
 
 /** Seed of the reference model's U, V: a fixed bijective mix of the run seed (independent of the run's own U, V streams). */
 export function referenceSeed(seed: number): number {
-  let x = (seed ^ 0x5bd1e995) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
+  return mixSeed((seed ^ 0x5bd1e995) >>> 0);
 }
 
 /**
@@ -250,7 +256,7 @@ export function fixEmbeddings(problem: Problem, taskOptions: Record<string, unkn
  * embeddings across runs (see fixEmbeddings). The limit is cached per
  * (model but L, M; data; schedule; W_E, W_U; limit options).
  */
-export const finiteVsMeanOde: Task = limitTask(
+export const finiteVsMeanOde: LimitTask = limitTask(
   (p, o) => solve(p, meanOde({ ...(o as MeanOdeOptions), record: ["h"], recordSteps: [p.train.steps - 1] }, "taskOptions.limit")),
   { cacheKey: (p, o) => limitKey(p, o, false), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings },
 );
@@ -277,7 +283,7 @@ export function dmftHidden(lim: Trajectory, problem: Problem, step: number): Flo
  * L, M, D; data; schedule; options) and worker. `errEmbed` compares h_L with
  * the DMFT coordinates driven by the run's own embedding rows (coupled).
  */
-export const finiteVsDmft: Task = limitTask(
+export const finiteVsDmft: LimitTask = limitTask(
   (p, o) => solve(p, dmft(o as DmftOptions, "taskOptions.limit")),
   { cacheKey: (p, o) => limitKey(p, o, true), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, limitHidden: dmftHidden },
 );

@@ -5,7 +5,7 @@
  *
  * Layouts: U, V of one layer are M × D (row j = particle u_j / v_j,
  * contiguous over d); hidden states and adjoints are N × D (row n = data
- * point n); preactivations P, S = σ(P), dS = σ′(P), G are M × N.
+ * point n); preactivations P, Sig = σ(P), dSig = σ′(P), Gq = σ′(P) ⊙ q are M × N.
  *
  * Reproducibility across thread counts: the units of a layer are cut into
  * FIXED blocks (`unitBlocks`, a function of M and D only). Each block
@@ -179,7 +179,7 @@ export function reduceBlocks(
 /** Shared state of one layer pass: every array a block task reads or writes. */
 export interface LayerArrays {
   U: Float64Array; V: Float64Array; H: Float64Array; B: Float64Array;
-  P: Float64Array; S: Float64Array; dS: Float64Array; G: Float64Array;
+  P: Float64Array; Sig: Float64Array; dSig: Float64Array; Gq: Float64Array;
   /** Block partials: nb × N × D. */
   parts: Float64Array;
 }
@@ -197,22 +197,22 @@ export function forwardBlock(
   const wOff = (l * M + j0) * D;
   const pOff = (l * M + j0) * N;
   rowDots(a.U, wOff, J, a.H, l * ND, N, D, a.P, pOff, 1 / D);
-  activationRange(act, a.P, a.S, a.dS, pOff, pOff + J * N);
+  activationRange(act, a.P, a.Sig, a.dSig, pOff, pOff + J * N);
   if (N === 1) {
     // one data point: Σ_j σ(p_j) v_j as axpys over contiguous rows (same order over j per coordinate, same bits)
     const one = blocks.length === 2;
     const acc = one ? a.H : a.parts, aOff = one ? (l + 1) * D : bi * D;
-    axpyRows(a.S, pOff, J, a.V, wOff, D, acc, aOff);
+    axpyRows(a.Sig, pOff, J, a.V, wOff, D, acc, aOff);
     if (one) for (let d = 0; d < D; d++) a.H[aOff + d] = a.H[l * D + d] + c * a.H[aOff + d];
     return;
   }
-  if (blocks.length === 2) combineRows(a.S, pOff, N, 1, a.V, wOff, J, N, D, a.H, (l + 1) * ND, a.H, l * ND, c);
-  else combineRows(a.S, pOff, N, 1, a.V, wOff, J, N, D, a.parts, bi * ND, null, 0, 1);
+  if (blocks.length === 2) combineRows(a.Sig, pOff, N, 1, a.V, wOff, J, N, D, a.H, (l + 1) * ND, a.H, l * ND, c);
+  else combineRows(a.Sig, pOff, N, 1, a.V, wOff, J, N, D, a.parts, bi * ND, null, 0, 1);
 }
 
 /**
  * Backward fused with the update, block `bi` of layer l (reads b_{l+1}, h_l):
- *   G = σ′(p) ⊙ Vᵀb/D ;  V_j −= rv Σ_n σ(p_jn) b_n ;  partial Σ_j G_j u_j (U before
+ *   Gq = σ′(p) ⊙ Vᵀb/D ;  V_j −= rv Σ_n σ(p_jn) b_n ;  partial Σ_j Gq_j u_j (U before
  *   its update) ;  U_j −= ru Σ_n G_jn h_n.
  * With a single block the partial goes straight into b_l = b_{l+1} + c·Σ.
  */
@@ -224,14 +224,14 @@ export function backwardBlock(
   const wOff = (l * M + j0) * D;
   const pOff = (l * M + j0) * N;
   const gOff = j0 * N;
-  const { U, V, H, B, S, dS, G } = a;
-  rowDots(V, wOff, J, B, (l + 1) * ND, N, D, G, gOff, 1 / D);
-  for (let i = 0; i < J * N; i++) G[gOff + i] *= dS[pOff + i];
+  const { U, V, H, B, Sig, dSig, Gq } = a;
+  rowDots(V, wOff, J, B, (l + 1) * ND, N, D, Gq, gOff, 1 / D);
+  for (let i = 0; i < J * N; i++) Gq[gOff + i] *= dSig[pOff + i];
   if (N === 1) return backwardRest1(a, l, blocks, bi, wOff, pOff, gOff, J, D, c, ru, rv);
-  if (rv !== 0) combineRows(S, pOff, 1, N, B, (l + 1) * ND, N, J, D, V, wOff, V, wOff, -rv);
-  if (blocks.length === 2) combineRows(G, gOff, N, 1, U, wOff, J, N, D, B, l * ND, B, (l + 1) * ND, c);
-  else combineRows(G, gOff, N, 1, U, wOff, J, N, D, a.parts, bi * ND, null, 0, 1);
-  if (ru !== 0) combineRows(G, gOff, 1, N, H, l * ND, N, J, D, U, wOff, U, wOff, -ru);
+  if (rv !== 0) combineRows(Sig, pOff, 1, N, B, (l + 1) * ND, N, J, D, V, wOff, V, wOff, -rv);
+  if (blocks.length === 2) combineRows(Gq, gOff, N, 1, U, wOff, J, N, D, B, l * ND, B, (l + 1) * ND, c);
+  else combineRows(Gq, gOff, N, 1, U, wOff, J, N, D, a.parts, bi * ND, null, 0, 1);
+  if (ru !== 0) combineRows(Gq, gOff, 1, N, H, l * ND, N, J, D, U, wOff, U, wOff, -ru);
 }
 
 /**
@@ -259,7 +259,7 @@ function rank1Row(W: Float64Array, wOff: number, x: number, y: Float64Array, yOf
 }
 
 /**
- * backwardBlock for one data point, after G: V_j −= rv σ(p_j) b ; partial
+ * backwardBlock for one data point, after Gq: V_j −= rv σ(p_j) b ; partial
  * Σ_j G_j u_j (U before its update) ; U_j −= ru G_j h — unit by unit (each
  * unit's rows stay in L1), the same bits as the general path.
  */
@@ -267,14 +267,14 @@ function backwardRest1(
   a: LayerArrays, l: number, blocks: Int32Array, bi: number, wOff: number, pOff: number, gOff: number, J: number, D: number,
   c: number, ru: number, rv: number,
 ): void {
-  const { U, V, H, B, S, G } = a;
+  const { U, V, H, B, Sig, Gq } = a;
   const bOff = (l + 1) * D, hOff = l * D;
   const one = blocks.length === 2;
   const acc = one ? B : a.parts, aOff = one ? l * D : bi * D;
   acc.fill(0, aOff, aOff + D);
   for (let j = 0; j < J; j++) {
-    const w = wOff + j * D, g = G[gOff + j];
-    if (rv !== 0) rank1Row(V, w, S[pOff + j], B, bOff, D, -rv);
+    const w = wOff + j * D, g = Gq[gOff + j];
+    if (rv !== 0) rank1Row(V, w, Sig[pOff + j], B, bOff, D, -rv);
     let d = 0;
     for (; d + 3 < D; d += 4) {
       acc[aOff + d] += g * U[w + d]; acc[aOff + d + 1] += g * U[w + d + 1];

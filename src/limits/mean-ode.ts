@@ -17,7 +17,7 @@
  */
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, oneOf, positiveInt, show } from "../core/validate.ts";
-import { DepthGrid, type Scheme, SCHEMES } from "../depth/integrators.ts";
+import { DepthGrid, type Scheme, SCHEMES } from "../depth/grid.ts";
 import { withRichardson } from "../depth/richardson.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingGram, initEmbeddings } from "../problem/embeddings.ts";

@@ -31,8 +31,8 @@ import { F_LOAD, S_FAILED, spawnBootstrapped, ST_HB, ST_STATE, workerEntry } fro
 
 export { ST_HB, ST_STATE, S_FAILED } from "./bootstrap.ts";
 
-/** Worker states (status word ST_STATE): the bootstrap writes loading / failed, serveWorker ready. */
-export const S_SPAWNED = 0, S_READY = 2, S_EXITED = 4;
+/** Worker states (status word ST_STATE; 0 = spawned): the bootstrap writes loading / failed, serveWorker ready. */
+export const S_READY = 2, S_EXITED = 4;
 const STATE_NAMES = ["spawned", "loading", "ready", "failed", "exited"];
 
 // ------------------------------------------------------------ options

@@ -49,7 +49,8 @@ import type { Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { type DepthProfiles, lossOf, makeTrajectory, type Trajectory, type TrajectoryParts } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
-import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "../depth/integrators.ts";
+import { DepthGrid, type Field, IntegratorWorkspace, type Scheme } from "../depth/grid.ts";
+import { integrate } from "../depth/integrate.ts";
 import { activationRange } from "../kernels/activation.ts";
 import { axpy, dot } from "../kernels/vector.ts";
 
@@ -187,7 +188,7 @@ export class ParticleMeanOde {
   /** Forward / backward depth profiles of the current step: nodes × N × D. */
   readonly H: Float64Array; readonly B: Float64Array;
   /** Outputs f (d_out × N) and residuals f − y. */
-  readonly F: Float64Array; readonly R: Float64Array;
+  readonly F: Float64Array; readonly Res: Float64Array;
   /** p, σ(p), σ′(p) at every slot, p from H at hNode(slot): slots × P × N (valid after forward()). */
   readonly Pre: Float64Array; readonly Sig: Float64Array; readonly dSig: Float64Array;
   /** q at every slot from B at bNode(slot): slots × P × N (valid after backward()). */
@@ -230,7 +231,7 @@ export class ParticleMeanOde {
     this.H = new Float64Array(this.nodes * ND);
     this.B = new Float64Array(this.nodes * ND);
     this.F = new Float64Array(dOut * N);
-    this.R = new Float64Array(dOut * N);
+    this.Res = new Float64Array(dOut * N);
     this.Pre = new Float64Array(this.slots * PN);
     this.Sig = new Float64Array(this.slots * PN);
     this.dSig = new Float64Array(this.slots * PN);
@@ -320,9 +321,9 @@ export class ParticleMeanOde {
     }
   }
 
-  /** Forward solve at the current particles: fills H, F, R and Pre/Sig/dSig at every slot; returns the loss. */
+  /** Forward solve at the current particles: fills H, F, Res and Pre/Sig/dSig at every slot; returns the loss. */
   forward(): number {
-    const { grid, N, D, dOut, H, F, R, WU, P } = this;
+    const { grid, N, D, dOut, H, F, Res, WU, P } = this;
     const ND = N * D, PN = P * N;
     this.pReady.fill(0);
     integrate(grid, 1, ND, this.h0, this.fwd, H, this.ws);
@@ -346,7 +347,7 @@ export class ParticleMeanOde {
         let s = 0;
         for (let d = 0; d < D; d++) s += WU[d * dOut + o] * H[hL + n * D + d];
         F[o * N + n] = s / D;
-        R[o * N + n] = F[o * N + n] - Y[o * N + n];
+        Res[o * N + n] = F[o * N + n] - Y[o * N + n];
       }
     this.haveForward = true;
     this.haveBackward = false;
@@ -356,12 +357,12 @@ export class ParticleMeanOde {
   /** Backward solve (requires forward()): fills B and Q at every slot. */
   backward(): void {
     if (!this.haveForward) throw new Error("ParticleMeanOde.backward() needs a preceding forward()");
-    const { grid, N, D, dOut, B, WU, R, P, V } = this;
+    const { grid, N, D, dOut, B, WU, Res, P, V } = this;
     const ND = N * D, PN = P * N;
     for (let n = 0; n < N; n++)
       for (let d = 0; d < D; d++) {
         let s = 0;
-        for (let o = 0; o < dOut; o++) s += WU[d * dOut + o] * R[o * N + n];
+        for (let o = 0; o < dOut; o++) s += WU[d * dOut + o] * Res[o * N + n];
         this.b1[n * D + d] = s;
       }
     this.qReady.fill(0);

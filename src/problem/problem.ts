@@ -186,24 +186,43 @@ export function testPoints(XTest: unknown, YTest: unknown, dIn: number, dOut: nu
   return out;
 }
 
-/** Validate and normalise a problem (API input or parsed JSON). */
-export function makeProblem(input: ProblemInput | unknown): Problem {
-  const top = plainObject("problem", input);
-  knownKeys("problem", top, TOP_KEYS);
-  const m = plainObject("model", top.model);
-  knownKeys("model", m, MODEL_KEYS);
-  const D = positiveInt("model.D", m.D);
-  const L = positiveInt("model.L", m.L ?? 1);
-  const M = positiveInt("model.M", m.M ?? 1);
-  const model: ModelSpec = {
-    L, M, D,
-    activation: resolveActivation(m.activation ?? "tanh"),
+/** The model spec from raw fields (defaults for all but D), every number validated as makeProblem does. */
+function modelSpec(m: Record<string, unknown>, activation: Activation): ModelSpec {
+  return {
+    L: positiveInt("model.L", m.L ?? 1),
+    M: positiveInt("model.M", m.M ?? 1),
+    D: positiveInt("model.D", m.D),
+    activation,
     alpha: positiveNumber("model.alpha", m.alpha ?? 1),
     sigmaU: positiveNumber("model.sigmaU", m.sigmaU ?? 1),
     sigmaV: positiveNumber("model.sigmaV", m.sigmaV ?? 1),
     sigmaIn: positiveNumber("model.sigmaIn", m.sigmaIn ?? 1),
     sigmaOut: positiveNumber("model.sigmaOut", m.sigmaOut ?? 1),
   };
+}
+
+/** The GD schedule from raw fields, validated as makeProblem does. */
+function schedule(t: Record<string, unknown>): Schedule {
+  return {
+    steps: positiveInt("train.steps", t.steps),
+    etaU: nonNegativeNumber("train.etaU", t.etaU),
+    etaV: nonNegativeNumber("train.etaV", t.etaV),
+    etaE: nonNegativeNumber("train.etaE", t.etaE ?? 0),
+    etaO: nonNegativeNumber("train.etaO", t.etaO ?? 0),
+  };
+}
+
+/** Validate and normalise a problem (API input or parsed JSON). */
+export function makeProblem(input: ProblemInput | unknown): Problem {
+  const top = plainObject("problem", input);
+  knownKeys("problem", top, TOP_KEYS);
+  const m = plainObject("model", top.model);
+  knownKeys("model", m, MODEL_KEYS);
+  // the shape first (as before: D, L, M), then the activation, then the other numbers
+  positiveInt("model.D", m.D); positiveInt("model.L", m.L ?? 1); positiveInt("model.M", m.M ?? 1);
+  const activation = resolveActivation(m.activation ?? "tanh");
+  const model = modelSpec(m, activation);
+  const { L, M, D } = model;
 
   const d = plainObject("data", top.data);
   let data: Dataset;
@@ -222,13 +241,7 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
 
   const t = plainObject("train", top.train);
   knownKeys("train", t, TRAIN_KEYS);
-  const train: Schedule = {
-    steps: positiveInt("train.steps", t.steps),
-    etaU: nonNegativeNumber("train.etaU", t.etaU),
-    etaV: nonNegativeNumber("train.etaV", t.etaV),
-    etaE: nonNegativeNumber("train.etaE", t.etaE ?? 0),
-    etaO: nonNegativeNumber("train.etaO", t.etaO ?? 0),
-  };
+  const train = schedule(t);
 
   const seed = seedValue("seed", top.seed ?? 0);
 
@@ -271,13 +284,12 @@ export function loadProblem(path: string): Problem {
   return parseProblem(text, path);
 }
 
-/** A copy of the problem with some model / train fields replaced (validated again). */
+/** A copy of the problem with some model / train fields replaced, every field validated as makeProblem does. */
 export function withChanges(p: Problem, changes: { model?: Partial<Omit<ModelSpec, "activation">>; train?: Partial<Schedule>; seed?: number }): Problem {
-  const model = { ...p.model, ...changes.model };
-  const train = { ...p.train, ...changes.train };
-  positiveInt("model.L", model.L); positiveInt("model.M", model.M); positiveInt("model.D", model.D);
-  positiveInt("train.steps", train.steps);
-  for (const k of ["etaU", "etaV", "etaE", "etaO"] as const) nonNegativeNumber(`train.${k}`, train[k]);
+  if (changes.model) knownKeys("model", changes.model, MODEL_KEYS.filter((k) => k !== "activation"));
+  if (changes.train) knownKeys("train", changes.train, TRAIN_KEYS);
+  const model = modelSpec({ ...p.model, ...changes.model }, p.model.activation);
+  const train = schedule({ ...p.train, ...changes.train });
   const seed = changes.seed === undefined ? p.seed : seedValue("seed", changes.seed);
   const init = model.L === p.model.L && model.M === p.model.M && model.D === p.model.D ? p.init : model.D === p.model.D ? { WE: p.init.WE, WU: p.init.WU } : {};
   return { ...p, model, train, seed, init };

@@ -43,14 +43,14 @@ export class ResNetEngine implements LayerArrays {
   /** b_ℓ for ℓ = 0..L: (L+1) × N × D (valid after backward). */
   readonly B: Float64Array;
   /** Preactivations, σ(p), σ′(p): L × M × N. */
-  readonly P: Float64Array; readonly S: Float64Array; readonly dS: Float64Array;
+  readonly P: Float64Array; readonly Sig: Float64Array; readonly dSig: Float64Array;
   /** σ′(p) ⊙ q for the current layer: M × N. */
-  readonly G: Float64Array;
+  readonly Gq: Float64Array;
   /** Outputs f (d_out × N) and residuals f − y. */
-  readonly F: Float64Array; readonly R: Float64Array;
+  readonly F: Float64Array; readonly Res: Float64Array;
   /** Layer weights (the same arrays as w.U, w.V). */
   readonly U: Float64Array; readonly V: Float64Array;
-  /** Block partials of the h / b increments: nb × N × D (see core/kernels unitBlocks). */
+  /** Block partials of the h / b increments: nb × N × D (see kernels/resnet unitBlocks). */
   readonly parts: Float64Array;
   /** Fixed unit blocks of a layer. */
   readonly blocks: Int32Array;
@@ -87,18 +87,18 @@ export class ResNetEngine implements LayerArrays {
     this.H = alloc((L + 1) * N * D);
     this.B = alloc((L + 1) * N * D);
     this.P = alloc(L * M * N);
-    this.S = alloc(L * M * N);
-    this.dS = alloc(L * M * N);
-    this.G = alloc(M * N);
+    this.Sig = alloc(L * M * N);
+    this.dSig = alloc(L * M * N);
+    this.Gq = alloc(M * N);
     this.parts = alloc(nb > 1 ? nb * N * D : 0);
     if (T > 1) this.session = new ParallelSession(this, L, M, D, N, problem.model.activation, T);
     this.F = new Float64Array(dOut * N);
-    this.R = new Float64Array(dOut * N);
+    this.Res = new Float64Array(dOut * N);
   }
 
-  /** Forward pass at the current weights; returns the loss. Fills H, P, S, dS, F, R. */
+  /** Forward pass at the current weights; returns the loss. Fills H, P, Sig, dSig, F, Res. */
   forward(): number {
-    const { L, M, D, N, dIn, dOut, H, F, R, w } = this;
+    const { L, M, D, N, dIn, dOut, H, F, Res, w } = this;
     const { X, Y } = this.problem.data;
     const { alpha, activation } = this.problem.model;
     const c = alpha / (L * M);
@@ -124,7 +124,7 @@ export class ResNetEngine implements LayerArrays {
         let s = 0;
         for (let d = 0; d < D; d++) s += w.WU[d * dOut + o] * H[hL + n * D + d];
         F[o * N + n] = s / D;
-        R[o * N + n] = F[o * N + n] - Y[o * N + n];
+        Res[o * N + n] = F[o * N + n] - Y[o * N + n];
       }
     return lossOf(F, Y, dOut, N);
   }
@@ -135,7 +135,7 @@ export class ResNetEngine implements LayerArrays {
    * only after its last use in the pass. Rates are in mean-field units.
    */
   backwardAndUpdate(etaU = this.problem.train.etaU, etaV = this.problem.train.etaV, etaE = this.problem.train.etaE, etaO = this.problem.train.etaO): void {
-    const { L, M, D, N, dIn, dOut, H, B, R, w } = this;
+    const { L, M, D, N, dIn, dOut, H, B, Res, w } = this;
     const { X } = this.problem.data;
     const { alpha } = this.problem.model;
     const c = alpha / (L * M);
@@ -145,7 +145,7 @@ export class ResNetEngine implements LayerArrays {
     for (let n = 0; n < N; n++)
       for (let d = 0; d < D; d++) {
         let s = 0;
-        for (let o = 0; o < dOut; o++) s += w.WU[d * dOut + o] * R[o * N + n];
+        for (let o = 0; o < dOut; o++) s += w.WU[d * dOut + o] * Res[o * N + n];
         B[bL + n * D + d] = s;
       }
     // W_U ← W_U − (η_O/α)(1/N) Σ_n h_{L,n} (f_n − y_n)ᵀ  (after its use in b_L)
@@ -154,7 +154,7 @@ export class ResNetEngine implements LayerArrays {
       for (let d = 0; d < D; d++)
         for (let o = 0; o < dOut; o++) {
           let s = 0;
-          for (let n = 0; n < N; n++) s += H[bL + n * D + d] * R[o * N + n];
+          for (let n = 0; n < N; n++) s += H[bL + n * D + d] * Res[o * N + n];
           w.WU[d * dOut + o] -= r * s;
         }
     }

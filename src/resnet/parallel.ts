@@ -1,7 +1,7 @@
 /**
  * Worker-thread path of the finite ResNet engine: the layer passes (and the
  * layer initialisation) split over worker threads by FIXED unit blocks
- * (core/kernels `unitBlocks`), on SharedArrayBuffer memory. The block
+ * (kernels/resnet `unitBlocks`), on SharedArrayBuffer memory. The block
  * partials are reduced in block order, so results are bit-identical for any
  * number of threads (and to the single-thread engine, which uses the same
  * blocks).
@@ -242,8 +242,8 @@ export class ParallelSession {
     this.T = T;
     const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LEN));
     const params = new Float64Array(new SharedArrayBuffer(8 * 8));
-    const { U, V, H, B, P, S, dS, G, parts } = arrays;
-    this.s = { U, V, H, B, P, S, dS, G, parts, ctl, params, L, M, D, N, actKind: act.kind, T };
+    const { U, V, H, B, P, Sig, dSig, Gq, parts } = arrays;
+    this.s = { U, V, H, B, P, Sig, dSig, Gq, parts, ctl, params, L, M, D, N, actKind: act.kind, T };
     this.x = taskCtx(this.s, act);
     // The workers are NOT awaited here: the session is posted at once (a
     // worker still loading its module receives it when its listener is set

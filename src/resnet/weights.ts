@@ -14,6 +14,7 @@ import { ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { toNested, view, type F64 } from "../core/arrays.ts";
 import { finiteArray } from "../core/validate.ts";
+import { transposeLayers } from "../core/layout.ts";
 import type { Problem } from "../problem/problem.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 
@@ -33,22 +34,12 @@ export interface ResNetWeights {
 
 /** L × D × M (JSON layout) → L × M × D (internal). */
 export function layerMajorToInternal(src: Float64Array, L: number, D: number, M: number): Float64Array {
-  const out = new Float64Array(L * M * D);
-  for (let l = 0; l < L; l++) {
-    const o = l * D * M;
-    for (let d = 0; d < D; d++) for (let j = 0; j < M; j++) out[o + j * D + d] = src[o + d * M + j];
-  }
-  return out;
+  return transposeLayers(src, L, D, M);
 }
 
 /** L × M × D (internal) → L × D × M (JSON layout). */
 export function internalToLayerMajor(src: Float64Array, L: number, D: number, M: number): Float64Array {
-  const out = new Float64Array(L * M * D);
-  for (let l = 0; l < L; l++) {
-    const o = l * D * M;
-    for (let j = 0; j < M; j++) for (let d = 0; d < D; d++) out[o + d * M + j] = src[o + j * D + d];
-  }
-  return out;
+  return transposeLayers(src, L, M, D);
 }
 
 /** Draw layer ℓ's U_ℓ, V_ℓ (internal layout) from its own stream into U, V. */

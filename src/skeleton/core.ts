@@ -20,7 +20,8 @@
  * (skeleton maps + a Gaussian expectation engine, src/skeleton/).
  */
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
+import { DepthGrid, IntegratorWorkspace } from "../depth/grid.ts";
+import { integrate } from "../depth/integrate.ts";
 import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
 
 /** Coefficients of the linear depth system at one depth stage (MATH §3). */

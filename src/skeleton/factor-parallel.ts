@@ -13,7 +13,7 @@
 import { activationByKind } from "../core/activations.ts";
 import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { entryAvailable, threadBudget } from "../parallel/pool.ts";
-import { DepthGrid } from "../depth/integrators.ts";
+import { DepthGrid } from "../depth/grid.ts";
 import type { EmbeddingFactor, FactorModel, FactorRunResult } from "./factor.ts";
 import { type FactorExtras, type FactorSolveOptions, type RandomizationRunner, runRandomization, serialRunner } from "./factor-solve.ts";
 import type { ThreadsChoice } from "./factor-options.ts";

@@ -18,7 +18,7 @@
  */
 import { ValidationError } from "../core/errors.ts";
 import type { Problem } from "../problem/problem.ts";
-import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/integrators.ts";
+import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/grid.ts";
 import { type ControlVariate, embeddingFactor, type EmbeddingFactor, type FactorEstimator, type FactorModel, type FactorRunResult, runFactor } from "./factor.ts";
 import { degree3Rule, type FactorPoints, gaussHermiteTensor, mcNormals, sobolNormals } from "./rules.ts";
 

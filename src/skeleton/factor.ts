@@ -36,7 +36,8 @@
  */
 import { type Activation, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
+import { DepthGrid, IntegratorWorkspace } from "../depth/grid.ts";
+import { integrate } from "../depth/integrate.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
 

@@ -8,7 +8,7 @@
  */
 import { view } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
-import { DepthGrid, type Scheme } from "../depth/integrators.ts";
+import { DepthGrid, type Scheme } from "../depth/grid.ts";
 import { withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";

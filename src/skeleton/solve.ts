@@ -15,7 +15,7 @@ import { type F64, view } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
 import { profileRow } from "../core/layout.ts";
 import { show } from "../core/validate.ts";
-import { DepthGrid, type Scheme } from "../depth/integrators.ts";
+import { DepthGrid, type Scheme } from "../depth/grid.ts";
 import { withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";

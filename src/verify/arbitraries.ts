@@ -10,12 +10,82 @@
  * objects are generated at their maximal size and sliced, so the shrinker
  * works on independent components (no `chain`, whose shrinking restarts the
  * inner value).
+ *
+ * Every composite arbitrary is built from a *source* record of drawn
+ * components (integers, doubles, choices) by a pure function (`built`): it
+ * shrinks through the source exactly like `.map`, and keeps the source in the
+ * value's context (`sourceOf`), so that a test can check the shrink contract
+ * — each step moves one drawn component strictly towards its simplest value
+ * (test/verify-arbitrary-contracts.test.ts).
  */
 import fc from "fast-check";
 import type { ActivationName } from "../core/activations.ts";
 import { makeProblem, type Problem, type ProblemInput } from "../problem/problem.ts";
 import { initWeights } from "../resnet/weights.ts";
 import { gaussian, irwinHall, mixture, rademacher, scaled, type SubGaussianLaw, uniform } from "./laws.ts";
+
+/** An arbitrary whose values are built from a source arbitrary's values (shrinks through the source; the source stays in the context). */
+class Built<S, T> extends fc.Arbitrary<T> {
+  constructor(readonly source: fc.Arbitrary<S>, readonly build: (s: S) => T) {
+    super();
+  }
+  private wrap(v: fc.Value<S>): fc.Value<T> {
+    return new fc.Value(this.build(v.value), { source: v.value, sourceContext: v.context } satisfies SourceContext);
+  }
+  generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<T> {
+    return this.wrap(this.source.generate(mrng, biasFactor));
+  }
+  canShrinkWithoutContext(_value: unknown): _value is T {
+    return false;
+  }
+  shrink(_value: T, context: unknown): fc.Stream<fc.Value<T>> {
+    if (!isSourceContext(context)) return fc.Stream.nil();
+    return this.source.shrink(context.source as S, context.sourceContext).map((v) => this.wrap(v));
+  }
+}
+
+interface SourceContext { source: unknown; sourceContext: unknown }
+const isSourceContext = (c: unknown): c is SourceContext => typeof c === "object" && c !== null && "source" in c && "sourceContext" in c;
+
+function built<S, T>(source: fc.Arbitrary<S>, build: (s: S) => T): Built<S, T> {
+  return new Built(source, build);
+}
+
+/** The source arbitrary of a built one (its record of drawn components), or the arbitrary itself. */
+function sourceArb<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> {
+  return arb instanceof Built ? arb.source : arb;
+}
+function buildOf<T>(arb: fc.Arbitrary<T>): (s: unknown) => T {
+  return arb instanceof Built ? (arb.build as (s: unknown) => T) : (s) => s as T;
+}
+
+/** A record of arbitraries as one built arbitrary: source = the record of the fields' sources; value = `finish` of the fields' values. */
+function builtRecord<F extends Record<string, fc.Arbitrary<unknown>>, T = { [K in keyof F]: F[K] extends fc.Arbitrary<infer V> ? V : never }>(
+  fields: F, finish: (v: { [K in keyof F]: F[K] extends fc.Arbitrary<infer V> ? V : never }) => T = (v) => v as unknown as T,
+): fc.Arbitrary<T> {
+  const keys = Object.keys(fields) as (keyof F & string)[];
+  const source = fc.record(Object.fromEntries(keys.map((k) => [k, sourceArb(fields[k])])) as Record<string, fc.Arbitrary<unknown>>, { noNullPrototype: true });
+  return built(source, (src) => {
+    const v: Record<string, unknown> = {};
+    for (const k of keys) v[k] = buildOf(fields[k])(src[k]);
+    return finish(v as { [K in keyof F]: F[K] extends fc.Arbitrary<infer V> ? V : never });
+  });
+}
+
+/** n draws of `elem` as one built arbitrary (source: the array of the element sources). */
+function builtArray<T>(elem: fc.Arbitrary<T>, n: number): fc.Arbitrary<T[]> {
+  const b = buildOf(elem);
+  return built(fc.array(sourceArb(elem), { minLength: n, maxLength: n }), (a) => a.map(b));
+}
+
+/**
+ * The drawn components a value was built from (recursively: the sources of
+ * the sources), for checking shrink contracts; a plain fast-check value is its
+ * own source.
+ */
+export function sourceOf(v: { value: unknown; context: unknown }): unknown {
+  return isSourceContext(v.context) ? v.context.source : v.value;
+}
 
 /** A size: a fixed positive integer or an inclusive range. */
 export type Size = number | { min?: number; max: number };
@@ -50,7 +120,7 @@ export function simpleNumber(o: SimpleNumberOptions): fc.Arbitrary<number> {
   if (!(o.min <= origin && origin <= o.max && step > 0)) throw new RangeError(`simpleNumber: need min ≤ origin ≤ max and step > 0 (got ${JSON.stringify(o)})`);
   const kmin = Math.ceil((o.min - origin) / step - 1e-9), kmax = Math.floor((o.max - origin) / step + 1e-9);
   if (kmin === kmax) return fc.constant(origin + kmin * step);
-  return fc.integer({ min: kmin, max: kmax }).map((k) => origin + k * step);
+  return built(fc.integer({ min: kmin, max: kmax }), (k) => origin + k * step);
 }
 
 export interface EntryOptions {
@@ -64,7 +134,7 @@ export interface EntryOptions {
 /** One array entry. */
 export function entryArb(o: EntryOptions = {}): fc.Arbitrary<number> {
   const bound = o.bound ?? 2;
-  if (o.entries === "continuous") return fc.double({ min: -bound, max: bound, noNaN: true, noDefaultInfinity: true }).map((x) => (x === 0 ? 0 : x)); // no −0
+  if (o.entries === "continuous") return built(fc.double({ min: -bound, max: bound, noNaN: true, noDefaultInfinity: true }), (x) => (x === 0 ? 0 : x)); // no −0
   return simpleNumber({ min: -bound, max: bound, step: o.step ?? 0.25, origin: 0 });
 }
 
@@ -72,13 +142,15 @@ export function entryArb(o: EntryOptions = {}): fc.Arbitrary<number> {
 export function matrixArb(rows: Size, cols: Size, o: EntryOptions = {}): fc.Arbitrary<number[][]> {
   const R = sizeRange("rows", rows), C = sizeRange("cols", cols);
   const total = R.max * C.max;
-  return fc.record({ r: sizeArb("rows", rows), c: sizeArb("cols", cols), data: fc.array(entryArb(o), { minLength: total, maxLength: total }) })
-    .map(({ r, c, data }) => Array.from({ length: r }, (_, i) => data.slice(i * C.max, i * C.max + c)));
+  const e = entryArb(o), v = buildOf(e);
+  return built(fc.record({ r: sizeArb("rows", rows), c: sizeArb("cols", cols), data: fc.array(sourceArb(e), { minLength: total, maxLength: total }) }),
+    ({ r, c, data }) => Array.from({ length: r }, (_, i) => data.slice(i * C.max, i * C.max + c).map(v)));
 }
 
 /** A vector of length `dim` (fixed or a range). */
 export function vectorArb(dim: Size, o: EntryOptions = {}): fc.Arbitrary<number[]> {
-  return matrixArb(1, dim, o).map((m) => m[0]);
+  const m = matrixArb(1, dim, o);
+  return built(sourceArb(m), (s) => buildOf(m)(s)[0]);
 }
 
 export interface PairOptions extends EntryOptions {
@@ -98,15 +170,16 @@ export interface PairOptions extends EntryOptions {
 export function vectorPairArb(dim: Size, o: PairOptions = {}): fc.Arbitrary<[number[], number[]]> {
   const D = sizeRange("dim", dim);
   const maxE = o.maxExponent ?? 20;
-  const entry = entryArb(o);
-  const dir = entryArb({ ...o, bound: 1 });
-  return fc.record({
+  const entry = entryArb(o), ev = buildOf(entry);
+  const dir = entryArb({ ...o, bound: 1 }), dv = buildOf(dir);
+  return built(fc.record({
     n: sizeArb("dim", dim),
-    x: fc.array(entry, { minLength: D.max, maxLength: D.max }),
-    y: fc.array(entry, { minLength: D.max, maxLength: D.max }),
-    d: fc.array(dir, { minLength: D.max, maxLength: D.max }),
+    x: fc.array(sourceArb(entry), { minLength: D.max, maxLength: D.max }),
+    y: fc.array(sourceArb(entry), { minLength: D.max, maxLength: D.max }),
+    d: fc.array(sourceArb(dir), { minLength: D.max, maxLength: D.max }),
     e: maxE > 0 ? fc.integer({ min: 0, max: maxE }) : fc.constant(0),
-  }).map(({ n, x, y, d, e }) => {
+  }), ({ n, x: x0, y: y0, d: d0, e }) => {
+    const x = x0.map(ev), y = y0.map(ev), d = d0.map(dv);
     const xs = x.slice(0, n);
     // e = 0: independent pair (the simplest); e ≥ 1: y = x + 2^−e d
     const ys = e === 0 ? y.slice(0, n) : xs.map((xi, i) => xi + d[i] * 2 ** -e);
@@ -147,7 +220,7 @@ export function modelSpecArb(o: ModelSpecArbOptions = {}): fc.Arbitrary<ModelSpe
   const a = o.alpha ?? { min: 0.5, max: 2 };
   const s = o.sigma ?? { min: 0.5, max: 1.5 };
   const sig = () => simpleNumber({ ...s, origin: Math.min(Math.max(1, s.min), s.max) });
-  return fc.record({
+  return builtRecord({
     L: sizeArb("L", o.L ?? { max: 4 }),
     M: sizeArb("M", o.M ?? { max: 4 }),
     D: sizeArb("D", o.D ?? { max: 4 }),
@@ -169,11 +242,11 @@ export function datasetArb(o: DatasetArbOptions = {}): fc.Arbitrary<{ X: number[
   const dOut = sizeRange("dOut", o.dOut ?? { max: 2 });
   const N = sizeRange("N", o.N ?? { max: 4 });
   const nx = dIn.max * N.max, ny = dOut.max * N.max;
-  return fc.record({
+  return builtRecord({
     dIn: sizeArb("dIn", dIn), dOut: sizeArb("dOut", dOut), N: sizeArb("N", N),
-    x: fc.array(entryArb(o), { minLength: nx, maxLength: nx }),
-    y: fc.array(entryArb(o), { minLength: ny, maxLength: ny }),
-  }).map(({ dIn: di, dOut: dO, N: n, x, y }) => ({
+    x: builtArray(entryArb(o), nx),
+    y: builtArray(entryArb(o), ny),
+  }, ({ dIn: di, dOut: dO, N: n, x, y }) => ({
     X: Array.from({ length: di }, (_, i) => x.slice(i * N.max, i * N.max + n)),
     Y: Array.from({ length: dO }, (_, i) => y.slice(i * N.max, i * N.max + n)),
   }));
@@ -192,8 +265,8 @@ export function scheduleArb(o: ScheduleArbOptions = {}): fc.Arbitrary<ProblemInp
   const maxEta = o.maxEta ?? 0.5;
   const eta = () => simpleNumber({ min: 0, max: maxEta, step: 0.05, origin: 0 });
   const base = { steps: sizeArb("steps", o.steps ?? { max: 3 }), etaU: eta(), etaV: eta() };
-  if (!o.trainEmbeddings) return fc.record(base);
-  return fc.record({ ...base, etaE: eta(), etaO: eta() });
+  if (!o.trainEmbeddings) return builtRecord(base);
+  return builtRecord({ ...base, etaE: eta(), etaO: eta() });
 }
 
 export interface ProblemArbOptions {
@@ -273,21 +346,20 @@ function clampRates<T extends ProblemInput>(input: T, target: number): T {
  * divergence on them (test/verify-arbitraries.test.ts).
  */
 export function problemInputArb(o: ProblemArbOptions = {}): fc.Arbitrary<ProblemInput & { model: ModelSpecInput; data: { X: number[][]; Y: number[][] }; seed: number }> {
-  const arb = fc.record({
+  const target = o.stableRates === undefined || o.stableRates === true ? 1 : o.stableRates === false ? 0 : o.stableRates;
+  if (o.stableRates !== false && !(target > 0)) throw new RangeError(`stableRates target must be positive (got ${o.stableRates})`);
+  return builtRecord({
     model: modelSpecArb(o.model),
     data: datasetArb(o.data),
     train: scheduleArb(o.train),
     seed: fc.integer({ min: 0, max: o.maxSeed ?? 1000 }),
-  });
-  if (o.stableRates === false) return arb;
-  const target = o.stableRates === undefined || o.stableRates === true ? 1 : o.stableRates;
-  if (!(target > 0)) throw new RangeError(`stableRates target must be positive (got ${o.stableRates})`);
-  return arb.map((p) => clampRates(p, target));
+  }, (p) => (target > 0 ? clampRates(p, target) : p));
 }
 
 /** `problemInputArb` mapped through makeProblem. */
 export function problemArb(o: ProblemArbOptions = {}): fc.Arbitrary<Problem> {
-  return problemInputArb(o).map((p) => makeProblem(p));
+  const arb = problemInputArb(o), b = buildOf(arb);
+  return built(sourceArb(arb), (s) => makeProblem(b(s)));
 }
 
 // ------------------------------------------------------------------ laws
@@ -314,15 +386,15 @@ export function lawArb(o: LawArbOptions = {}): fc.Arbitrary<SubGaussianLaw> {
   const kinds = o.kinds ?? ["gaussian", "rademacher", "uniform", "mixture", "irwinHall"];
   const maxScale = o.maxScale ?? 3;
   const scale = () => simpleNumber({ min: 0.25, max: maxScale, origin: Math.min(1, maxScale) });
-  return fc.record({
+  return builtRecord({
     kind: fc.constantFrom(...kinds),
     s1: scale(),
     s2: scale(),
     k1: fc.constantFrom(...BASIC),
     k2: fc.constantFrom(...BASIC),
-    w: fc.integer({ min: 1, max: 9 }).map((k) => k / 10),
+    w: built(fc.integer({ min: 1, max: 9 }), (k) => k / 10),
     m: fc.integer({ min: 1, max: 4 }),
-  }).map(({ kind, s1, s2, k1, k2, w, m }) => {
+  }, ({ kind, s1, s2, k1, k2, w, m }) => {
     switch (kind) {
       case "gaussian": case "rademacher": case "uniform": return basicLaw(kind, s1);
       case "mixture": return mixture([{ weight: w, law: basicLaw(k1, s1) }, { weight: 1 - w, law: basicLaw(k2, s2) }]);
@@ -344,11 +416,11 @@ export interface ParticlesArbOptions extends EntryOptions {
 export function particlesArb(o: ParticlesArbOptions = {}): fc.Arbitrary<number[][]> {
   const P = sizeRange("P", o.P ?? { max: 8 }), D = sizeRange("D", o.D ?? { max: 3 });
   const total = P.max * D.max;
-  return fc.record({
+  return builtRecord({
     P: sizeArb("P", P), D: sizeArb("D", D),
-    u: fc.array(entryArb(o), { minLength: total, maxLength: total }),
-    v: fc.array(entryArb(o), { minLength: total, maxLength: total }),
-  }).map(({ P: p, D: d, u, v }) =>
+    u: builtArray(entryArb(o), total),
+    v: builtArray(entryArb(o), total),
+  }, ({ P: p, D: d, u, v }) =>
     Array.from({ length: p }, (_, i) => [...u.slice(i * D.max, i * D.max + d), ...v.slice(i * D.max, i * D.max + d)]));
 }
 
@@ -363,9 +435,9 @@ export interface DepthProfileArbOptions extends EntryOptions {
 export function depthProfileArb(o: DepthProfileArbOptions = {}): fc.Arbitrary<number[][][]> {
   const S = sizeRange("S", o.S ?? { max: 4 }), N = sizeRange("N", o.N ?? { max: 3 }), D = sizeRange("D", o.D ?? { max: 3 });
   const total = (S.max + 1) * N.max * D.max;
-  return fc.record({
+  return builtRecord({
     S: sizeArb("S", S), N: sizeArb("N", N), D: sizeArb("D", D),
-    data: fc.array(entryArb(o), { minLength: total, maxLength: total }),
-  }).map(({ S: s, N: n, D: d, data }) =>
+    data: builtArray(entryArb(o), total),
+  }, ({ S: s, N: n, D: d, data }) =>
     Array.from({ length: s + 1 }, (_, i) => Array.from({ length: n }, (_, j) => data.slice((i * N.max + j) * D.max, (i * N.max + j) * D.max + d))));
 }

@@ -13,7 +13,7 @@
  */
 import type { Activation } from "../core/activations.ts";
 import { resolveActivation } from "../core/activations.ts";
-import { DepthGrid, type Scheme } from "../depth/integrators.ts";
+import { DepthGrid, type Scheme } from "../depth/grid.ts";
 import type { ParticleMeanOde } from "../particles/mean-ode.ts";
 import type { Problem } from "../problem/problem.ts";
 import { checkRequirement } from "../problem/algorithm.ts";

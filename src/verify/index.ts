@@ -8,7 +8,7 @@ export {
   type DatasetArbOptions, type ScheduleArbOptions, type ProblemArbOptions, type LawKind, type LawArbOptions,
   type ParticlesArbOptions, type DepthProfileArbOptions,
   sizeArb, simpleNumber, entryArb, matrixArb, vectorArb, vectorPairArb, modelSpecArb, datasetArb, scheduleArb,
-  problemInputArb, problemArb, lawArb, particlesArb, depthProfileArb, stepSizeBound,
+  problemInputArb, problemArb, lawArb, particlesArb, depthProfileArb, stepSizeBound, sourceOf,
 } from "./arbitraries.ts";
 export {
   type Rng, type SubGaussianLaw, gaussian, rademacher, uniform, mixture, scaled, withVarianceProxy, irwinHall, studentT,

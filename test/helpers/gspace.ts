@@ -7,7 +7,7 @@ import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../../src/pro
 import type { Problem } from "../../src/problem/problem.ts";
 import { gspaceTrajectory } from "../../src/skeleton/gspace.ts";
 import { bindExpectation } from "../../src/skeleton/options.ts";
-import type { Scheme } from "../../src/depth/integrators.ts";
+import type { Scheme } from "../../src/depth/grid.ts";
 
 export interface GspaceOptions {
   scheme?: Scheme;

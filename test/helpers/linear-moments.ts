@@ -12,7 +12,8 @@
  * given scheme and grid it must agree with the skeleton solver to round-off.
  */
 import { LuDecomposition, Matrix } from "ml-matrix";
-import { DepthGrid, integrate } from "../../src/depth/integrators.ts";
+import { DepthGrid } from "../../src/depth/grid.ts";
+import { integrate } from "../../src/depth/integrate.ts";
 
 export interface LinearMomentInput {
   X: Float64Array; Y: Float64Array; dIn: number; dOut: number; N: number; K: number; D: number;

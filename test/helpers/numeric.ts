@@ -50,3 +50,23 @@ export function normalCdfRef(x: number): number {
   }
   return 0.5 + s * Math.exp(-0.5 * x2 - 0.91893853320467274178);
 }
+
+/**
+ * Observed order of a discretisation: errors error(S) over a ladder of step
+ * counts S, and the least-squares slope of log error against log(1/S). Every
+ * error must stay above `floor` (a ladder reaching round-off, or a reference
+ * no finer than the ladder, would fake the order).
+ */
+export function convergenceOrder(steps: number[], error: (S: number) => number, floor = 1e-13): { order: number; errors: number[] } {
+  const errors = steps.map(error);
+  errors.forEach((e, i) => assert.ok(Number.isFinite(e) && e > floor, `error ${e} at S = ${steps[i]} is at round-off (or not finite): the ladder is too fine or the reference too coarse`));
+  return { order: slope(steps.map((S) => 1 / S), errors), errors };
+}
+
+/** convergenceOrder, asserting |order − expected| ≤ tol; returns the errors. */
+export function assertOrder(what: string, steps: number[], error: (S: number) => number, expected: number, tol = 0.3, floor?: number): number[] {
+  const { order, errors } = convergenceOrder(steps, error, floor);
+  if (process.env.SHOW_ORDERS) console.log(what, order.toFixed(3), errors.map((e) => e.toExponential(2)).join(", "));
+  assert.ok(Math.abs(order - expected) <= tol, `${what}: fitted order ${order.toFixed(3)}, expected ${expected} ± ${tol} (errors ${errors.map((e) => e.toExponential(2)).join(", ")})`);
+  return errors;
+}

@@ -6,10 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeProblem, withChanges, type Problem, type ProblemInput } from "../../src/problem/problem.ts";
+import { makeProblem, withChanges } from "../../src/problem/problem.ts";
 import { solve } from "../../src/problem/algorithm.ts";
 import { trainResNet } from "../../src/resnet/solver.ts";
-import { initEmbeddings } from "../../src/problem/embeddings.ts";
 import { meanOde } from "../../src/limits/mean-ode.ts";
 import { dmft } from "../../src/limits/dmft.ts";
 import { slope } from "../helpers/numeric.ts";

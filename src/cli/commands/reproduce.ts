@@ -1,6 +1,6 @@
 /**
  * `limitdyn reproduce <name> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]`:
- * runs a reproduction preset (src/experiments/presets.ts, docs/presets/).
+ * runs a reproduction preset (src/experiments/presets/, docs/presets/).
  */
 import { LimitdynError, ValidationError } from "../../core/errors.ts";
 import { PRESET_NAMES, runPreset, type Scale } from "../../experiments/presets/index.ts";
