@@ -29,6 +29,7 @@ import { meanOde, type MeanOdeOptions } from "../limits/mean-ode.ts";
 import { dmft, dmftCoordinates, rowsFromEmbeddings, type DmftOptions } from "../limits/dmft.ts";
 import { canonicalJson, type RunSpec } from "./spec.ts";
 import { embeddingError, finalHidden } from "./errors.ts";
+import { paperGridTask, paperStandinTask } from "./paper-tasks.ts";
 
 export type TaskValues = Record<string, unknown>;
 
@@ -292,3 +293,7 @@ registerTask("finite-vs-reference", finiteVsReference);
 registerTask("synthetic-rate", syntheticRate);
 registerTask("finite-vs-meanode", finiteVsMeanOde);
 registerTask("finite-vs-dmft", finiteVsDmft);
+
+// the All Shapes paper reproduction (presets/all-shapes-paper.ts)
+registerTask("all-shapes-paper/standin", paperStandinTask);
+registerTask("all-shapes-paper", paperGridTask);
