@@ -3,6 +3,8 @@
  *
  *   import { makeProblem, solve, finiteResNet } from "limitdyn";
  *   const traj = solve(makeProblem({...}), finiteResNet());
+ *
+ * Subpath entries: limitdyn/experiments, limitdyn/verify, limitdyn/skeleton, limitdyn/chaos.
  */
 export { ValidationError, DivergenceError, LimitdynError } from "./core/errors.ts";
 export { Stream, StreamFamily, stream } from "./core/rng.ts";
@@ -33,11 +35,13 @@ export { dmft, dmftCoordinates, gramProfiles, sampleEmbeddingRows, rowsFromEmbed
 export { limitLawSamples } from "./skeleton/sampler.ts";
 export { largeWidth, chaos as chaosDiagnostics } from "./chaos/index.ts";
 
-// ---- lemma checks (MATH §6)
-export { checkLipschitz, estimatePsi2, checkSubGaussian } from "./verify/index.ts";
+// ---- result files in and out (loadTrajectory, .npy / .npz / CSV export)
+export * from "./problem/io.ts";
 
-// ---- namespaces for the rest of each layer
+// ---- namespaces for the rest of each layer. The lemma checkers (MATH §6, fast-check) and the
+// experiments (sweeps, fits, Vega-Lite plots, progress bars) are subpath entries only, so that
+// the core entry loads none of those libraries:
+//   import { checkLipschitz, estimatePsi2 } from "limitdyn/verify";
+//   import { runSweep, plotErrorVs } from "limitdyn/experiments";
 export * as skeleton from "./skeleton/index.ts";
 export * as chaos from "./chaos/index.ts";
-export * as verify from "./verify/index.ts";
-export * as experiments from "./experiments/index.ts";

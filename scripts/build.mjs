@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * Build the package: `tsc -p tsconfig.build.json` (src/ → dist/: ESM .js, .d.ts,
+ * source maps; incremental, the build info lives in dist/ so deleting dist/
+ * rebuilds everything), then remove outputs in dist/ whose source is gone
+ * (files moved or deleted under src/ must not ship stale). dist/bench/ (the
+ * bench bundles) is left alone.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+try {
+  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root });
+} catch {
+  process.exit(1);
+}
+
+const dist = join(root, "dist"), src = join(root, "src");
+const OUT = /(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/;
+function prune(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const rel = relative(dist, p);
+    if (rel === "bench" || rel.startsWith("bench/")) continue;
+    if (statSync(p).isDirectory()) {
+      prune(p);
+      if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
+      continue;
+    }
+    const m = OUT.exec(rel);
+    if (!m) continue;
+    if (!existsSync(join(src, rel.slice(0, -m[1].length) + ".ts"))) rmSync(p);
+  }
+}
+if (existsSync(dist)) prune(dist);
