@@ -5,7 +5,7 @@
 // tsx (a devDependency), with a note on stderr.
 import { existsSync } from "node:fs";
 
-const dist = new URL("../dist/cli/main.js", import.meta.url);
+const dist = new URL("../dist/cli/entry.js", import.meta.url);
 let mod;
 if (existsSync(dist)) {
   mod = await import(dist.href);
@@ -19,7 +19,7 @@ if (existsSync(dist)) {
   }
   console.error("limitdyn: dist/ is missing, running the TypeScript sources through tsx (`npm run build` makes start-up fast)");
   register();
-  mod = await import("../src/cli/main.ts");
+  mod = await import("../src/cli/entry.ts");
 }
 const code = await mod.main(process.argv.slice(2));
 if (typeof code === "number") process.exitCode = code;

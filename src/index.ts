@@ -37,6 +37,8 @@ export { largeWidth, chaos as chaosDiagnostics } from "./chaos/index.ts";
 
 // ---- result files in and out (loadTrajectory, .npy / .npz / CSV export)
 export * from "./problem/io.ts";
+export { setProgressListener, type ProgressListener } from "./core/progress.ts";
+export { packageVersion } from "./version.ts";
 
 // ---- namespaces for the rest of each layer. The lemma checkers (MATH §6, fast-check) and the
 // experiments (sweeps, fits, Vega-Lite plots, progress bars) are subpath entries only, so that

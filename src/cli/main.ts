@@ -21,41 +21,18 @@ import { cmdReproduce } from "../experiments/reproduce-cli.ts";
 import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
 import { dmft, type DmftOptions } from "../dmft/solver.ts";
 import { chaos, chaosToJSON, type ChaosOptions } from "../chaos/simulate.ts";
+import { BOOLEAN_FLAGS, parseFlags, unknownFlag, UsageError } from "./flags.ts";
+import { commandHelp, usage } from "./help.ts";
+import { quickAnswer } from "./entry.ts";
+import { progressMode, withProgress } from "./progress.ts";
+import { resultMeta } from "./result.ts";
+import { cmdExport } from "./export.ts";
+import { packageVersion } from "../version.ts";
+import type { Problem } from "../problem/problem.ts";
 
-export const USAGE = `usage: limitdyn <command> [options]
+export { parseFlags, UsageError };
 
-commands:
-  train   --config problem.json --out result.json [--record h,b,p]   finite ResNet (MATH §1)
-  sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n] [--max-runs r] [--progress auto|bar|lines|none]
-          runs a sweep (resumes: completed run ids in --out are skipped)
-  merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
-  meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
-                                                                     options under "solver" in the problem file
-  dmft    --config problem.json --out result.json                    DMFT limit D → ∞ (MATH §5): f, loss, Gram
-                                                                     matrices and coefficient vectors on the depth grid
-  chaos   --config problem.json --out result.json                    large M at fixed L: coupling, tagged particles,
-                                                                     empirical vs limit law over a ladder of widths
-                                                                     (MATH §4; options under "solver", docs/chaos.md)
-  reproduce <hidden-width|all-shapes|trajectories> [--scale small|paper] [--out dir] [--workers n]
-          sweeps against the limits, exponent fits with bootstrap intervals (fit.json), figures (docs/presets/)
-
-The problem file is described in docs/problem-file.md, sweep files in docs/experiments.md.`;
-
-export class UsageError extends Error {}
-
-export function parseFlags(args: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
-    const key = a.slice(2);
-    const val = args[i + 1];
-    if (val === undefined || val.startsWith("--")) throw new UsageError(`flag --${key} needs a value`);
-    out[key] = val;
-    i++;
-  }
-  return out;
-}
+export const USAGE = usage(packageVersion());
 
 function requireFlag(flags: Record<string, string>, name: string): string {
   const v = flags[name];
@@ -64,7 +41,7 @@ function requireFlag(flags: Record<string, string>, name: string): string {
 }
 
 function checkFlags(flags: Record<string, string>, allowed: string[]): void {
-  for (const k of Object.keys(flags)) if (!allowed.includes(k)) throw new UsageError(`unknown flag --${k} (allowed: ${allowed.map((a) => "--" + a).join(", ")})`);
+  for (const k of Object.keys(flags)) if (!allowed.includes(k)) throw unknownFlag(k, allowed);
 }
 
 function writeResult(path: string, result: unknown): void {
@@ -84,61 +61,69 @@ function checkOutPath(path: string): string {
 
 export function cmdTrain(args: string[]): void {
   const flags = parseFlags(args);
-  checkFlags(flags, ["config", "out", "record"]);
+  checkFlags(flags, ["config", "out", "record", "threads", ...RUN_FLAGS]);
   const problem = loadProblem(requireFlag(flags, "config"));
   const out = checkOutPath(requireFlag(flags, "out"));
   const record = flags.record ? (flags.record.split(",").map((s) => s.trim()).filter(Boolean) as Recordable[]) : undefined;
-  const traj = solve(problem, finiteResNet({ record }));
-  writeResult(out, { ...trajectoryToJSON(traj), solver: "finiteResNet", time: traj.timings.totalMs / 1000 });
+  const threads = flags.threads === undefined || flags.threads === "auto" ? undefined : Number(flags.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a positive integer or auto (got ${JSON.stringify(flags.threads)})`);
+  const traj = withProgress("train", { mode: progressMode(flags) }, () => solve(problem, finiteResNet({ record, threads })));
+  writeResult(out, { ...meta("train", problem, flags), ...trajectoryToJSON(traj), solver: "finiteResNet", time: traj.timings.totalMs / 1000 });
 }
 
 export function cmdMeanOde(args: string[]): void {
   const flags = parseFlags(args);
-  checkFlags(flags, ["config", "out"]);
+  checkFlags(flags, ["config", "out", ...RUN_FLAGS]);
   const problem = loadProblem(requireFlag(flags, "config"));
   const out = checkOutPath(requireFlag(flags, "out"));
-  const traj = solve(problem, meanOde(problem.solver as MeanOdeOptions, "solver"));
-  writeTrajectory(out, traj, ["coefficients", "skeletonParams"]);
+  const alg = meanOde(problem.solver as MeanOdeOptions, "solver");
+  const traj = withProgress("meanode", { mode: progressMode(flags) }, () => solve(problem, alg));
+  writeTrajectory(out, traj, ["coefficients", "skeletonParams"], meta("meanode", problem, flags));
 }
 
 /** Write a trajectory result file, without the extras that are internal or too large. */
-function writeTrajectory(out: string, traj: Trajectory, drop: string[]): void {
+function writeTrajectory(out: string, traj: Trajectory, drop: string[], metadata: Record<string, unknown>): void {
   const json = trajectoryToJSON(traj);
   const extras = json.extras as Record<string, unknown> | undefined;
   for (const k of drop) delete extras?.[k];
-  writeResult(out, { ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
+  writeResult(out, { ...metadata, ...json, solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
+}
+
+/** Flags every run command takes (progress on stderr). */
+const RUN_FLAGS = ["progress", "quiet"];
+
+/** Package version, command, resolved problem, its hash and path (src/cli/result.ts). */
+function meta(command: string, problem: Problem, flags: Record<string, string>): Record<string, unknown> {
+  return resultMeta(`limitdyn ${command}`, problem, flags.config);
 }
 
 export function cmdDmft(args: string[]): void {
   const flags = parseFlags(args);
-  checkFlags(flags, ["config", "out"]);
+  checkFlags(flags, ["config", "out", ...RUN_FLAGS]);
   const problem = loadProblem(requireFlag(flags, "config"));
   const out = checkOutPath(requireFlag(flags, "out"));
-  const traj = solve(problem, dmft(problem.solver as DmftOptions, "solver"));
-  writeTrajectory(out, traj, ["skeletonParams"]);
+  const alg = dmft(problem.solver as DmftOptions, "solver");
+  const traj = withProgress("dmft", { mode: progressMode(flags) }, () => solve(problem, alg));
+  writeTrajectory(out, traj, ["skeletonParams"], meta("dmft", problem, flags));
 }
 
 export function cmdChaos(args: string[]): void {
   const flags = parseFlags(args);
-  checkFlags(flags, ["config", "out"]);
+  checkFlags(flags, ["config", "out", ...RUN_FLAGS]);
   const problem = loadProblem(requireFlag(flags, "config"));
   const out = checkOutPath(requireFlag(flags, "out"));
-  const res = chaos(problem, problem.solver as ChaosOptions, "solver");
-  writeResult(out, jsonable({ ...chaosToJSON(res), solver: "chaos", time: res.timings.totalMs / 1000 }));
+  const res = withProgress("chaos", { mode: progressMode(flags) }, () => chaos(problem, problem.solver as ChaosOptions, "solver"));
+  writeResult(out, jsonable({ ...meta("chaos", problem, flags), ...chaosToJSON(res), solver: "chaos", time: res.timings.totalMs / 1000 }));
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, dmft: cmdDmft, chaos: cmdChaos, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce };
+const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, dmft: cmdDmft, chaos: cmdChaos, sweep: cmdSweep, merge: mergeCommand, reproduce: cmdReproduce, export: cmdExport };
 
 export function main(argv: string[]): number {
-  const [cmd, ...rest] = argv;
-  if (!cmd) {
-    console.error(USAGE);
-    return 2;
-  }
-  if (cmd === "--help" || cmd === "-h" || cmd === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const quick = quickAnswer(argv); // --help, <command> --help, --version, unknown commands (did you mean)
+  if (quick !== null) return quick;
+  const [cmd, ...given] = argv;
+  // --flag=value → --flag value, for the commands with their own parsers (reproduce); booleans stay as they are
+  const rest = given.flatMap((a) => (/^--[^=]+=/.test(a) && !BOOLEAN_FLAGS.has(a.slice(2, a.indexOf("="))) ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a]));
   const fn = COMMANDS[cmd];
   try {
     if (!fn) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
@@ -146,7 +131,7 @@ export function main(argv: string[]): number {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`limitdyn: ${e.message}\n\n${USAGE}`);
+      console.error(`limitdyn ${cmd}: ${e.message}\n\n${commandHelp(cmd).split("\n").find((l) => l.startsWith("usage:"))}\n(limitdyn ${cmd} --help lists the flags and solver options)`);
       return 2;
     }
     if (e instanceof LimitdynError) {

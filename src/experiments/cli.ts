@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { isPlainObject } from "../core/validate.ts";
 import { parseFlags, UsageError } from "../cli/main.ts";
+import { unknownFlag } from "../cli/flags.ts";
 import type { ProgressMode } from "./progress.ts";
 import { mergeRowFiles } from "./rows.ts";
 import type { SweepSpec } from "./spec.ts";
@@ -57,7 +58,7 @@ function report(cmd: string, e: unknown): number {
 export function parseSweepArgs(args: string[]): { config: string; out: string; workers: number; shard?: string; maxRuns?: number; progress: ProgressMode } {
   const flags = parseFlags(args);
   for (const k of Object.keys(flags)) {
-    if (!["config", "out", "workers", "shard", "max-runs", "progress"].includes(k)) throw new UsageError(`unknown flag --${k} (allowed: --config, --out, --workers, --shard, --max-runs, --progress)`);
+    if (!["config", "out", "workers", "shard", "max-runs", "progress"].includes(k)) throw unknownFlag(k, ["config", "out", "workers", "shard", "max-runs", "progress"]);
   }
   if (!flags.config) throw new UsageError("missing --config");
   if (!flags.out) throw new UsageError("missing --out");

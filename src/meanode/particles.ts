@@ -50,6 +50,7 @@ import { lossOf } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../resnet/weights.ts";
 import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "./integrators.ts";
 import { dot } from "../core/kernels.ts";
+import { reportProgress } from "../core/progress.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
 export const PARTICLE_STREAM_U = 1000;
@@ -486,6 +487,7 @@ export function solveParticleMeanOde(problem: Problem, opts: ParticleMeanOdeOpti
     ode.backward();
     if (r !== undefined && bRec) bRec.set(ode.B, r * nodes * ND);
     if (k < K - 1) ode.update();
+    reportProgress(k + 1, K, "GD steps (particle Mean ODE)");
   }
   const tEnd = performance.now();
   let profiles: DepthProfiles | undefined;

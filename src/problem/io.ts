@@ -206,9 +206,15 @@ export function problemToJSON(p: Problem, maxInit = MAX_EMBEDDED_INIT): Record<s
   return out;
 }
 
-/** SHA-256 (hex) of the resolved problem with all its initial weights. */
+/** SHA-256 (hex) of the resolved problem: its JSON form without initial weights, then the raw bytes of WE, WU, U, V. */
 export function problemHash(p: Problem): string {
-  return createHash("sha256").update(JSON.stringify(problemToJSON(p, Infinity))).digest("hex");
+  const h = createHash("sha256").update(JSON.stringify(problemToJSON(p, 0)));
+  for (const k of ["WE", "WU", "U", "V"] as const) {
+    const a = p.init[k];
+    h.update(`|${k}:${a ? a.length : -1}|`);
+    if (a) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return h.digest("hex");
 }
 
 // ------------------------------------------------------------------ .npy / .npz
@@ -332,21 +338,47 @@ export function toNpz(arrays: Record<string, NpyArray | F64>): Uint8Array {
   return out;
 }
 
-/** The arrays of an uncompressed .npz (as written by toNpz or numpy.savez). */
+/** The arrays of an uncompressed .npz (as written by toNpz or numpy.savez; zip64 sizes are read). */
 export function fromNpz(bytes: Uint8Array): Record<string, NpyArray> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Record<string, NpyArray> = {};
-  let p = 0;
   const dec = new TextDecoder();
-  while (p + 30 <= bytes.length && dv.getUint32(p, true) === 0x04034b50) {
-    const method = dv.getUint16(p + 8, true);
-    const size = dv.getUint32(p + 18, true);
-    const nlen = dv.getUint16(p + 26, true), xlen = dv.getUint16(p + 28, true);
-    const name = dec.decode(bytes.subarray(p + 30, p + 30 + nlen));
+  let eocd = -1;
+  for (let p = bytes.length - 22; p >= Math.max(0, bytes.length - 22 - 65535); p--) {
+    if (dv.getUint32(p, true) === 0x06054b50) { eocd = p; break; }
+  }
+  if (eocd < 0) throw new ValidationError("npz", "not a zip file (no end of central directory)");
+  let count = dv.getUint16(eocd + 10, true);
+  let cd = dv.getUint32(eocd + 16, true);
+  if ((cd === 0xffffffff || count === 0xffff) && eocd >= 20 && dv.getUint32(eocd - 20, true) === 0x07064b50) {
+    const z = Number(dv.getBigUint64(eocd - 12, true)); // zip64 end of central directory record
+    count = Number(dv.getBigUint64(z + 32, true));
+    cd = Number(dv.getBigUint64(z + 48, true));
+  }
+  const out: Record<string, NpyArray> = {};
+  let p = cd;
+  for (let e = 0; e < count; e++) {
+    if (dv.getUint32(p, true) !== 0x02014b50) throw new ValidationError("npz", "damaged central directory");
+    const method = dv.getUint16(p + 10, true);
+    let size = dv.getUint32(p + 24, true);
+    const usize = dv.getUint32(p + 20, true);
+    const nlen = dv.getUint16(p + 28, true), xlen = dv.getUint16(p + 30, true), clen = dv.getUint16(p + 32, true);
+    let local = dv.getUint32(p + 42, true);
+    const name = dec.decode(bytes.subarray(p + 46, p + 46 + nlen));
+    // zip64 extra field: the 64-bit values of the fields that hold 0xFFFFFFFF, in order (uncompressed, compressed, offset)
+    for (let x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen;) {
+      const id = dv.getUint16(x, true), len = dv.getUint16(x + 2, true);
+      if (id === 1) {
+        let q = x + 4;
+        if (usize === 0xffffffff) q += 8;
+        if (size === 0xffffffff) { size = Number(dv.getBigUint64(q, true)); q += 8; }
+        if (local === 0xffffffff) local = Number(dv.getBigUint64(q, true));
+      }
+      x += 4 + len;
+    }
     if (method !== 0) throw new ValidationError("npz", `member ${name} is compressed (use numpy.savez, not savez_compressed)`);
-    const start = p + 30 + nlen + xlen;
+    const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     out[name.replace(/\.npy$/, "")] = fromNpy(bytes.subarray(start, start + size));
-    p = start + size;
+    p += 46 + nlen + xlen + clen;
   }
   return out;
 }

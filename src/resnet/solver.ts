@@ -12,6 +12,7 @@ import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
 import { assertFinite, ResNetEngine } from "./engine.ts";
 import { resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";
 import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
+import { reportProgress } from "../core/progress.ts";
 
 export type Recordable = "h" | "b" | "p";
 
@@ -120,6 +121,7 @@ function runTraining(problem: Problem, opts: FiniteResNetOptions, eng: ResNetEng
       if (bRec) bRec.set(eng.B, r * (L + 1) * ND);
       if (pRec) pRec.set(eng.P, r * L * M * N);
     }
+    reportProgress(k + 1, K, "GD steps (finite ResNet)");
   }
   const tEnd = performance.now();
   let profiles: DepthProfiles | undefined;
