@@ -5,6 +5,8 @@
  *   const traj = solve(makeProblem({...}), finiteResNet());
  *
  * Subpath entries: limitdyn/experiments, limitdyn/verify, limitdyn/skeleton, limitdyn/chaos.
+ *
+ * @module limitdyn
  */
 export { ValidationError, DivergenceError, LimitdynError } from "./core/errors.ts";
 export { Stream, StreamFamily, stream } from "./core/rng.ts";

@@ -1,6 +1,8 @@
 /**
  * limitdyn/experiments — sweeps, errors against limits, rate fits, plots.
  * (docs/experiments.md)
+ *
+ * @module limitdyn/experiments
  */
 export {
   type AxisValue, type Point, type SweepSpec, type NormalizedSweep, type RunSpec, type Shard,
