@@ -19,9 +19,9 @@ import { join } from "node:path";
 import { makeProblem, withChanges, type Problem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
-import { initEmbeddings } from "../src/resnet/weights.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { dmft } from "../src/dmft/solver.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { dmft } from "../src/limits/dmft.ts";
 import { expectationEngine } from "../src/skeleton/expectation.ts";
 import { forwardCoefficients } from "../src/skeleton/coefficients.ts";
 

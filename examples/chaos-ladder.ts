@@ -11,7 +11,7 @@
  * then the fitted log-log slopes against M (theory: −1/2, −1/2, −1, −1/2).
  */
 import { makeProblem } from "../src/problem/problem.ts";
-import { chaos } from "../src/chaos/index.ts";
+import { chaosDiagnostics } from "../src/chaos/index.ts";
 
 const R = Number(process.argv[2] ?? 64);
 const widths = (process.argv[3] ?? "16,64,256,1024").split(",").map(Number);
@@ -24,7 +24,7 @@ const problem = makeProblem({
   seed: 1,
 });
 
-const res = chaos(problem, { widths, R, expectation: { kind: "qmc", samples: 4096 }, lawSamples: 16384 });
+const res = chaosDiagnostics(problem, { widths, R, expectation: { kind: "qmc", samples: 4096 }, lawSamples: 16384 });
 
 const e = (x: number | null) => (x === null ? "—" : x.toExponential(3)).padStart(11);
 console.log(`L = ${L}, D = 8, N = 4, K = 3 steps (values at k = 2), R = ${R} runs per width, tanh`);

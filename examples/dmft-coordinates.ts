@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { makeProblem, solve, trainResNet, initEmbeddings } from "../src/index.ts";
-import { dmft, dmftCoordinates, rowsFromEmbeddings } from "../src/dmft/solver.ts";
+import { dmft, dmftCoordinates, rowsFromEmbeddings } from "../src/limits/dmft.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
 import { plotCoordinates, plotHistograms } from "../src/experiments/plot.ts";
 

@@ -223,7 +223,7 @@ test("finiteResNet options and solve: bad values name the option", () => {
   expectValidation(() => finiteResNet({ record: ["h"], recordSteps: [-1] }), "options.recordSteps[0]");
   expectValidation(() => finiteResNet({ record: ["h"], recordSteps: "all" } as never), "options.recordSteps");
   expectValidation(() => finiteResNet(3 as never), "options");
-  expectValidation(() => solve(p, finiteResNet({ record: ["h"], recordSteps: [0, 2] })), "options.recordSteps", "train.steps = 2");
+  expectValidation(() => solve(p, finiteResNet({ record: ["h"], recordSteps: [0, 2] })), "options.recordSteps[1]", "train.steps = 2");
   // Start weights of the wrong shape or with NaN.
   const w = initWeights(p);
   expectValidation(() => solve(p, finiteResNet({ weights: { ...w, U: w.U.subarray(1) } })), "weights.U", "needs 24");

@@ -1,7 +1,7 @@
 /**
  * `limitdyn chaos --config p.json --out r.json` end to end (child process):
  * the result file holds the documented keys (arrays indexed like widths,
- * slopes, per-width detail) and equals the API result `chaos(problem,
+ * slopes, per-width detail) and equals the API result `chaosDiagnostics(problem,
  * problem.solver)` on its headline values; bad options exit with code 2 and
  * name `solver.<field>`; trained embeddings are rejected.
  */
@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadProblem } from "../src/problem/problem.ts";
-import { chaos, type ChaosOptions } from "../src/chaos/index.ts";
+import { chaosDiagnostics, type ChaosOptions } from "../src/chaos/index.ts";
 import { main } from "../src/cli/main.ts";
 
 const BIN = resolve(fileURLToPath(import.meta.url), "../../bin/limitdyn.mjs");
@@ -57,7 +57,7 @@ test("chaos: result file has the documented shape and equals the API result", ()
   assert.equal(d.tag.displacement.intraclass.length, 3);
   assert.equal(d.tag.displacement.intraclassByStep[0], null); // NaN at k = 0 → null in JSON
   assert.equal(res.limit.f.length, 3);
-  const api = chaos(loadProblem(cfg), loadProblem(cfg).solver as ChaosOptions, "solver");
+  const api = chaosDiagnostics(loadProblem(cfg), loadProblem(cfg).solver as ChaosOptions, "solver");
   assert.deepEqual(res.couplingRms, api.couplingRms);
   assert.deepEqual(res.outputGapRms, api.outputGapRms);
   assert.deepEqual(res.tagCorrelation, api.tagCorrelation);

@@ -1,11 +1,11 @@
 /**
- * 1-d distances of src/chaos/laws.ts: exact values on small cases, and the three
+ * 1-d distances of src/stats/distances.ts: exact values on small cases, and the three
  * implementations (merge W1 / KS, fused merge, binary search against a reference
  * with prefix sums) agree on 2000 random pairs of samples, with and without ties.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { distancesToReference, ksSorted, prefixSums, w1KsSorted, w1Sorted } from "../src/chaos/laws.ts";
+import { distancesToReference, ksSorted, prefixSums, w1KsSorted, w1Sorted } from "../src/stats/distances.ts";
 import { StreamFamily } from "../src/core/rng.ts";
 
 test("W1 and KS: exact small cases", () => {

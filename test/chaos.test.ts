@@ -20,11 +20,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, type Problem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { meanOde } from "../src/meanode/solver.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
 import {
-  chaos, chaosWeights, coupledRun, largeWidth, limitFields, resolveChaosOptions, runSeed,
+  chaosDiagnostics, chaosWeights, coupledRun, largeWidth, limitFields, resolveChaosOptions, runSeed,
 } from "../src/chaos/index.ts";
-import { ksSorted } from "../src/chaos/laws.ts";
+import { ksSorted } from "../src/stats/distances.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import type { ResNetWeights } from "../src/resnet/weights.ts";
@@ -70,7 +70,7 @@ test("M = ∞ limit at fixed L → converged Mean ODE at order 1 in 1/L (linear 
 
 test("coupling distance, p/q distances and output gap ∝ M^(-1/2); W1 decreases with M (L = 2, D = 8, M = 16..1024)", () => {
   const p = makeProblem(tanhSpec(2));
-  const r = chaos(p, { widths: [16, 64, 256, 1024], R: 24, seed: 1, diagnostics: ["coupling", "laws"], expectation: qmc, lawSamples: 16384 });
+  const r = chaosDiagnostics(p, { widths: [16, 64, 256, 1024], R: 24, seed: 1, diagnostics: ["coupling", "laws"], expectation: qmc, lawSamples: 16384 });
   // Measured over base seeds 1..6 (R = 16): coupling slope −0.49..−0.54, output gap −0.49..−0.58,
   // p −0.49..−0.52, q −0.49..−0.57. The output gap (4 outputs per run) is the noisiest:
   // sd ≈ 0.03 around ≈ −0.53, so ±0.1 is ≈ 3 sd (R = 24 here shrinks the spread further).
@@ -92,7 +92,7 @@ test("tagged particles: intraclass correlation of unit displacements ∝ M^(-1);
   // L = 1: the correlation is ≈ c/(LM) (fields fluctuate by O((LM)^{-1/2})), largest at L = 1.
   const p = makeProblem(tanhSpec(1));
   const R = 256;
-  const r = chaos(p, { widths: [16, 32, 64, 128, 256], R, seed: 1, diagnostics: ["tagged"], expectation: qmc });
+  const r = chaosDiagnostics(p, { widths: [16, 32, 64, 128, 256], R, seed: 1, diagnostics: ["tagged"], expectation: qmc });
   // Measured over base seeds 1..6: slopes −0.89..−1.02 (c = M·ρ ≈ 0.9–1.6, slightly growing
   // with M), sd ≈ 0.05: the tolerance ±0.25 is ≈ 5 sd.
   const s = r.slopes.tagCorrelation!;

@@ -14,10 +14,10 @@ import { ensureBuilt, ROOT } from "./helpers/built.ts";
 import { COMMAND_HELP, COMMAND_NAMES } from "../src/cli/help.ts";
 import { makeProblem, parseProblem } from "../src/problem/problem.ts";
 import { problemHash } from "../src/problem/io.ts";
-import { meanOde } from "../src/meanode/solver.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { dmft } from "../src/dmft/solver.ts";
-import { chaos } from "../src/chaos/simulate.ts";
+import { dmft } from "../src/limits/dmft.ts";
+import { chaosDiagnostics as chaos } from "../src/chaos/simulate.ts";
 
 ensureBuilt();
 const BIN = join(ROOT, "bin/limitdyn.mjs");

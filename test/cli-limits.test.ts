@@ -5,10 +5,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { skeletonExtras } from "../src/skeleton/solve.ts";
 import { loadProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { meanOde, type MeanOdeOptions } from "../src/meanode/solver.ts";
-import { dmft, type DmftOptions } from "../src/dmft/solver.ts";
+import { meanOde, type MeanOdeOptions } from "../src/limits/mean-ode.ts";
+import { dmft, type DmftOptions } from "../src/limits/dmft.ts";
 
 const bin = resolve("bin/limitdyn.mjs");
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
@@ -35,7 +36,7 @@ for (const cmd of ["meanode", "dmft"] as const) {
     assert.deepEqual(res.loss, Array.from(api.loss));
     assert.equal(res.solver, api.algorithm);
     if (cmd === "dmft") {
-      assert.equal(res.extras.grams.H.length, api.extras!.depthGrid instanceof Float64Array ? (api.extras!.depthGrid as Float64Array).length : -1);
+      assert.equal(res.extras.grams.H.length, skeletonExtras(api).depthGrid.length);
       assert.deepEqual(res.f[0], [[0, 0]]); // f_0 = 0 in the DMFT limit
     }
     writeFileSync(cfg, JSON.stringify({ ...problem, solver: { depthSteps: 0 } }));

@@ -16,9 +16,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  makeProblem, solve, finiteResNet, initWeights, StreamFamily, stream, ValidationError, type Trajectory,
+  makeProblem, solve, finiteResNet, initWeights, StreamFamily, stream, ValidationError, type FiniteResNetTrajectory,
 } from "../src/index.ts";
-import { drawLayer, initEmbeddings } from "../src/resnet/weights.ts";
+import { drawLayer } from "../src/resnet/weights.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
 import { normalCdfRef } from "./helpers/numeric.ts";
 
 /** Bitwise equality of two Float64Arrays (distinguishes −0/+0 and NaN payloads). */
@@ -33,7 +34,7 @@ const problemInput = (seed: number, L = 4, M = 3, D = 6) => ({
   seed,
 });
 
-function run(seed: number): Trajectory {
+function run(seed: number): FiniteResNetTrajectory {
   return solve(makeProblem(problemInput(seed)), finiteResNet({ record: ["h", "b", "p"], returnWeights: true }));
 }
 
@@ -44,8 +45,8 @@ test("same seed → bit-identical trajectories (f, loss, h, b, p, final weights)
   for (const k of ["h", "b", "p"] as const) {
     assert.ok(bitEqual(a.profiles![k]!.data as Float64Array, b.profiles![k]!.data as Float64Array), `profile ${k} differs`);
   }
-  const wa = a.extras!.weights as Record<string, Float64Array>, wb = b.extras!.weights as Record<string, Float64Array>;
-  for (const k of ["WE", "WU", "U", "V"]) assert.ok(bitEqual(wa[k], wb[k]), `final ${k} differs`);
+  const wa = a.extras.weights!, wb = b.extras.weights!;
+  for (const k of ["WE", "WU", "U", "V"] as const) assert.ok(bitEqual(wa[k], wb[k]), `final ${k} differs`);
   assert.equal(a.seed, 2024);
   // The loss actually moves (the trajectories are not trivially constant).
   assert.notEqual(a.loss[0], a.loss[4]);

@@ -20,10 +20,10 @@ import assert from "node:assert/strict";
 import { makeProblem, withChanges, type Problem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
-import { initEmbeddings } from "../src/resnet/weights.ts";
-import { DepthGrid } from "../src/meanode/integrators.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { dmft, dmftCoordinates, gramProfiles, rowsFromEmbeddings } from "../src/dmft/solver.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
+import { DepthGrid } from "../src/depth/integrators.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { dmft, dmftCoordinates, gramProfiles, rowsFromEmbeddings } from "../src/limits/dmft.ts";
 import { StreamFamily } from "../src/core/rng.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
@@ -209,7 +209,7 @@ test("DMFT bad input gives ValidationError naming the field", () => {
     [() => dmft({ depthSteps: -1 }), "options.depthSteps"],
     [() => dmft({ scheme: "bdf" as never }), "options.scheme"],
     [() => solve(makeProblem({ ...linSpec, model: { ...linSpec.model, activation: "tanh" } }), dmft({ expectation: { kind: "closed-form" } })), "engine.kind"],
-    [() => solve(makeProblem({ ...linSpec, train: { ...linSpec.train, etaO: 0.5 } }), dmft({})), "train.etaE"],
+    [() => solve(makeProblem({ ...linSpec, train: { ...linSpec.train, etaO: 0.5 } }), dmft({})), "train.etaO"],
     [() => dmftCoordinates(solve(p, dmft({})), { R: 2, e: new Float64Array(3), o: new Float64Array(4) }), "rows"],
     [() => gramProfiles(trainResNet(makeProblem({ ...linSpec, model: { ...linSpec.model, L: 2, M: 2 } }))), "trajectory"],
   ];

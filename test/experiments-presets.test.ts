@@ -1,6 +1,6 @@
 /**
  * Reproduction presets on tiny ladders (the full small-scale presets are in
- * verify/experiments.verify.ts): the limit tasks share embeddings / limits as
+ * test/verify/experiments.verify.ts): the limit tasks share embeddings / limits as
  * documented, a tiny sweep against the DMFT shows the D exponent −1/2, and
  * fit.json / the figures have the documented shape.
  */
@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeProblem } from "../src/problem/problem.ts";
-import { initEmbeddings } from "../src/resnet/weights.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
 import { fixEmbeddings, getTask, runPreset, type PresetSummary } from "../src/experiments/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "limitdyn-presets-"));

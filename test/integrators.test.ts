@@ -19,7 +19,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DepthGrid, IntegratorWorkspace, integrate, richardson, SCHEMES, SCHEME_ORDER, type Scheme, type Field } from "../src/meanode/integrators.ts";
+import { richardson } from "../src/depth/richardson.ts";
+import { DepthGrid, IntegratorWorkspace, integrate, SCHEMES, SCHEME_ORDER, type Scheme, type Field } from "../src/depth/integrators.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { slope } from "./helpers/numeric.ts";
 

@@ -15,10 +15,10 @@ import { loadProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { outputRms, trajectoryToJSON, type Trajectory } from "../src/problem/trajectory.ts";
 import { finiteResNet } from "../src/resnet/solver.ts";
-import { meanOde, type MeanOdeOptions } from "../src/meanode/solver.ts";
-import { dmft, type DmftOptions } from "../src/dmft/solver.ts";
-import { largeWidth } from "../src/chaos/limit.ts";
-import { chaos, type ChaosOptions } from "../src/chaos/simulate.ts";
+import { meanOde, type MeanOdeOptions } from "../src/limits/mean-ode.ts";
+import { dmft, type DmftOptions } from "../src/limits/dmft.ts";
+import { largeWidth } from "../src/limits/large-width.ts";
+import { chaosDiagnostics as chaos, type ChaosOptions } from "../src/chaos/simulate.ts";
 import { exportTrajectory, fromNpy, fromNpz, loadTrajectory, toNpy, toNpz, trajectoryArrays } from "../src/problem/io.ts";
 import { ensureBuilt, ROOT } from "./helpers/built.ts";
 
@@ -79,7 +79,7 @@ for (const c of cases) {
     const got = loadTrajectory(out);
     assert.equal(got.algorithm, want.algorithm);
     sameTrajectory(got, want, c.name);
-    assert.equal((got.extras!.meta as Record<string, unknown>).version, JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    assert.equal(((got.extras as Record<string, unknown>).meta as Record<string, unknown>).version, JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
     sameTrajectory(loadTrajectory(JSON.parse(readFileSync(out, "utf8"))), want, `${c.name} (parsed object)`);
     assert.equal(loadTrajectory(want), want, "a Trajectory passes through");
     files[c.name] = out;
@@ -104,7 +104,7 @@ test("loadTrajectory: largeWidth trajectories and chaos result files (the M = âˆ
   assert.deepEqual(got.f.shape, [3, 2, 3]);
   assert.deepEqual(Array.from(got.f.data), res.limit.f.flat(2));
   assert.deepEqual(Array.from(got.loss), res.limit.loss);
-  assert.deepEqual((got.extras!.chaos as { widths: number[] }).widths, [4, 8]);
+  assert.deepEqual(((got.extras as Record<string, unknown>).chaos as { widths: number[] }).widths, [4, 8]);
   const lw = solve(p, largeWidth({ expectation: { kind: "qmc", samples: 256 }, record: ["h"] }));
   sameTrajectory(loadTrajectory(JSON.parse(JSON.stringify(trajectoryToJSON(lw)))), lw, "largeWidth");
   assert.ok(outputRms(lw, got) < 1e-12, "the chaos limit is the largeWidth trajectory");

@@ -17,9 +17,10 @@ import assert from "node:assert/strict";
 import { makeProblem, type Problem } from "../src/problem/problem.ts";
 import { outputRms, type Trajectory } from "../src/problem/trajectory.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
-import { initEmbeddings, internalToLayerMajor } from "../src/resnet/weights.ts";
-import { DepthGrid, SCHEMES, type Scheme } from "../src/meanode/integrators.ts";
-import { drawParticles, ParticleMeanOde, solveParticleMeanOde, type ParticleSet } from "../src/meanode/particles.ts";
+import { internalToLayerMajor } from "../src/resnet/weights.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
+import { DepthGrid, SCHEMES, type Scheme } from "../src/depth/integrators.ts";
+import { drawParticles, ParticleMeanOde, solveParticleMeanOde, type ParticleSet } from "../src/particles/mean-ode.ts";
 import { DivergenceError, ValidationError } from "../src/core/errors.ts";
 import { maxAbs, maxAbsDiff, slope } from "./helpers/numeric.ts";
 

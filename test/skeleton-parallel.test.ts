@@ -14,8 +14,8 @@ import {
 } from "../src/skeleton/parallel.ts";
 import { makeProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { dmft } from "../src/dmft/solver.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { dmft } from "../src/limits/dmft.ts";
 
 const sameBits = (a: ArrayLike<number> | null, b: ArrayLike<number> | null, what: string) => {
   assert.ok(a !== null && b !== null, `${what}: missing array`);
@@ -124,7 +124,7 @@ test("bad threads values are ValidationErrors naming the field", () => {
   const p = makeProblem(spec("tanh"));
   for (const threads of [0, 3, 1.5, "two", null, true]) {
     assert.throws(() => solve(p, meanOde({ expectation: { kind: "qmc", samples: 256, threads } as never })),
-      (e: unknown) => e instanceof ValidationError && e.field === "solver.expectation.threads", `threads = ${String(threads)}`);
+      (e: unknown) => e instanceof ValidationError && e.field === "options.expectation.threads", `threads = ${String(threads)}`);
     const engine = expectationEngine({ kind: "qmc", samples: 256 });
     assert.throws(() => forwardCoefficients(1, 1, [1, 0, 0, 1], [1], { etaU: 1, etaV: 1, alpha: 1, activation: "tanh" }, engine, undefined, undefined, threads as never),
       (e: unknown) => e instanceof ValidationError && e.field === "threads");

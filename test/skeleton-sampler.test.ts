@@ -21,14 +21,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, type ProblemInput } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
-import { initEmbeddings } from "../src/resnet/weights.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { DepthGrid } from "../src/meanode/integrators.ts";
-import { drawParticles, ParticleMeanOde } from "../src/meanode/particles.ts";
+import { initEmbeddings } from "../src/problem/embeddings.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { DepthGrid } from "../src/depth/integrators.ts";
+import { drawParticles, ParticleMeanOde } from "../src/particles/mean-ode.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
 import { normalCdf } from "../src/skeleton/qmc.ts";
-import { ksSorted, w1Sorted } from "../src/chaos/laws.ts";
+import { ksSorted, w1Sorted } from "../src/stats/distances.ts";
 import { finiteResNet } from "../src/resnet/solver.ts";
+import type { Trajectory } from "../src/problem/trajectory.ts";
 import { ValidationError } from "../src/core/errors.ts";
 
 const linearSpec: ProblemInput = {
@@ -188,7 +189,7 @@ test("tanh: limit law of p_k, q_k ≡ particle Mean ODE particles (staggered Eul
 test("limitLawSamples: bad input names the field", () => {
   const p = makeProblem(linearSpec);
   const t = solve(p, meanOde({ scheme: "staggered-euler", depthSteps: 2, richardson: false }));
-  const bad = (opts: unknown, field: string, traj = t) => assert.throws(() => limitLawSamples(traj, opts as never), (e: unknown) => e instanceof ValidationError && e.field === field, field);
+  const bad = (opts: unknown, field: string, traj: Trajectory = t) => assert.throws(() => limitLawSamples(traj, opts as never), (e: unknown) => e instanceof ValidationError && e.field === field, field);
   bad({ step: 0, node: 0, problem: p, extra: 1 }, "options.extra");
   bad({ step: 3, node: 0, problem: p }, "options.step");
   bad({ step: -1, node: 0, problem: p }, "options.step");

@@ -10,8 +10,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProblem, initWeights, forward, trainResNet, cloneWeights, type Problem, type ResNetWeights } from "../src/index.ts";
-import { DepthGrid } from "../src/meanode/integrators.ts";
-import { drawParticles, ParticleMeanOde, type ParticleSet } from "../src/meanode/particles.ts";
+import { DepthGrid } from "../src/depth/integrators.ts";
+import { drawParticles, ParticleMeanOde, type ParticleSet } from "../src/particles/mean-ode.ts";
 import { skeletonMaps } from "../src/skeleton/maps.ts";
 import { stream } from "../src/core/rng.ts";
 import { tanh as tanhAct, gelu as geluAct, sin as sinAct } from "../src/core/activations.ts";

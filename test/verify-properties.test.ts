@@ -16,8 +16,8 @@ import fc from "fast-check";
 import { makeProblem, initWeights, forward, type Problem, type ResNetWeights } from "../src/index.ts";
 import { stream } from "../src/core/rng.ts";
 import { gdStep } from "../src/resnet/solver.ts";
-import { DepthGrid } from "../src/meanode/integrators.ts";
-import { drawParticles, ParticleMeanOde } from "../src/meanode/particles.ts";
+import { DepthGrid } from "../src/depth/integrators.ts";
+import { drawParticles, ParticleMeanOde } from "../src/particles/mean-ode.ts";
 import { SkeletonMap, skeletonMaps, resolveParams } from "../src/skeleton/maps.ts";
 import { EigenWorkspace, symSqrtPsd } from "../src/skeleton/linalg.ts";
 import {

@@ -27,13 +27,14 @@
  *   output gap        RMS over (o, n) of f_{k} − f̄_{k}
  */
 import type { Activation } from "../core/activations.ts";
-import { activationRange, dot } from "../core/kernels.ts";
+import { activationRange, dot } from "../kernels/resnet.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { positiveInt, seedValue } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
 import { ResNetEngine } from "../resnet/engine.ts";
-import { drawLayer, initEmbeddings, type ResNetWeights } from "../resnet/weights.ts";
+import { drawLayer, type ResNetWeights } from "../resnet/weights.ts";
+import { initEmbeddings } from "../problem/embeddings.ts";
 import type { LimitFields } from "./limit.ts";
 
 /** y[yo+d] += w x[xo+d]. */

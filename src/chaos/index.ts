@@ -3,17 +3,17 @@
  *
  * @module limitdyn/chaos
  */
-export {
-  largeWidth, limitFields, resolveLargeWidthOptions, largeWidthMeanOdeOptions, rejectTrainedEmbeddings,
-  type LargeWidthOptions, type LimitFields,
-} from "./limit.ts";
+export { limitFields, type LimitFields } from "./limit.ts";
+export { largeWidth, resolveLargeWidthOptions, largeWidthMeanOdeOptions, type LargeWidthOptions } from "../limits/large-width.ts";
 export {
   CoupledSystem, coupledRun, chaosWeights, problemAtWidth, runSeed, twinPreactivations, twinUpdate,
   type CoupledRunResult,
 } from "./coupling.ts";
 export { TaggedAccumulator, tagFunctional, TAG_FUNCTIONALS, type TagFunctional, type TaggedEstimate } from "./tagged.ts";
-export { w1Sorted, ksSorted, LimitLawReference, layerLawDistance } from "./laws.ts";
+export { LimitLawReference, layerLawDistance } from "./laws.ts";
+export { w1Sorted, ksSorted } from "../stats/distances.ts";
 export {
-  chaos, chaosToJSON, resolveChaosOptions, DIAGNOSTICS,
-  type ChaosOptions, type ResolvedChaosOptions, type ChaosResult, type ChaosWidthDetail, type Diagnostic,
+  chaosDiagnostics, chaosSimulator, chaos, chaosToJSON, resolveChaosOptions, rejectTrainedEmbeddings, DIAGNOSTICS,
+  type ChaosOptions, type ResolvedChaosOptions, type ChaosResult, type ChaosDiagnostics, type ChaosExtras, type ChaosBound,
+  type ChaosWidthDetail, type Diagnostic,
 } from "./simulate.ts";

@@ -1,8 +1,14 @@
 /**
  * The large-M simulator and its diagnostics over a ladder of widths (MATH §4):
  *
- *   const res = chaos(problem, { widths: [16, 64, 256], R: 16 });
+ *   const res = chaosDiagnostics(problem, { widths: [16, 64, 256], R: 16 });
  *   res.couplingRms, res.outputGapRms, res.tagCorrelation, res.w1, res.slopes
+ *
+ * or as an algorithm returning the shared result shape (f, loss of the
+ * M = ∞ limit; the diagnostics in the extras):
+ *
+ *   const t = solve(problem, chaosSimulator({ widths: [16, 64, 256], R: 16 }));
+ *   t.f, t.loss, t.extras.couplingRms, t.extras.slopes
  *
  * For each width M and run r = 0..R−1 (U, V from seed runSeed(seed, r); the
  * embeddings W_E, W_U and the data are the problem's, shared by every run and
@@ -17,17 +23,19 @@
  *   outputGapRms[M]  = √(mean over runs of |f_{K−1} − f̄_{K−1}|²_RMS)
  *   tagCorrelation[M]= intraclass correlation of the tag functional (tagged.ts), mean over layers
  *   w1[M], ks[M]     = mean over runs, layers, data points of W1 / KS (laws.ts); w1Twins: same for the twins
- *   slopes           = fitted log-log slopes against M (experiments/fit.ts fitPowerLaw; null if not fittable)
+ *   slopes           = fitted log-log slopes against M (stats/fit.ts fitPowerLaw; null if not fittable)
  */
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, oneOf, positiveInt, seedValue, show } from "../core/validate.ts";
-import { FitError, fitPowerLaw } from "../experiments/fit.ts";
-import type { Problem } from "../problem/problem.ts";
+import { FitError, fitPowerLaw } from "../stats/fit.ts";
+import { type Algorithm, checkRequirement, type Requirement } from "../problem/algorithm.ts";
+import { type Problem, withChanges } from "../problem/problem.ts";
+import { makeTrajectory } from "../problem/trajectory.ts";
+import { largeWidth, type LargeWidthOptions, resolveLargeWidthOptions } from "../limits/large-width.ts";
 import { chaosWeights, coupledRun, runSeed } from "./coupling.ts";
 import { LimitLawReference, layerLawDistance } from "./laws.ts";
-import { type LargeWidthOptions, limitFields, type LimitFields, rejectTrainedEmbeddings, resolveLargeWidthOptions } from "./limit.ts";
+import { limitFields, type LimitFields } from "./limit.ts";
 import { TAG_FUNCTIONALS, type TagFunctional, TaggedAccumulator, tagFunctional } from "./tagged.ts";
-import { withChanges } from "../problem/problem.ts";
 import { reportProgress } from "../core/progress.ts";
 
 export const DIAGNOSTICS = ["coupling", "tagged", "laws"] as const;
@@ -72,6 +80,14 @@ const KEYS = ["R", "widths", "steps", "diagnostics", "seed", "method", "expectat
 /** Validate chaos options (errors name `${field}.<key>`); rejects trained embeddings. */
 export function resolveChaosOptions(problem: Problem, o: unknown, field = "solver"): ResolvedChaosOptions {
   rejectTrainedEmbeddings(problem);
+  const c = checkChaosOptions(o, field);
+  const steps = c.steps ?? positiveInt(`${field}.steps`, problem.train.steps);
+  const seed = c.seed ?? seedValue(`${field}.seed`, problem.seed);
+  return { R: c.R, widths: c.widths, steps, diagnostics: c.diagnostics, seed, limit: c.limit, lawSamples: c.lawSamples, tagFunctional: c.tagFunctional };
+}
+
+/** Validate chaos options without the problem (steps, seed: undefined where not given). */
+function checkChaosOptions(o: unknown, field: string): Omit<ResolvedChaosOptions, "steps" | "seed"> & { steps?: number; seed?: number } {
   const opts = o === undefined ? {} : o;
   if (!isPlainObject(opts)) throw new ValidationError(field, `must be an object of chaos options (got ${show(opts)})`);
   knownKeys(field, opts, KEYS);
@@ -88,8 +104,8 @@ export function resolveChaosOptions(problem: Problem, o: unknown, field = "solve
     if (!(widths[i] > widths[i - 1])) throw new ValidationError(`${field}.widths`, `must be strictly increasing (got ${widths[i - 1]} then ${widths[i]} at index ${i})`);
   }
   if (diagnostics.includes("tagged") && widths[0] < 2) throw new ValidationError(`${field}.widths[0]`, `must be at least 2 for the "tagged" diagnostic (two distinct units; got ${widths[0]})`);
-  const steps = positiveInt(`${field}.steps`, opts.steps ?? problem.train.steps);
-  const seed = seedValue(`${field}.seed`, opts.seed ?? problem.seed);
+  const steps = opts.steps === undefined ? undefined : positiveInt(`${field}.steps`, opts.steps);
+  const seed = opts.seed === undefined ? undefined : seedValue(`${field}.seed`, opts.seed);
   const lawSamples = positiveInt(`${field}.lawSamples`, opts.lawSamples ?? 16384);
   const tagFn = oneOf(`${field}.tagFunctional`, opts.tagFunctional ?? "displacement", TAG_FUNCTIONALS);
   const limitRaw: Record<string, unknown> = {};
@@ -121,7 +137,8 @@ export interface ChaosWidthDetail {
   ms: number;
 }
 
-export interface ChaosResult {
+/** The diagnostics of a chaos run (see the module comment). */
+export interface ChaosDiagnostics {
   widths: number[];
   R: number;
   K: number;
@@ -138,10 +155,23 @@ export interface ChaosResult {
   w1Twins: (number | null)[];
   slopes: { coupling: number | null; outputGap: number | null; tagCorrelation: number | null; w1: number | null; p: number | null; q: number | null };
   detail: ChaosWidthDetail[];
+}
+
+export interface ChaosResult extends ChaosDiagnostics {
   /** The M = ∞ outputs f̄ (K × d_out × N nested) and loss. */
   limit: { algorithm: string; f: number[][][]; loss: number[]; ms: number };
   options: ResolvedChaosOptions;
   timings: { totalMs: number; limitMs: number; referenceMs: number };
+}
+
+/** Extras of the chaosSimulator trajectory: the diagnostics and the limit solver (its f̄, loss̄ are the trajectory's f, loss). */
+export interface ChaosExtras extends ChaosDiagnostics {
+  limit: { algorithm: string; ms: number };
+}
+
+/** The frozen-embedding check of the large-M limit (the requirement of every limit solver). */
+export function rejectTrainedEmbeddings(problem: Problem): void {
+  checkRequirement(problem, "frozenEmbeddings", "the large-M limit");
 }
 
 function nested(a: Float64Array, K: number, L: number): number[][] {
@@ -161,10 +191,21 @@ function slopeOf(widths: number[], ys: (number | null)[]): number | null {
 }
 
 /** Run the chaos diagnostics (see the module comment). `limit` may be passed to reuse a cached solve. */
-export function chaos(problem: Problem, options?: ChaosOptions, field = "solver", cached?: LimitFields): ChaosResult {
+export function chaosDiagnostics(problem: Problem, options?: ChaosOptions, field = "solver", cached?: LimitFields): ChaosResult {
+  return simulate(problem, resolveChaosOptions(problem, options, field), field, cached).result;
+}
+
+/** @deprecated since 0.2: the function of the `chaos` namespace is `chaosDiagnostics` (the algorithm is `chaosSimulator`); this alias goes in the next version. */
+export const chaos = chaosDiagnostics;
+
+/** The problem with the chaos run's number of steps. */
+function atSteps(problem: Problem, steps: number): Problem {
+  return steps === problem.train.steps ? problem : withChanges(problem, { train: { steps } });
+}
+
+function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cached?: LimitFields): { result: ChaosResult; limit: LimitFields } {
   const t0 = performance.now();
-  const o = resolveChaosOptions(problem, options, field);
-  const pK = o.steps === problem.train.steps ? problem : withChanges(problem, { train: { steps: o.steps } });
+  const pK = atSteps(problem, o.steps);
   const limit = cached ?? limitFields(pK, o.limit, field);
   if (limit.K < o.steps) throw new ValidationError(`${field}.steps`, `is ${o.steps} but the cached limit has ${limit.K} steps`);
   const tLimit = performance.now();
@@ -272,7 +313,43 @@ export function chaos(problem: Problem, options?: ChaosOptions, field = "solver"
     q: slopeOf(o.widths, res.qRms),
   };
   res.timings.totalMs = performance.now() - t0;
-  return res;
+  return { result: res, limit };
+}
+
+/** Bound options of a chaos run: the given ones with every default filled in (those of the limit solver included). */
+export type ChaosBound = Required<Omit<ChaosOptions, "expectation" | "particles" | "particleSeed">> & Pick<ChaosOptions, "expectation" | "particles" | "particleSeed">;
+
+/**
+ * The large-M simulator as an algorithm: `solve(problem, chaosSimulator({...}))`
+ * returns the M = ∞ limit's f̄, loss̄ (over `steps` GD steps) with the
+ * diagnostics over the ladder of widths in the extras.
+ */
+export function chaosSimulator(options?: ChaosOptions, field = "solver"): Algorithm<ChaosBound, ChaosExtras> {
+  const given = checkChaosOptions(options, field);
+  const requires: Requirement[] = given.limit.method === "particles" ? ["frozenEmbeddings"] : ["frozenEmbeddings", "secondDerivative"];
+  return {
+    name: "chaos",
+    requires,
+    bind: (problem) => {
+      const o = resolveChaosOptions(problem, options, field);
+      const lim = largeWidth(o.limit, field).bind(atSteps(problem, o.steps));
+      const { limit: _l, ...rest } = o;
+      const bound: ChaosBound = { ...rest, method: lim.method };
+      if (lim.method === "skeleton") bound.expectation = lim.expectation;
+      else { bound.particles = lim.particles; bound.particleSeed = lim.particleSeed; }
+      return bound;
+    },
+    run: (problem, bound) => {
+      const o = resolveChaosOptions(problem, bound, field);
+      const { result, limit } = simulate(problem, o, field);
+      const { limit: lim, options: _o, timings, ...diagnostics } = result;
+      const per = limit.dOut * limit.N;
+      return makeTrajectory(atSteps(problem, o.steps), {
+        algorithm: "chaos", options: bound, f: limit.f.slice(0, o.steps * per), loss: limit.traj.loss.slice(0, o.steps),
+        timings, extras: { ...diagnostics, limit: { algorithm: lim.algorithm, ms: lim.ms } },
+      });
+    },
+  };
 }
 
 /** Plain-JSON form of a chaos result (options without functions). */

@@ -1,10 +1,15 @@
 /**
- * The command line's one flag parser: `--flag value` and `--flag=value`,
- * boolean flags (`--quiet`, `--help`, `--flag=true|false`), a "did you mean"
- * for mistyped flags and commands. Loads nothing but itself (the CLI entry
- * answers --help and --version from here and help.ts without loading a solver).
+ * The one flag parser of the `limitdyn` command — `--flag value` and
+ * `--flag=value`, boolean flags (`--quiet`, `--help`, `--flag=true|false`), a
+ * "did you mean" for mistyped flags and commands — and the helpers every
+ * command shares: required and known flags, result files. Loads no solver (the
+ * CLI entry answers --help and --version from here and help.ts).
  */
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { ValidationError } from "../core/errors.ts";
 
+/** Bad usage: main prints the message and the command's usage line, exit code 2. */
 export class UsageError extends Error {}
 
 /** Flags that take no value anywhere in the CLI (`--quiet` is the same as `--quiet=true`). */
@@ -79,4 +84,39 @@ export function parseFlags(args: string[], positionals?: string[]): Record<strin
 /** Is `--help` (or `-h`) among the arguments? (Before the value of a flag counts too: `--config --help` asks for help.) */
 export function wantsHelp(args: readonly string[]): boolean {
   return args.some((a) => a === "--help" || a === "-h" || a === "--help=true");
+}
+
+/** parseFlags, rejecting flags not in `allowed` (with a did-you-mean). */
+export function parseKnownFlags(args: string[], allowed: string[]): Record<string, string> {
+  const flags = parseFlags(args);
+  for (const k of Object.keys(flags)) if (!allowed.includes(k)) throw unknownFlag(k, allowed);
+  return flags;
+}
+
+export function requireFlag(flags: Record<string, string>, name: string): string {
+  const v = flags[name];
+  if (v === undefined) throw new UsageError(`missing --${name}`);
+  return v;
+}
+
+/** An integer flag value ≥ min (UsageError otherwise). */
+export function intFlag(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+export function writeResult(path: string, result: unknown): void {
+  try {
+    writeFileSync(path, JSON.stringify(result) + "\n");
+  } catch (e) {
+    throw new ValidationError("--out", `cannot be written: ${(e as Error).message}`);
+  }
+}
+
+/** Fail before a long run when the output file's folder does not exist. */
+export function checkOutPath(path: string): string {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new ValidationError("--out", `cannot be written: folder ${dir} does not exist`);
+  return path;
 }

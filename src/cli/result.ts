@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import type { Problem } from "../problem/problem.ts";
 import { problemHash, problemToJSON } from "../problem/io.ts";
-import { packageVersion } from "../version.ts";
+import { packageVersion } from "../core/version.ts";
 
 export function resultMeta(command: string, problem: Problem, configPath: string): Record<string, unknown> {
   return {

@@ -11,6 +11,7 @@ import type { Trajectory } from "../problem/trajectory.ts";
 import type { SweepRow } from "./rows.ts";
 import type { AxisValue } from "./spec.ts";
 import { AXIS_ALIASES } from "./spec.ts";
+import { rms } from "../stats/fit.ts";
 
 type Outputs = Trajectory | ArrayLike<number>;
 
@@ -37,13 +38,7 @@ export function rmsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(s / a.length);
 }
 
-/** RMS of values: sqrt(mean v²). */
-export function rms(values: ArrayLike<number>): number {
-  if (values.length === 0) return NaN;
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i] * values[i];
-  return Math.sqrt(s / values.length);
-}
+export { rms };
 
 /**
  * Output error of one run against a reference: RMS over outputs and data

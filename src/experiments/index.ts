@@ -25,7 +25,7 @@ export {
   type PowerFitWithIntervals, type ShapeAxis, type BootstrapOptions, type BootstrapResult, type Interval, type Goodness,
   TERMS, ALL_SHAPES_TERMS, HIDDEN_WIDTH_TERMS, FitError, leastSquares, fitRates, fitPowerLaw, fitPowerLawAlong, shapeAxis,
   toRatePoints, bootstrap, fitRatesWithIntervals, fitPowerLawWithIntervals,
-} from "./fit.ts";
+} from "../stats/fit.ts";
 export {
   type VegaLiteSpec, type PlotResult, type PlotOptions, type ErrorPlotOptions, type Predictor, type LossCurve,
   type CoordinateSeries, type SampleSet, type DensityCurve,
@@ -33,5 +33,7 @@ export {
 } from "./plot.ts";
 export {
   type Scale, type PresetName, type PresetOptions, type PresetSummary, type AxisFit, type CoefficientFit, type Ladders,
-  PRESET_NAMES, THEORY, LADDERS, PRESET_PROBLEM, EMBEDDING_SEED, runPreset, formatSummary, w1,
-} from "./presets.ts";
+  PRESET_NAMES, THEORY, LADDERS, PRESET_PROBLEM, EMBEDDING_SEED, runPreset, formatSummary,
+} from "./presets/index.ts";
+/** Exact W1 of two empirical laws (stats/distances.ts; formerly an approximate quantile version here). */
+export { w1 } from "../stats/distances.ts";

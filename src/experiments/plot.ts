@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import type * as vega from "vega";
 import type * as vl from "vega-lite";
 import type { ShapeStats } from "./errors.ts";
-import { type Shape, type ShapeAxis, shapeAxis } from "./fit.ts";
+import { type Shape, type ShapeAxis, shapeAxis } from "../stats/fit.ts";
 
 // Vega-Lite's TopLevelSpec type is large; specs are built as plain JSON objects.
 export type VegaLiteSpec = Record<string, unknown>;

@@ -12,6 +12,8 @@
  *     a pure function of the run's content — never of the execution order.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
 
@@ -238,4 +240,32 @@ export function runInputs(s: NormalizedSweep, run: RunSpec): { problem: Record<s
   }
   problem.seed = run.seed;
   return { problem, taskOptions };
+}
+
+/**
+ * Read a sweep file. `problem` may be an inline problem object or a path to a
+ * problem file; relative paths (problem, taskModules) are relative to the sweep file.
+ */
+export function loadSweepFile(path: string): SweepSpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ValidationError("--config", `cannot be read as JSON: ${(e as Error).message}`);
+  }
+  if (!isPlainObject(json)) throw new ValidationError(path, "must hold a JSON object");
+  const dir = dirname(resolve(path));
+  const spec = { ...json } as Record<string, unknown>;
+  if (typeof spec.problem === "string") {
+    const p = resolve(dir, spec.problem);
+    try {
+      spec.problem = JSON.parse(readFileSync(p, "utf8"));
+    } catch (e) {
+      throw new ValidationError(`${path}: problem`, `cannot be read from ${p}: ${(e as Error).message}`);
+    }
+  }
+  if (Array.isArray(spec.taskModules)) {
+    spec.taskModules = spec.taskModules.map((m) => (typeof m === "string" && (m.startsWith(".") || isAbsolute(m)) ? resolve(dir, m) : m));
+  }
+  return spec as unknown as SweepSpec;
 }

@@ -23,10 +23,10 @@ import { type Problem, withChanges } from "../problem/problem.ts";
 import { outputRms, type Trajectory } from "../problem/trajectory.ts";
 import { trainResNet } from "../resnet/solver.ts";
 import type { ThreadsOption } from "../resnet/parallel.ts";
-import { initEmbeddings } from "../resnet/weights.ts";
+import { initEmbeddings } from "../problem/embeddings.ts";
 import { solve } from "../problem/algorithm.ts";
-import { meanOde, type MeanOdeOptions } from "../meanode/solver.ts";
-import { dmft, dmftCoordinates, rowsFromEmbeddings, type DmftOptions } from "../dmft/solver.ts";
+import { meanOde, type MeanOdeOptions } from "../limits/mean-ode.ts";
+import { dmft, dmftCoordinates, rowsFromEmbeddings, type DmftOptions } from "../limits/dmft.ts";
 import { canonicalJson, type RunSpec } from "./spec.ts";
 import { embeddingError, finalHidden } from "./errors.ts";
 

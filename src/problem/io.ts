@@ -110,7 +110,7 @@ function isTrajectory(v: Record<string, unknown>): v is Trajectory & Record<stri
  *
  *   outputRms(loadTrajectory("fin.json"), loadTrajectory("ode.json"))
  */
-export function loadTrajectory(src: string | Record<string, unknown> | Trajectory): Trajectory {
+export function loadTrajectory(src: string | Record<string, unknown> | Trajectory): LoadedTrajectory {
   let source = "result";
   let obj: unknown = src;
   if (typeof src === "string") {
@@ -129,49 +129,51 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
   }
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) fail(source, "must be a result object (with f and loss)");
   const r = obj as Record<string, unknown>;
-  if (isTrajectory(r)) return r;
+  if (isTrajectory(r)) return r as unknown as LoadedTrajectory;
 
   const meta: Record<string, unknown> = {};
-  for (const k of ["version", "problem", "problemHash", "problemPath", "command", "time"]) if (r[k] !== undefined) meta[k] = r[k];
-
-  // a chaos result: its trajectory is the M = ∞ limit; the diagnostics go to extras.chaos
-  if (Array.isArray(r.widths) && typeof r.limit === "object" && r.limit !== null && r.f === undefined) {
-    const lim = r.limit as Record<string, unknown>;
-    const o = outputsOf(source, lim.f, lim.loss);
-    const { limit: _limit, version: _v, problem: _p, problemHash: _h, problemPath: _pp, ...chaos } = r;
-    const options = (typeof r.options === "object" && r.options !== null ? r.options : {}) as Record<string, unknown>;
-    return {
-      algorithm: typeof lim.algorithm === "string" ? lim.algorithm : "chaos/limit",
-      options,
-      seed: typeof options.seed === "number" ? options.seed : 0,
-      ...o,
-      timings: { totalMs: typeof lim.ms === "number" ? lim.ms : 0 },
-      extras: { chaos, ...(Object.keys(meta).length ? { meta } : {}) },
-    };
-  }
-
-  if (r.f === undefined || r.loss === undefined) fail(source, "must hold f (K × d_out × N) and loss (K): is it a result file of limitdyn train / meanode / dmft / chaos?");
-  const o = outputsOf(source, r.f, r.loss);
+  for (const k of META_KEYS) if (r[k] !== undefined) meta[k] = r[k];
+  const record = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const isChaos = Array.isArray(r.widths) && typeof r.limit === "object" && r.limit !== null;
+  // a chaos result: the trajectory is the M = ∞ limit (f, loss at the top, or under limit in older files);
+  // the diagnostics (widths, couplingRms, ..., detail, limit) go to extras.chaos
+  const lim = record(r.limit);
+  const fSrc = r.f === undefined && isChaos ? lim.f : r.f;
+  const lossSrc = r.loss === undefined && isChaos ? lim.loss : r.loss;
+  if (fSrc === undefined || lossSrc === undefined) fail(source, "must hold f (K × d_out × N) and loss (K): is it a result file of limitdyn train / meanode / dmft / chaos?");
+  const o = outputsOf(source, fSrc, lossSrc);
   if (r.K !== undefined && nonNegInt(source, "K", r.K) !== o.K) fail(source, `K = ${r.K} but f has ${o.K} steps`);
   if (r.dOut !== undefined && nonNegInt(source, "dOut", r.dOut) !== o.dOut && o.K > 0) fail(source, `dOut = ${r.dOut} but f[0] has ${o.dOut} rows`);
   if (r.N !== undefined && nonNegInt(source, "N", r.N) !== o.N && o.K > 0) fail(source, `N = ${r.N} but f[0] has ${o.N} columns`);
-  const algorithm = typeof r.algorithm === "string" ? r.algorithm : typeof r.solver === "string" ? r.solver : "unknown";
+  const algorithm = typeof r.algorithm === "string" ? r.algorithm : typeof r.solver === "string" ? r.solver : isChaos && typeof lim.algorithm === "string" ? lim.algorithm : "unknown";
   const timings = (typeof r.timings === "object" && r.timings !== null ? r.timings : { totalMs: typeof r.time === "number" ? r.time * 1000 : 0 }) as Trajectory["timings"];
-  const extras = typeof r.extras === "object" && r.extras !== null ? { ...(r.extras as Record<string, unknown>) } : undefined;
-  const t: Trajectory = {
+  const extras: Record<string, unknown> = { ...record(r.extras) };
+  if (isChaos) {
+    const chaos: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) if (!TRAJECTORY_KEYS.has(k) && !META_KEYS.includes(k)) chaos[k] = v;
+    extras.chaos = chaos;
+  }
+  if (Object.keys(meta).length) extras.meta = meta;
+  const options = record(r.options);
+  const t: LoadedTrajectory = {
     algorithm,
-    options: (typeof r.options === "object" && r.options !== null ? r.options : {}) as Record<string, unknown>,
-    seed: typeof r.seed === "number" ? r.seed : 0,
+    options,
+    seed: typeof r.seed === "number" ? r.seed : typeof options.seed === "number" ? options.seed : 0,
     ...o,
-    N: r.N !== undefined && o.K === 0 ? (r.N as number) : o.N,
-    dOut: r.dOut !== undefined && o.K === 0 ? (r.dOut as number) : o.dOut,
     timings,
+    extras,
   };
   const profiles = profilesOf(source, r.profiles);
   if (profiles) t.profiles = profiles;
-  if (extras || Object.keys(meta).length) t.extras = { ...extras, ...(Object.keys(meta).length ? { meta } : {}) };
   return t;
 }
+
+/** A trajectory read back from a result file: options and extras as the JSON holds them. */
+export type LoadedTrajectory = Trajectory<Record<string, unknown>, Record<string, unknown>>;
+
+/** Top-level keys of a result file that are metadata (kept under extras.meta). */
+const META_KEYS = ["version", "command", "problem", "problemHash", "problemPath", "solver", "time"];
+const TRAJECTORY_KEYS = new Set(["algorithm", "options", "seed", "K", "dOut", "N", "f", "loss", "profiles", "timings", "extras"]);
 
 // ------------------------------------------------------------------ problems in result files
 

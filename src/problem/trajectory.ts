@@ -1,10 +1,14 @@
 /**
  * The shared result shape of every solver (ARCHITECTURE.md): for steps
  * k = 0..K−1 (recorded before the k-th update), f[k] (d_out × N) and
- * loss[k], optional depth profiles on the solver's grid, and metadata.
+ * loss[k], optional depth profiles on the solver's grid, and metadata: the
+ * algorithm, the options it was bound to (exactly what ran), the seed,
+ * timings, and typed extras per solver. Every solver builds it with
+ * makeTrajectory.
  */
 import type { F64 } from "../core/arrays.ts";
-import { isNdArray, toFlat, toNested } from "../core/arrays.ts";
+import { isNdArray, toFlat, toNested, view } from "../core/arrays.ts";
+import type { Problem } from "./problem.ts";
 
 export interface DepthProfiles {
   /** Steps k at which profiles were recorded. */
@@ -19,11 +23,15 @@ export interface DepthProfiles {
   p?: F64;
 }
 
-export interface Trajectory {
+export interface Trajectory<Extras extends object = object, Options extends object = object> {
   /** Algorithm name, e.g. "finiteResNet", "meanOde/skeleton". */
   algorithm: string;
-  /** Options as resolved (defaults filled in). */
-  options: Record<string, unknown>;
+  /**
+   * The options the algorithm was bound to (every default filled in for this
+   * problem): exactly what ran. Passing them back to the same algorithm
+   * constructor reruns the solve bit for bit.
+   */
+  options: Options;
   seed: number;
   K: number;
   dOut: number;
@@ -35,8 +43,39 @@ export interface Trajectory {
   profiles?: DepthProfiles;
   /** Wall-clock timings in milliseconds. */
   timings: { totalMs: number; [phase: string]: number };
-  /** Solver-specific extras (e.g. final weights, error estimates). */
-  extras?: Record<string, unknown>;
+  /** Solver-specific extras (typed per solver: final weights, coefficient vectors, error estimates, diagnostics). */
+  extras: Extras;
+}
+
+/** What a solver hands to makeTrajectory: its outputs and metadata (loss is computed from f when omitted). */
+export interface TrajectoryParts<Extras extends object, Options extends object> {
+  algorithm: string;
+  options: Options;
+  /** f[k][o][n], K × d_out × N row-major. */
+  f: Float64Array;
+  loss?: Float64Array;
+  profiles?: DepthProfiles;
+  timings: { totalMs: number; [phase: string]: number };
+  extras: Extras;
+}
+
+/** The one constructor of a Trajectory: shapes and seed from the problem, f as a [K, d_out, N] view, loss from f when not given. */
+export function makeTrajectory<Extras extends object, Options extends object>(problem: Problem, parts: TrajectoryParts<Extras, Options>): Trajectory<Extras, Options> {
+  const { dOut, N, Y } = problem.data;
+  const per = dOut * N;
+  const K = parts.f.length / per;
+  if (!Number.isInteger(K)) throw new RangeError(`f has length ${parts.f.length}, not a multiple of d_out × N = ${per}`);
+  let loss = parts.loss;
+  if (!loss) {
+    loss = new Float64Array(K);
+    for (let k = 0; k < K; k++) loss[k] = lossOf(parts.f, Y, dOut, N, k * per);
+  }
+  const t: Trajectory<Extras, Options> = {
+    algorithm: parts.algorithm, options: parts.options, seed: problem.seed, K, dOut, N,
+    f: view(parts.f, [K, dOut, N]), loss, timings: parts.timings, extras: parts.extras,
+  };
+  if (parts.profiles) t.profiles = parts.profiles;
+  return t;
 }
 
 /** Loss from outputs and targets (both d_out × N row-major). */
@@ -53,7 +92,7 @@ export function lossOf(F: Float64Array, Y: Float64Array, dOut: number, N: number
 export function trajectoryToJSON(t: Trajectory): Record<string, unknown> {
   const out: Record<string, unknown> = {
     algorithm: t.algorithm,
-    options: t.options,
+    options: jsonable(t.options),
     seed: t.seed,
     K: t.K,
     dOut: t.dOut,

@@ -9,7 +9,7 @@
  *   u_{ℓj} −= (η_u/α)(1/N) Σ_n h_{ℓ-1,n} σ′(p_{ℓj,n}) q_{ℓj,n} ;  v_{ℓj} −= (η_v/α)(1/N) Σ_n σ(p_{ℓj,n}) b_{ℓ,n}
  */
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../core/kernels.ts";
+import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
 import type { Problem } from "../problem/problem.ts";
 import { lossOf } from "../problem/trajectory.ts";
 import { ParallelSession, resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";

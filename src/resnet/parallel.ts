@@ -34,10 +34,10 @@
 import { availableParallelism } from "node:os";
 import { type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { Activation } from "../core/activations.ts";
-import { activationByKind, backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../core/kernels.ts";
+import { activationByKind, backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { drawLayer } from "./weights.ts";
-import { F_LOAD, S_FAILED, spawnBootstrapped, ST_HB, ST_STATE } from "../core/workers.ts";
+import { F_LOAD, S_FAILED, spawnBootstrapped, ST_HB, ST_STATE } from "../parallel/bootstrap.ts";
 
 // ------------------------------------------------------------ shared words
 

@@ -5,16 +5,18 @@
  */
 import { view } from "../core/arrays.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { isPlainObject, knownKeys, nonNegativeInt, show } from "../core/validate.ts";
+import { isPlainObject, knownKeys, show } from "../core/validate.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingsTrained, type Problem } from "../problem/problem.ts";
-import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
+import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
+import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import { assertFinite, ResNetEngine } from "./engine.ts";
 import { resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";
 import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
 import { reportProgress } from "../core/progress.ts";
 
 export type Recordable = "h" | "b" | "p";
+const RECORDABLE: readonly Recordable[] = ["h", "b", "p"];
 
 export interface FiniteResNetOptions {
   /** Depth profiles to record: h_ℓ, b_ℓ (ℓ = 0..L) and preactivations p_ℓ. */
@@ -33,43 +35,64 @@ export interface FiniteResNetOptions {
   threads?: ThreadsOption;
 }
 
+/** The options a finite ResNet run is bound to (every default filled in). */
+export interface FiniteResNetBound {
+  record: Recordable[];
+  recordSteps: number[];
+  returnWeights: boolean;
+  threads: ThreadsOption;
+  /** Supplied initial weights (absent: the problem's init / seed). */
+  weights?: ResNetWeights;
+}
+
+export interface FiniteResNetExtras {
+  L: number; M: number; D: number;
+  embeddingsTrained: boolean;
+  /** Final weights (after K updates), with returnWeights. */
+  weights?: ResNetWeights;
+}
+
+export type FiniteResNetTrajectory = Trajectory<FiniteResNetExtras, FiniteResNetBound>;
+
 const OPTION_KEYS = ["record", "recordSteps", "weights", "returnWeights", "threads"];
 
-function resolveOptions(o: unknown): FiniteResNetOptions {
-  if (o === undefined) return {};
-  if (!isPlainObject(o)) throw new ValidationError("options", `must be an object (got ${show(o)})`);
-  knownKeys("options", o, OPTION_KEYS);
-  const out = o as FiniteResNetOptions;
-  if (out.record !== undefined) {
-    if (!Array.isArray(out.record)) throw new ValidationError("options.record", `must be an array of "h", "b", "p" (got ${show(out.record)})`);
-    out.record.forEach((r, i) => {
-      if (r !== "h" && r !== "b" && r !== "p") throw new ValidationError(`options.record[${i}]`, `must be "h", "b" or "p" (got ${show(r)})`);
-    });
+function checkOptions(o: unknown, field: string): Omit<FiniteResNetBound, "recordSteps"> & { recordSteps?: number[] } {
+  if (o === undefined) o = {};
+  if (!isPlainObject(o)) throw new ValidationError(field, `must be an object (got ${show(o)})`);
+  knownKeys(field, o, OPTION_KEYS);
+  const record = recordOption(field, o.record, RECORDABLE);
+  const recordSteps = recordStepsOption(field, o.recordSteps);
+  const threads = o.threads ?? "auto";
+  if (threads !== "auto" && !(Number.isInteger(threads) && (threads as number) >= 1)) {
+    throw new ValidationError(`${field}.threads`, `must be a positive integer or "auto" (got ${show(threads)})`);
   }
-  if (out.threads !== undefined && out.threads !== "auto" && !(Number.isInteger(out.threads) && (out.threads as number) >= 1)) {
-    throw new ValidationError("options.threads", `must be a positive integer or "auto" (got ${show(out.threads)})`);
-  }
-  if (out.recordSteps !== undefined) {
-    if (!Array.isArray(out.recordSteps)) throw new ValidationError("options.recordSteps", `must be an array of step indices (got ${show(out.recordSteps)})`);
-    out.recordSteps.forEach((k, i) => nonNegativeInt(`options.recordSteps[${i}]`, k));
-  }
+  if (o.returnWeights !== undefined && typeof o.returnWeights !== "boolean") throw new ValidationError(`${field}.returnWeights`, `must be true or false (got ${show(o.returnWeights)})`);
+  const out: Omit<FiniteResNetBound, "recordSteps"> & { recordSteps?: number[] } = { record, returnWeights: o.returnWeights === true, threads: threads as ThreadsOption };
+  if (recordSteps) out.recordSteps = recordSteps;
+  if (o.weights !== undefined) out.weights = o.weights as ResNetWeights;
   return out;
 }
 
-export function finiteResNet(options?: FiniteResNetOptions): Algorithm {
-  const opts = resolveOptions(options);
-  const shown: Record<string, unknown> = { record: opts.record ?? [], recordSteps: opts.recordSteps ?? null, returnWeights: !!opts.returnWeights };
+/** The finite ResNet trained by full-batch GD (MATH §1), for `solve(problem, finiteResNet({...}))`. */
+export function finiteResNet(options?: FiniteResNetOptions, field = "options"): Algorithm<FiniteResNetBound, FiniteResNetExtras> {
+  const given = checkOptions(options, field);
   return {
     name: "finiteResNet",
-    options: shown,
-    run: (problem) => trainResNet(problem, opts),
+    requires: [],
+    bind: (problem) => ({ ...given, recordSteps: bindRecordSteps(field, given.record, given.recordSteps, problem.train.steps) }),
+    run: runFinite,
   };
 }
 
-/** Train the finite ResNet for `problem.train.steps` GD steps and return its Trajectory. */
-export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): Trajectory {
+/** Train the finite ResNet for `problem.train.steps` GD steps and return its Trajectory (solve without the algorithm value). */
+export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): FiniteResNetTrajectory {
+  const alg = finiteResNet(opts);
+  return alg.run(problem, alg.bind(problem));
+}
+
+function runFinite(problem: Problem, opts: FiniteResNetBound): FiniteResNetTrajectory {
   const t0 = performance.now();
-  const threads = opts.threads ?? "auto";
+  const threads = opts.threads;
   const { L: L0, M: M0, D: D0, sigmaU, sigmaV, activation } = problem.model;
   // Parallel initialisation: draw the layers in the engine's threads (same streams, same draws).
   const drawInThreads = !opts.weights && !problem.init.U && !problem.init.V && resolveThreads(threads, M0, D0, problem.data.N, activation, L0) > 1;
@@ -89,13 +112,11 @@ export function trainResNet(problem: Problem, opts: FiniteResNetOptions = {}): T
   }
 }
 
-function runTraining(problem: Problem, opts: FiniteResNetOptions, eng: ResNetEngine, w: ResNetWeights, t0: number): Trajectory {
+function runTraining(problem: Problem, opts: FiniteResNetBound, eng: ResNetEngine, w: ResNetWeights, t0: number): FiniteResNetTrajectory {
   const tInit = performance.now();
   const { L, M, D, N, dOut } = eng;
   const K = problem.train.steps;
-  const record = opts.record ?? [];
-  const recSteps = record.length === 0 ? [] : (opts.recordSteps ?? Array.from({ length: K }, (_, k) => k));
-  for (const k of recSteps) if (k >= K) throw new ValidationError("options.recordSteps", `contains step ${k} but train.steps = ${K} (steps are 0..${K - 1})`);
+  const { record, recordSteps: recSteps } = opts;
   const recIndex = new Map<number, number>();
   recSteps.forEach((k, i) => recIndex.set(k, i));
   const R = recSteps.length;
@@ -131,19 +152,13 @@ function runTraining(problem: Problem, opts: FiniteResNetOptions, eng: ResNetEng
     if (bRec) profiles.b = view(bRec, [R, L + 1, N, D]);
     if (pRec) profiles.p = view(pRec, [R, L, M, N]);
   }
-  const extras: Record<string, unknown> = { L, M, D, embeddingsTrained: embeddingsTrained(problem) };
+  const extras: FiniteResNetExtras = { L, M, D, embeddingsTrained: embeddingsTrained(problem) };
   if (opts.returnWeights) extras.weights = w;
-  return {
-    algorithm: "finiteResNet",
-    options: { record, recordSteps: recSteps },
-    seed: problem.seed,
-    K, dOut, N,
-    f: view(f, [K, dOut, N]),
-    loss,
-    profiles,
+  return makeTrajectory(problem, {
+    algorithm: "finiteResNet", options: opts, f, loss, profiles,
     timings: { totalMs: tEnd - t0, initMs: tInit - t0, trainMs: tEnd - tInit },
     extras,
-  };
+  });
 }
 
 /** Result of one forward pass: outputs, loss, and all hidden states / preactivations. */

@@ -15,6 +15,7 @@ import { StreamFamily } from "../core/rng.ts";
 import { toNested, view, type F64 } from "../core/arrays.ts";
 import { finiteArray } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
+import { initEmbeddings } from "../problem/embeddings.ts";
 
 export interface ResNetWeights {
   L: number;
@@ -56,21 +57,6 @@ export function drawLayer(fam: StreamFamily, l: number, U: Float64Array, V: Floa
   const off = l * M * D;
   s.fillNormal(U, sdU, off, M * D);
   s.fillNormal(V, sdV, off, M * D);
-}
-
-/**
- * The embeddings W_E (D × d_in), W_U (D × d_out) of a problem: explicit
- * `init.WE` / `init.WU` where given, else drawn from streams 0 and 1 of the
- * seed — the same draws as initWeights, so limit solvers and finite models of
- * one problem share their embeddings.
- */
-export function initEmbeddings(problem: Problem): { WE: Float64Array; WU: Float64Array } {
-  const { D, sigmaIn, sigmaOut } = problem.model;
-  const { dIn, dOut } = problem.data;
-  const fam = new StreamFamily(problem.seed);
-  const WE = problem.init.WE ? Float64Array.from(problem.init.WE) : fam.get(0).fillNormal(new Float64Array(D * dIn), sigmaIn);
-  const WU = problem.init.WU ? Float64Array.from(problem.init.WU) : fam.get(1).fillNormal(new Float64Array(D * dOut), sigmaOut);
-  return { WE, WU };
 }
 
 /**

@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url";
 import { type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { ValidationError } from "../core/errors.ts";
 import { show } from "../core/validate.ts";
-import { F_LOAD, S_FAILED, S_LOADING, spawnBootstrapped, ST_HB, ST_STATE, workerEntry } from "../core/workers.ts";
+import { F_LOAD, S_FAILED, S_LOADING, spawnBootstrapped, ST_HB, ST_STATE, workerEntry } from "../parallel/bootstrap.ts";
 
 export type ThreadsOption = 1 | 2 | "auto";
 
@@ -42,10 +42,10 @@ export const C_DONE = 1; // groups done
 export const C_MAIN_WAIT = 2; // the calling thread sleeps on DONE
 export const CTL_LEN = 4;
 // worker status words
-export { ST_STATE, ST_HB, S_LOADING, S_FAILED } from "../core/workers.ts";
+export { ST_STATE, ST_HB, S_LOADING, S_FAILED } from "../parallel/bootstrap.ts";
 export const S_READY = 2;
 // test fault word: [kind, armed]
-export { F_LOAD } from "../core/workers.ts";
+export { F_LOAD } from "../parallel/bootstrap.ts";
 export const F_THROW = 2, F_HANG = 3;
 
 const SLICE_MS = 20;

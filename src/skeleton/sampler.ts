@@ -2,12 +2,11 @@
  * The particle sampler (MATH §5, "particle sampler"; MATH §3 skeleton maps):
  * i.i.d. samples of the limit law of a particle's preactivations p_{k,n}(s)
  * and adjoint sums q_{k,n}(s) after k GD steps, from a skeleton Mean ODE /
- * M = ∞ ResNet / DMFT trajectory (anything with `extras.coefficients` and
- * `extras.E`, see src/meanode/solver.ts skeletonTrajectory).
+ * M = ∞ ResNet / DMFT trajectory (its SkeletonExtras, see ./solve.ts).
  *
  * At the chosen nodes the Gram matrices over the index pairs a = (j, m), j ≤ k,
- * are quadratic forms in the coefficient vectors (as in dmft/solver.ts
- * gramProfiles):
+ * are quadratic forms in the coefficient vectors (kernels/gram.ts, as in
+ * limits/dmft.ts gramProfiles):
  *
  *   Γ^H_{aa'} = c^h_a(hNode) · E c^h_{a'}(hNode),     Γ^B_{aa'} = c^b_a(bNode) · E c^b_{a'}(bNode),
  *
@@ -32,6 +31,9 @@ import type { Trajectory } from "../problem/trajectory.ts";
 import { checkPsd } from "./expectation.ts";
 import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
 import { evaluateBatch, resolveParams, SkeletonBlock, type SkeletonParams } from "./maps.ts";
+import { skeletonExtras } from "./solve.ts";
+import { profileRow } from "../core/layout.ts";
+import { gramForms } from "../kernels/gram.ts";
 
 export interface LimitLawOptions {
   /** GD step k (0..K−1): the law of the particle after k updates. */
@@ -71,22 +73,6 @@ export interface LimitLawSamples {
   gammaB: Float64Array;
 }
 
-interface SkeletonExtras {
-  r: number;
-  E: Float64Array;
-  depthGrid: Float64Array;
-  coefficients: { h: F64; b: F64 };
-  skeletonParams?: SkeletonParams;
-}
-
-function skeletonExtras(t: Trajectory): SkeletonExtras {
-  const x = (t as Trajectory | undefined)?.extras as Partial<SkeletonExtras> | undefined;
-  if (!x || !x.coefficients || !x.E || !x.r || !x.depthGrid) {
-    throw new ValidationError("trajectory", `must come from the skeleton Mean ODE / largeWidth / DMFT solver (it has no coefficient vectors; algorithm ${show(t?.algorithm)})`);
-  }
-  return x as SkeletonExtras;
-}
-
 const KEYS = ["step", "node", "s", "hNode", "bNode", "samples", "seed", "what", "problem", "params"];
 
 /**
@@ -95,29 +81,8 @@ const KEYS = ["step", "node", "s", "hNode", "bNode", "samples", "seed", "what", 
  */
 export function gramAtNode(c: Float64Array, E: Float64Array, r: number, nodes: number, N: number, k: number, node: number, out = new Float64Array(((k + 1) * N) ** 2)): Float64Array {
   const dim = (k + 1) * N;
-  const Ec = new Float64Array(dim * r);
-  const at = (a: number) => {
-    const j = (a / N) | 0, m = a - j * N;
-    return ((j * nodes + node) * N + m) * r;
-  };
-  for (let a = 0; a < dim; a++) {
-    const o = at(a);
-    for (let i = 0; i < r; i++) {
-      let s = 0;
-      for (let l = 0; l < r; l++) s += E[i * r + l] * c[o + l];
-      Ec[a * r + i] = s;
-    }
-  }
-  for (let a = 0; a < dim; a++) {
-    const o = at(a);
-    for (let b = a; b < dim; b++) {
-      let s = 0;
-      for (let i = 0; i < r; i++) s += c[o + i] * Ec[b * r + i];
-      out[a * dim + b] = s;
-      out[b * dim + a] = s;
-    }
-  }
-  return out;
+  const at = (a: number) => profileRow(nodes, N, r, (a / N) | 0, node, a % N);
+  return gramForms(E, r, c, at, dim, c, at, dim, out, 0, true);
 }
 
 function nodeArg(field: string, v: unknown, nodes: number): number {

@@ -13,9 +13,10 @@
  */
 import type { Activation } from "../core/activations.ts";
 import { resolveActivation } from "../core/activations.ts";
-import { DepthGrid, type Scheme } from "../meanode/integrators.ts";
-import type { ParticleMeanOde } from "../meanode/particles.ts";
+import { DepthGrid, type Scheme } from "../depth/integrators.ts";
+import type { ParticleMeanOde } from "../particles/mean-ode.ts";
 import type { Problem } from "../problem/problem.ts";
+import { checkRequirement } from "../problem/algorithm.ts";
 import { cloneWeights, type ResNetWeights } from "../resnet/weights.ts";
 import { gdStep } from "../resnet/solver.ts";
 import { EigenWorkspace, symEigen } from "../skeleton/linalg.ts";
@@ -637,8 +638,8 @@ export function gdMapLipschitzBound(problem: Problem, a: ResNetWeights, b?: ResN
   const weights = b ? [a, b] : [a];
   const { L, M, D, alpha, activation: act } = problem.model;
   const { N, dIn, dOut, X, Y } = problem.data;
-  const { etaU, etaV, etaE, etaO, steps: K } = problem.train;
-  if (etaE !== 0 || etaO !== 0) throw new RangeError("gdMapLipschitzBound assumes frozen embeddings (train.etaE = train.etaO = 0)");
+  const { etaU, etaV, steps: K } = problem.train;
+  checkRequirement(problem, "frozenEmbeddings", "gdMapLipschitzBound");
   const s0 = act.sup.f, s1 = act.sup.df, s2 = act.sup.d2f, sig0 = Math.abs(act.f(0));
   if (!Number.isFinite(s1)) throw new RangeError("gdMapLipschitzBound needs a finite sup|σ′|");
   if (etaU !== 0 && !Number.isFinite(s2)) throw new RangeError("gdMapLipschitzBound needs a finite sup|σ″| when η_u ≠ 0");

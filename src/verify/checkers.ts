@@ -49,7 +49,7 @@
  */
 import fc from "fast-check";
 import { stream } from "../core/rng.ts";
-import { betaQuantile, psi2OfAtoms } from "./stats.ts";
+import { betaQuantile, psi2OfAtoms } from "../stats/exact.ts";
 import type { Rng } from "./laws.ts";
 
 // ---------------------------------------------------------------- Lipschitz

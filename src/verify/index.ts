@@ -21,7 +21,7 @@ export {
   type Psi2BandOptions, type Psi2Estimate, type SubGaussianCheckOptions, type SubGaussianResult,
   checkLipschitz, estimatePsi2, empiricalPsi2, checkSubGaussian, defaultRanks, normOf,
 } from "./checkers.ts";
-export { lgamma, betaCdf, betaQuantile, binomialUpperTail, binomialCdf, psi2OfAtoms } from "./stats.ts";
+export { lgamma, betaCdf, betaQuantile, binomialUpperTail, binomialCdf, psi2OfAtoms } from "../stats/exact.ts";
 export {
   type FieldLipschitz, type FlowBound, type ResNetForwardBound, type SkeletonBoundInput, type SkeletonLipschitzBound,
   type SkeletonPsi2Bounds, type GdMapBound,

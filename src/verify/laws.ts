@@ -20,7 +20,7 @@
  * Root finding for the exact cases is bisection on log t (relative accuracy
  * ~1e-14), so "exact" means exact up to that.
  */
-import { decreasingRoot } from "./stats.ts";
+import { decreasingRoot } from "../stats/exact.ts";
 
 export type Rng = () => number;
 

@@ -11,7 +11,8 @@
  * Gaussian integration by parts) with the same depth integrator, so for a
  * given scheme and grid it must agree with the skeleton solver to round-off.
  */
-import { DepthGrid, integrate } from "../../src/meanode/integrators.ts";
+import { LuDecomposition, Matrix } from "ml-matrix";
+import { DepthGrid, integrate } from "../../src/depth/integrators.ts";
 
 export interface LinearMomentInput {
   X: Float64Array; Y: Float64Array; dIn: number; dOut: number; N: number; K: number; D: number;
@@ -19,7 +20,12 @@ export interface LinearMomentInput {
   grid: DepthGrid;
 }
 
-export function linearMomentMeanOde(inp: LinearMomentInput): { f: Float64Array; loss: Float64Array } {
+/**
+ * Also returns, per step k (before the k-th update) and slot, KL(N(0, Σ_k) ‖ N(0, Σ_0)) =
+ * ½(tr(Σ_0⁻¹Σ_k) − 2D − log det(Σ_0⁻¹Σ_k)) of the particle law in R^{2D} (log det by
+ * ml-matrix's LU), the closed form of MATH §8 for a linear activation.
+ */
+export function linearMomentMeanOde(inp: LinearMomentInput): { f: Float64Array; loss: Float64Array; kl: Float64Array } {
   const { X, Y, dIn, dOut, N, K, D, WE, WU, alpha, sigmaU, sigmaV, etaU, etaV, grid } = inp;
   const D2 = 2 * D;
   // second moments per slot: 2D × 2D, initially diag(σ_u² D, σ_v² D)
@@ -33,7 +39,23 @@ export function linearMomentMeanOde(inp: LinearMomentInput): { f: Float64Array; 
   const H = new Float64Array(nodes * n), B = new Float64Array(nodes * n);
   const f = new Float64Array(K * dOut * N), loss = new Float64Array(K);
   const y0 = new Float64Array(n);
+  const kl = new Float64Array(K * grid.slots);
   for (let k = 0; k < K; k++) {
+    for (let slot = 0; slot < grid.slots; slot++) {
+      const S = Sig[slot];
+      const A = new Matrix(D2, D2);
+      let tr = 0;
+      for (let i = 0; i < D2; i++) {
+        const s0 = (i < D ? sigmaU * sigmaU : sigmaV * sigmaV) * D;
+        for (let j = 0; j < D2; j++) A.set(i, j, S[i * D2 + j] / s0);
+        tr += S[i * D2 + i] / s0;
+      }
+      const lu = new LuDecomposition(A);
+      let logDet = 0;
+      const U = lu.upperTriangularMatrix;
+      for (let i = 0; i < D2; i++) logDet += Math.log(Math.abs(U.get(i, i)));
+      kl[k * grid.slots + slot] = 0.5 * (tr - D2 - logDet);
+    }
     for (let m = 0; m < N; m++) for (let d = 0; d < D; d++) {
       let s = 0;
       for (let i = 0; i < dIn; i++) s += WE[d * dIn + i] * X[i * N + m];
@@ -89,5 +111,5 @@ export function linearMomentMeanOde(inp: LinearMomentInput): { f: Float64Array; 
       Sig[slot] = out;
     }
   }
-  return { f, loss };
+  return { f, loss, kl };
 }

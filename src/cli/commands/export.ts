@@ -5,9 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { ValidationError } from "../core/errors.ts";
-import { exportTrajectory, type ExportFormat } from "../problem/io.ts";
-import { parseFlags, unknownFlag, UsageError } from "./flags.ts";
+import { ValidationError } from "../../core/errors.ts";
+import { exportTrajectory, type ExportFormat } from "../../problem/io.ts";
+import { parseFlags, unknownFlag, UsageError } from "../flags.ts";
 
 export function cmdExport(args: string[]): void {
   const pos: string[] = [];

@@ -2,9 +2,9 @@
  * `limitdyn reproduce <name> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]`:
  * runs a reproduction preset (src/experiments/presets.ts, docs/presets/).
  */
-import { LimitdynError, ValidationError } from "../core/errors.ts";
-import { PRESET_NAMES, runPreset, type Scale } from "./presets.ts";
-import type { ProgressMode } from "./progress.ts";
+import { LimitdynError, ValidationError } from "../../core/errors.ts";
+import { PRESET_NAMES, runPreset, type Scale } from "../../experiments/presets/index.ts";
+import type { ProgressMode } from "../../experiments/progress.ts";
 
 export const REPRODUCE_USAGE = `limitdyn reproduce <${PRESET_NAMES.join("|")}> [--scale small|paper] [--out dir] [--workers n] [--progress auto|bar|lines|none] [--bootstrap B]`;
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runPreset } from "../src/experiments/index.ts";
+import { runPreset } from "../../src/experiments/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "limitdyn-verify-presets-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));

@@ -43,13 +43,14 @@ import type { Activation } from "../core/activations.ts";
 import { view } from "../core/arrays.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
-import { isPlainObject, knownKeys, nonNegativeInt, positiveInt, seedValue, show } from "../core/validate.ts";
+import { isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
+import { checkRequirement } from "../problem/algorithm.ts";
 import type { Problem } from "../problem/problem.ts";
-import type { DepthProfiles, Trajectory } from "../problem/trajectory.ts";
-import { lossOf } from "../problem/trajectory.ts";
-import { initEmbeddings } from "../resnet/weights.ts";
-import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "./integrators.ts";
-import { dot } from "../core/kernels.ts";
+import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
+import { type DepthProfiles, lossOf, makeTrajectory, type Trajectory, type TrajectoryParts } from "../problem/trajectory.ts";
+import { initEmbeddings } from "../problem/embeddings.ts";
+import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "../depth/integrators.ts";
+import { dot } from "../kernels/resnet.ts";
 import { reportProgress } from "../core/progress.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
@@ -82,60 +83,63 @@ export interface ParticleMeanOdeOptions {
 
 const OPTION_KEYS = ["scheme", "depthSteps", "particles", "particleSeed", "initialParticles", "record", "recordSteps"];
 
-export interface ResolvedParticleOptions {
-  grid: DepthGrid;
-  P: number;
+/** The options a particle solve is bound to (every default filled in). */
+export interface ParticleBound {
+  scheme: Scheme;
+  depthSteps: number;
+  particles: number;
+  /** Seed of the drawn particles (null when they are supplied). */
   particleSeed: number | null;
-  initial: ParticleSet | null;
+  /** The supplied initial particles (absent: drawn from particleSeed). */
+  initialParticles?: ParticleSet;
   record: ("h" | "b")[];
   recordSteps: number[];
 }
 
-/** Validate options (every error names `solver.<field>`); needs the problem for shapes and K. */
-export function resolveParticleOptions(problem: Problem, o: unknown): ResolvedParticleOptions {
+export interface ParticleExtras {
+  P: number;
+  scheme: Scheme;
+  depthSteps: number;
+  nodes: number;
+  slots: number;
+  particleSeed: number | null;
+  /** max |f − f_fine| when the outputs are Richardson-extrapolated (meanOde). */
+  richardsonCorrection?: number;
+}
+
+/** Validate and bind particle options (every error names `${field}.<key>`); needs the problem for shapes and K. */
+export function bindParticleOptions(problem: Problem, o: unknown, field = "solver"): ParticleBound {
   if (o === undefined) o = {};
-  if (!isPlainObject(o)) throw new ValidationError("solver", `must be an object of particle Mean ODE options (got ${show(o)})`);
-  knownKeys("solver", o, OPTION_KEYS);
+  if (!isPlainObject(o)) throw new ValidationError(field, `must be an object of particle Mean ODE options (got ${show(o)})`);
+  knownKeys(field, o, OPTION_KEYS);
   const opts = o as ParticleMeanOdeOptions;
-  const grid = new DepthGrid((opts.scheme ?? "heun") as Scheme, (opts.depthSteps ?? 32) as number);
+  const grid = new DepthGrid((opts.scheme ?? "heun") as Scheme, (opts.depthSteps ?? 32) as number, field);
   const D = problem.model.D;
   let initial: ParticleSet | null = null;
   let P: number;
   if (opts.initialParticles !== undefined) {
     const ip = opts.initialParticles as unknown;
-    if (!isPlainObject(ip)) throw new ValidationError("solver.initialParticles", `must be an object { U, V } of P × D arrays (got ${show(ip)})`);
-    knownKeys("solver.initialParticles", ip, ["U", "V"]);
-    const U = flatArray("solver.initialParticles.U", ip.U);
-    const V = flatArray("solver.initialParticles.V", ip.V);
-    if (U.length === 0 || U.length % D !== 0) throw new ValidationError("solver.initialParticles.U", `has length ${U.length}, which is not a positive multiple of model.D = ${D} (layout P × D)`);
-    if (V.length !== U.length) throw new ValidationError("solver.initialParticles.V", `has length ${V.length} but U has length ${U.length} (both P × D)`);
+    if (!isPlainObject(ip)) throw new ValidationError(`${field}.initialParticles`, `must be an object { U, V } of P × D arrays (got ${show(ip)})`);
+    knownKeys(`${field}.initialParticles`, ip, ["U", "V"]);
+    const U = flatArray(`${field}.initialParticles.U`, ip.U);
+    const V = flatArray(`${field}.initialParticles.V`, ip.V);
+    if (U.length === 0 || U.length % D !== 0) throw new ValidationError(`${field}.initialParticles.U`, `has length ${U.length}, which is not a positive multiple of model.D = ${D} (layout P × D)`);
+    if (V.length !== U.length) throw new ValidationError(`${field}.initialParticles.V`, `has length ${V.length} but U has length ${U.length} (both P × D)`);
     P = U.length / D;
-    if (opts.particles !== undefined && positiveInt("solver.particles", opts.particles) !== P) {
-      throw new ValidationError("solver.particles", `is ${opts.particles} but initialParticles hold ${P} particles (length ${U.length} = P × D with D = ${D})`);
+    if (opts.particles !== undefined && positiveInt(`${field}.particles`, opts.particles) !== P) {
+      throw new ValidationError(`${field}.particles`, `is ${opts.particles} but initialParticles hold ${P} particles (length ${U.length} = P × D with D = ${D})`);
     }
     initial = { U, V };
   } else {
-    P = positiveInt("solver.particles", opts.particles ?? 4096);
+    P = positiveInt(`${field}.particles`, opts.particles ?? 4096);
   }
-  const particleSeed = initial ? null : seedValue("solver.particleSeed", opts.particleSeed ?? problem.seed);
-  if (initial && opts.particleSeed !== undefined) seedValue("solver.particleSeed", opts.particleSeed);
-  const record = opts.record ?? [];
-  if (!Array.isArray(record)) throw new ValidationError("solver.record", `must be an array of "h", "b" (got ${show(record)})`);
-  record.forEach((r, i) => {
-    if (r !== "h" && r !== "b") throw new ValidationError(`solver.record[${i}]`, `must be "h" or "b" (got ${show(r)})`);
-  });
-  const K = problem.train.steps;
-  let recordSteps: number[] = [];
-  if (opts.recordSteps !== undefined) {
-    if (!Array.isArray(opts.recordSteps)) throw new ValidationError("solver.recordSteps", `must be an array of step indices (got ${show(opts.recordSteps)})`);
-    opts.recordSteps.forEach((k, i) => {
-      nonNegativeInt(`solver.recordSteps[${i}]`, k);
-      if (k >= K) throw new ValidationError(`solver.recordSteps[${i}]`, `is step ${k} but train.steps = ${K} (steps are 0..${K - 1})`);
-    });
-    if (new Set(opts.recordSteps).size !== opts.recordSteps.length) throw new ValidationError("solver.recordSteps", "contains a step twice");
-  }
-  if (record.length > 0) recordSteps = opts.recordSteps ? [...opts.recordSteps] : Array.from({ length: K }, (_, k) => k);
-  return { grid, P, particleSeed, initial, record: [...record], recordSteps };
+  const particleSeed = initial ? null : seedValue(`${field}.particleSeed`, opts.particleSeed ?? problem.seed);
+  if (initial && opts.particleSeed !== undefined && opts.particleSeed !== null) seedValue(`${field}.particleSeed`, opts.particleSeed);
+  const record = recordOption(field, opts.record, ["h", "b"] as const);
+  const recordSteps = bindRecordSteps(field, record, recordStepsOption(field, opts.recordSteps), problem.train.steps);
+  const out: ParticleBound = { scheme: grid.scheme, depthSteps: grid.S, particles: P, particleSeed, record, recordSteps };
+  if (initial) out.initialParticles = initial;
+  return out;
 }
 
 function flatArray(field: string, v: unknown): Float64Array {
@@ -245,9 +249,7 @@ export class ParticleMeanOde {
   private haveForward = false; private haveBackward = false;
 
   constructor(problem: Problem, grid: DepthGrid, particles: ParticleSet) {
-    if (problem.train.etaE !== 0 || problem.train.etaO !== 0) {
-      throw new ValidationError(problem.train.etaE !== 0 ? "train.etaE" : "train.etaO", "must be 0 for the particle Mean ODE: the limit solvers assume frozen embeddings (MATH §1)");
-    }
+    checkRequirement(problem, "frozenEmbeddings", "the particle Mean ODE");
     this.problem = problem;
     this.grid = grid;
     const { D } = problem.model;
@@ -458,11 +460,18 @@ export class ParticleMeanOde {
  * shape [steps, nodes, N, D] on grid.nodeDepths(); extras { P, scheme,
  * depthSteps, nodes, slots, particleSeed }.
  */
-export function solveParticleMeanOde(problem: Problem, opts: ParticleMeanOdeOptions = {}): Trajectory {
+export function solveParticleMeanOde(problem: Problem, opts: ParticleMeanOdeOptions = {}): Trajectory<ParticleExtras, ParticleBound> {
+  checkRequirement(problem, "frozenEmbeddings", "the particle Mean ODE");
+  const bound = bindParticleOptions(problem, opts);
+  return makeTrajectory(problem, { algorithm: "meanOde/particles", options: bound, ...particleRun(problem, bound) });
+}
+
+/** One particle solve with bound options: outputs, profiles, timings, extras. */
+export function particleRun(problem: Problem, o: ParticleBound): Omit<TrajectoryParts<ParticleExtras, ParticleBound>, "algorithm" | "options"> {
   const t0 = performance.now();
-  const o = resolveParticleOptions(problem, opts);
-  const { grid, P } = o;
-  const particles = o.initial ?? drawParticles(problem, P, o.particleSeed as number);
+  const grid = new DepthGrid(o.scheme, o.depthSteps);
+  const P = o.particles;
+  const particles = o.initialParticles ?? drawParticles(problem, P, o.particleSeed as number);
   const ode = new ParticleMeanOde(problem, grid, particles);
   const tInit = performance.now();
   const { N, D, dOut, nodes } = ode;
@@ -497,16 +506,7 @@ export function solveParticleMeanOde(problem: Problem, opts: ParticleMeanOdeOpti
     if (bRec) profiles.b = view(bRec, [Rn, nodes, N, D]);
   }
   return {
-    algorithm: "meanOde/particles",
-    options: {
-      scheme: grid.scheme, depthSteps: grid.S, particles: P, particleSeed: o.particleSeed,
-      initialParticles: o.initial ? "supplied" : "drawn", record: o.record, recordSteps: o.recordSteps,
-    },
-    seed: problem.seed,
-    K, dOut, N,
-    f: view(f, [K, dOut, N]),
-    loss,
-    profiles,
+    f, loss, profiles,
     timings: { totalMs: tEnd - t0, initMs: tInit - t0, trainMs: tEnd - tInit, msPerStep: (tEnd - tInit) / K },
     extras: { P, scheme: grid.scheme, depthSteps: grid.S, nodes: grid.nodes, slots: grid.slots, particleSeed: o.particleSeed },
   };

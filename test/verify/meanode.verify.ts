@@ -6,14 +6,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeProblem, withChanges, type Problem, type ProblemInput } from "../src/problem/problem.ts";
-import { solve } from "../src/problem/algorithm.ts";
-import { trainResNet } from "../src/resnet/solver.ts";
-import { initEmbeddings } from "../src/resnet/weights.ts";
-import { meanOde } from "../src/meanode/solver.ts";
-import { dmft } from "../src/dmft/solver.ts";
-import { slope } from "../test/helpers/numeric.ts";
-import { fixedEmbeddings } from "../test/helpers/problems.ts";
+import { makeProblem, withChanges, type Problem, type ProblemInput } from "../../src/problem/problem.ts";
+import { solve } from "../../src/problem/algorithm.ts";
+import { trainResNet } from "../../src/resnet/solver.ts";
+import { initEmbeddings } from "../../src/problem/embeddings.ts";
+import { meanOde } from "../../src/limits/mean-ode.ts";
+import { dmft } from "../../src/limits/dmft.ts";
+import { slope } from "../helpers/numeric.ts";
+import { fixedEmbeddings } from "../helpers/problems.ts";
 
 const rmsOver = (fs: Float64Array[], ref: Float64Array) => {
   let s = 0, c = 0;

@@ -1,6 +1,6 @@
 /**
- * The DMFT limit D → ∞ (MATH §5): the skeleton Mean ODE of
- * src/meanode/solver.ts with the embedding Gram matrix E replaced by its
+ * The DMFT limit D → ∞ (MATH §5): the skeleton Mean ODE (src/skeleton/solve.ts,
+ * configured as in ./mean-ode.ts) with the embedding Gram matrix E replaced by its
  * limit diag(σ_in² I_{d_in}, σ_out² I_{d_out}) — the same solver, not a fork.
  *
  * Every coordinate d of h_a(s), b_a(s) is linear in the embedding rows
@@ -10,48 +10,52 @@
  */
 import { view, type F64 } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
+import { profileRow } from "../core/layout.ts";
 import { StreamFamily } from "../core/rng.ts";
-import { positiveInt, seedValue } from "../core/validate.ts";
+import { isPlainObject, positiveInt, seedValue } from "../core/validate.ts";
+import { gramForms } from "../kernels/gram.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
-import type { Problem } from "../problem/problem.ts";
+import { limitEmbeddingGram } from "../problem/embeddings.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
-import { limitEmbeddingGram } from "../meanode/skeleton-core.ts";
-import { type MeanOdeOptions, resolveMeanOdeOptions, skeletonTrajectory } from "../meanode/solver.ts";
+import { type SkeletonExtras, skeletonExtras, type SkeletonSolveOptions, skeletonTrajectory } from "../skeleton/solve.ts";
+import { bindSkeletonMeanOde, checkMeanOdeOptions, type MeanOdeOptions } from "./mean-ode.ts";
 
 export type DmftOptions = Omit<MeanOdeOptions, "method" | "particles" | "particleSeed" | "record" | "recordSteps">;
 
+/** Bound options of the DMFT: the skeleton method's, without profiles (coordinates come from dmftCoordinates). */
+export type DmftBound = Omit<SkeletonSolveOptions, "record" | "recordSteps">;
+
+/** Gram profiles over all index pairs on the depth grid (gramProfiles). */
+export interface GramProfiles { s: Float64Array; H: F64; B: F64; Lambda: F64 }
+
+export interface DmftExtras extends SkeletonExtras {
+  grams: GramProfiles;
+}
+
 /** The DMFT algorithm for `solve(problem, dmft({...}))`. D, L, M of the problem are ignored. */
-export function dmft(options?: DmftOptions, field = "options"): Algorithm {
-  const o = (options ?? {}) as Record<string, unknown>;
-  for (const k of ["method", "particles", "particleSeed", "record", "recordSteps"]) {
-    if (o[k] !== undefined) throw new ValidationError(`${field}.${k}`, `does not apply to the DMFT solver (it is the skeleton method in the D → ∞ limit; use dmftCoordinates for coordinate trajectories)`);
+export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBound, DmftExtras> {
+  const o: unknown = options ?? {};
+  if (isPlainObject(o)) {
+    for (const k of ["method", "particles", "particleSeed", "record", "recordSteps"]) {
+      if (o[k] !== undefined) throw new ValidationError(`${field}.${k}`, `does not apply to the DMFT solver (it is the skeleton method in the D → ∞ limit; use dmftCoordinates for coordinate trajectories)`);
+    }
   }
-  const opts = resolveMeanOdeOptions({ ...o, method: "skeleton" }, field);
+  const given = checkMeanOdeOptions(isPlainObject(o) ? { ...o, method: "skeleton" } : o, field);
   return {
     name: "dmft",
-    options: { ...opts },
-    run: (problem: Problem) => {
+    requires: ["frozenEmbeddings", "secondDerivative"],
+    bind: (problem) => {
+      const { scheme, depthSteps, richardson, expectation } = bindSkeletonMeanOde(problem, given, field);
+      return { scheme, depthSteps, richardson, expectation };
+    },
+    run: (problem, bound) => {
+      const t0 = performance.now();
       const { dIn, dOut } = problem.data;
       const E = limitEmbeddingGram(dIn, dOut, problem.model.sigmaIn, problem.model.sigmaOut);
-      const t = skeletonTrajectory(problem, E, opts, "dmft", null);
-      const extras = t.extras as Record<string, unknown>;
-      extras.grams = gramProfiles(t);
-      return t;
+      const t = skeletonTrajectory(problem, E, bound, "dmft", null, t0);
+      return { ...t, extras: { ...t.extras, grams: gramProfiles(t) } };
     },
   };
-}
-
-interface SkeletonExtras {
-  r: number;
-  E: Float64Array;
-  depthGrid: Float64Array;
-  coefficients: { h: F64; b: F64 };
-}
-
-function skeletonExtras(t: Trajectory): SkeletonExtras {
-  const x = t.extras as Partial<SkeletonExtras> | undefined;
-  if (!x || !x.coefficients || !x.E || !x.r) throw new ValidationError("trajectory", `must come from the skeleton / DMFT solver (it has no coefficient vectors; algorithm "${t.algorithm}")`);
-  return x as SkeletonExtras;
 }
 
 /**
@@ -59,32 +63,20 @@ function skeletonExtras(t: Trajectory): SkeletonExtras {
  * Γ^H_{aa'}(s) = h_aᵀh_{a'}/D, Γ^B_{aa'}(s) = b_aᵀb_{a'}/D, Λ_{aa'}(s) = h_aᵀb_{a'}/D,
  * each of shape [nodes, KN, KN].
  */
-export function gramProfiles(t: Trajectory): { s: Float64Array; H: F64; B: F64; Lambda: F64 } {
+export function gramProfiles(t: Trajectory): GramProfiles {
   const { r, E, depthGrid, coefficients } = skeletonExtras(t);
   const [K, nodes, N] = coefficients.h.shape;
   const ch = coefficients.h.data, cb = coefficients.b.data;
   const KN = K * N;
   const H = new Float64Array(nodes * KN * KN), B = new Float64Array(nodes * KN * KN), Lam = new Float64Array(nodes * KN * KN);
-  const at = (k: number, node: number, n: number) => ((k * nodes + node) * N + n) * r;
-  const q = (x: Float64Array, xo: number, y: Float64Array, yo: number) => {
-    let s = 0;
-    for (let i = 0; i < r; i++) {
-      let e = 0;
-      for (let j = 0; j < r; j++) e += E[i * r + j] * y[yo + j];
-      s += x[xo + i] * e;
-    }
-    return s;
-  };
-  for (let node = 0; node < nodes; node++)
-    for (let a = 0; a < KN; a++)
-      for (let b = 0; b < KN; b++) {
-        const ka = (a / N) | 0, na = a % N, kb = (b / N) | 0, nb = b % N;
-        const oa = at(ka, node, na), ob = at(kb, node, nb);
-        const i = node * KN * KN + a * KN + b;
-        H[i] = q(ch, oa, ch, ob);
-        B[i] = q(cb, oa, cb, ob);
-        Lam[i] = q(ch, oa, cb, ob);
-      }
+  const scratch = new Float64Array(KN * r);
+  for (let node = 0; node < nodes; node++) {
+    const at = (a: number) => profileRow(nodes, N, r, (a / N) | 0, node, a % N);
+    const o = node * KN * KN;
+    gramForms(E, r, ch, at, KN, ch, at, KN, H, o, false, scratch);
+    gramForms(E, r, cb, at, KN, cb, at, KN, B, o, false, scratch);
+    gramForms(E, r, ch, at, KN, cb, at, KN, Lam, o, false, scratch);
+  }
   return { s: depthGrid, H: view(H, [nodes, KN, KN]), B: view(B, [nodes, KN, KN]), Lambda: view(Lam, [nodes, KN, KN]) };
 }
 
@@ -119,7 +111,7 @@ export function dmftCoordinates(t: Trajectory, rows: EmbeddingRows): { s: Float6
   const ch = coefficients.h.data, cb = coefficients.b.data;
   const h = new Float64Array(rows.R * K * nodes * N), b = new Float64Array(rows.R * K * nodes * N);
   for (let d = 0; d < rows.R; d++)
-    for (let i = 0; i < K * nodes * N; i++) {
+    for (let i = 0; i < K * nodes * N; i++) { // i = row (k, node, n) of the coefficient arrays
       let sh = 0, sb = 0;
       for (let t2 = 0; t2 < dIn; t2++) { const e = rows.e[d * dIn + t2]; sh += e * ch[i * r + t2]; sb += e * cb[i * r + t2]; }
       for (let t2 = 0; t2 < dOut; t2++) { const o = rows.o[d * dOut + t2]; sh += o * ch[i * r + dIn + t2]; sb += o * cb[i * r + dIn + t2]; }

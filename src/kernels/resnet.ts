@@ -13,8 +13,8 @@
  * reduced in block order (`reduceBlocks`), so the bits never depend on which
  * thread ran which block.
  */
-import type { Activation } from "./activations.ts";
-import { ACTIVATIONS } from "./activations.ts";
+import type { Activation } from "../core/activations.ts";
+import { ACTIVATIONS } from "../core/activations.ts";
 
 /** Units per block at most, and weights (units × D) per block at most (L2-sized). */
 const BLOCK_UNITS = 64;

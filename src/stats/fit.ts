@@ -18,13 +18,29 @@
 import { createRequire } from "node:module";
 import type * as MlMatrix from "ml-matrix";
 import { StreamFamily } from "../core/rng.ts";
-import type { ShapeStats } from "./errors.ts";
-import { rms } from "./errors.ts";
 
 export interface Shape {
   L: number;
   M: number;
   D: number;
+}
+
+/** Statistics of one shape over repetitions (experiments' ShapeStats is one). */
+export interface GroupStats extends Shape {
+  /** Number of repetitions with a value. */
+  n: number;
+  /** sqrt(mean v²) over the repetitions. */
+  rms: number;
+  /** Per-repetition values. */
+  values: number[];
+}
+
+/** RMS of values: sqrt(mean v²) (NaN for no values). */
+export function rms(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i] * values[i];
+  return Math.sqrt(s / values.length);
 }
 
 export interface RatePoint extends Shape {
@@ -243,12 +259,12 @@ export function fitPowerLaw(x: number[], y: number[]): PowerFit {
 }
 
 /** Per-shape RMS points of a table (groups without values are dropped). */
-export function toRatePoints(table: ShapeStats[]): RatePoint[] {
+export function toRatePoints(table: GroupStats[]): RatePoint[] {
   return table.filter((g) => g.n > 0).map((g) => ({ L: g.L, M: g.M, D: g.D, err: g.rms }));
 }
 
 /** Power law of the per-shape RMS along one axis of a table. */
-export function fitPowerLawAlong(table: ShapeStats[], axis: ShapeAxis): PowerFit {
+export function fitPowerLawAlong(table: GroupStats[], axis: ShapeAxis): PowerFit {
   const pts = toRatePoints(table);
   return fitPowerLaw(pts.map((p) => shapeAxis(p, axis)), pts.map((p) => p.err));
 }
@@ -308,7 +324,7 @@ function quantile(sorted: number[], q: number): number {
  * with `fit` (a function of rate points returning a parameter vector).
  * Percentile intervals at `level`. Deterministic in `seed`.
  */
-export function bootstrap(table: ShapeStats[], fit: (points: RatePoint[]) => number[], opts: BootstrapOptions = {}): BootstrapResult {
+export function bootstrap(table: GroupStats[], fit: (points: RatePoint[]) => number[], opts: BootstrapOptions = {}): BootstrapResult {
   const B = opts.B ?? 1000;
   const level = opts.level ?? 0.9;
   const inflate = opts.inflate ?? true;
@@ -356,7 +372,7 @@ export interface RateFitWithIntervals extends RateFit {
 }
 
 /** fitRates on the table's per-shape RMS, with bootstrap intervals of the coefficients (resampling repetitions). */
-export function fitRatesWithIntervals(table: ShapeStats[], fitOpts: RateFitOptions = {}, bootOpts: BootstrapOptions = {}): RateFitWithIntervals {
+export function fitRatesWithIntervals(table: GroupStats[], fitOpts: RateFitOptions = {}, bootOpts: BootstrapOptions = {}): RateFitWithIntervals {
   const fit = fitRates(toRatePoints(table), fitOpts);
   const boot = bootstrap(table, (pts) => {
     const f = fitRates(pts, fitOpts);
@@ -371,7 +387,7 @@ export interface PowerFitWithIntervals extends PowerFit {
 }
 
 /** Power law along an axis with bootstrap intervals of exponent and prefactor (resampling repetitions). */
-export function fitPowerLawWithIntervals(table: ShapeStats[], axis: ShapeAxis, bootOpts: BootstrapOptions = {}): PowerFitWithIntervals {
+export function fitPowerLawWithIntervals(table: GroupStats[], axis: ShapeAxis, bootOpts: BootstrapOptions = {}): PowerFitWithIntervals {
   const fit = fitPowerLawAlong(table, axis);
   const boot = bootstrap(table, (pts) => {
     const f = fitPowerLaw(pts.map((p) => shapeAxis(p, axis)), pts.map((p) => p.err));

@@ -41,9 +41,10 @@ export class DepthGrid {
   readonly slots: number;
   readonly ds: number;
 
-  constructor(scheme: Scheme, S: number) {
-    this.scheme = oneOf("solver.scheme", scheme, SCHEMES);
-    this.S = positiveInt("solver.depthSteps", S);
+  /** Errors name `${field}.scheme` / `${field}.depthSteps`. */
+  constructor(scheme: Scheme, S: number, field = "solver") {
+    this.scheme = oneOf(`${field}.scheme`, scheme, SCHEMES);
+    this.S = positiveInt(`${field}.depthSteps`, S);
     this.nodes = scheme === "rk4" ? 2 * S + 1 : S + 1;
     this.slots = scheme === "staggered-euler" ? S : this.nodes;
     this.ds = 1 / S;
@@ -149,11 +150,4 @@ export function integrate(grid: DepthGrid, direction: 1 | -1, n: number, y0: Flo
       }
     }
   }
-}
-
-/** Richardson extrapolation of a quantity computed on grids S and 2S by a scheme of order p. */
-export function richardson(coarse: Float64Array, fine: Float64Array, order: number, out = new Float64Array(fine.length)): Float64Array {
-  const c = 1 / (2 ** order - 1);
-  for (let i = 0; i < fine.length; i++) out[i] = fine[i] + (fine[i] - coarse[i]) * c;
-  return out;
 }

@@ -20,8 +20,8 @@
  * (skeleton maps + a Gaussian expectation engine, src/skeleton/).
  */
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { DepthGrid, integrate, IntegratorWorkspace } from "./integrators.ts";
-import { EigenWorkspace, symSqrtPsd } from "../skeleton/linalg.ts";
+import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
+import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
 import { reportProgress } from "../core/progress.ts";
 
 /** Coefficients of the linear depth system at one depth stage (MATH §3). */
@@ -243,26 +243,4 @@ function symmetricSqrt(E: Float64Array, r: number): Float64Array {
   const out = new Float64Array(r * r);
   symSqrtPsd(E, out, new EigenWorkspace(r), 1);
   return out;
-}
-
-/** Embedding Gram matrix E = [W_E W_U]ᵀ [W_E W_U] / D (r × r). */
-export function embeddingGram(WE: Float64Array, WU: Float64Array, D: number, dIn: number, dOut: number): Float64Array {
-  const r = dIn + dOut;
-  const E = new Float64Array(r * r);
-  const col = (t: number, d: number) => (t < dIn ? WE[d * dIn + t] : WU[d * dOut + (t - dIn)]);
-  for (let a = 0; a < r; a++)
-    for (let b = a; b < r; b++) {
-      let s = 0;
-      for (let d = 0; d < D; d++) s += col(a, d) * col(b, d);
-      E[a * r + b] = E[b * r + a] = s / D;
-    }
-  return E;
-}
-
-/** The D → ∞ limit of E: diag(σ_in² I_{d_in}, σ_out² I_{d_out}) (MATH §5). */
-export function limitEmbeddingGram(dIn: number, dOut: number, sigmaIn: number, sigmaOut: number): Float64Array {
-  const r = dIn + dOut;
-  const E = new Float64Array(r * r);
-  for (let a = 0; a < r; a++) E[a * r + a] = a < dIn ? sigmaIn * sigmaIn : sigmaOut * sigmaOut;
-  return E;
 }

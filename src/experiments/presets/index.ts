@@ -19,21 +19,22 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { makeProblem, type Problem } from "../problem/problem.ts";
-import { solve } from "../problem/algorithm.ts";
-import { trainResNet } from "../resnet/solver.ts";
-import { initEmbeddings } from "../resnet/weights.ts";
-import { dmft, dmftCoordinates, rowsFromEmbeddings } from "../dmft/solver.ts";
-import { ValidationError } from "../core/errors.ts";
-import { aggregateRows, type ShapeStats } from "./errors.ts";
+import { makeProblem, type Problem } from "../../problem/problem.ts";
+import { solve } from "../../problem/algorithm.ts";
+import { trainResNet } from "../../resnet/solver.ts";
+import { initEmbeddings } from "../../problem/embeddings.ts";
+import { dmft, dmftCoordinates, rowsFromEmbeddings } from "../../limits/dmft.ts";
+import { ValidationError } from "../../core/errors.ts";
+import { w1 } from "../../stats/distances.ts";
+import { aggregateRows, type ShapeStats } from "../errors.ts";
 import {
   ALL_SHAPES_TERMS, HIDDEN_WIDTH_TERMS, fitPowerLawWithIntervals, fitRatesWithIntervals, type RateFitOptions, type ShapeAxis,
-} from "./fit.ts";
-import { plotCoordinates, plotErrorVs, plotHistograms, histogram, type CoordinateSeries } from "./plot.ts";
-import type { ProgressMode } from "./progress.ts";
-import type { SweepRow } from "./rows.ts";
-import type { Point, SweepSpec } from "./spec.ts";
-import { runSweep } from "./sweep.ts";
+} from "../../stats/fit.ts";
+import { plotCoordinates, plotErrorVs, plotHistograms, histogram, type CoordinateSeries } from "../plot.ts";
+import type { ProgressMode } from "../progress.ts";
+import type { SweepRow } from "../rows.ts";
+import type { Point, SweepSpec } from "../spec.ts";
+import { runSweep } from "../sweep.ts";
 
 export type Scale = "small" | "paper";
 export const PRESET_NAMES = ["hidden-width", "all-shapes", "trajectories"] as const;
@@ -358,18 +359,6 @@ async function allShapes(ctx: Ctx): Promise<PresetSummary> {
     ctx.files.push(`${out}.svg`, `${out}.vl.json`);
   }
   return summaryOf(ctx, "errLast", axes, other, coefficients, t0);
-}
-
-/** 1-Wasserstein distance between two empirical laws on the line (sorted quantile coupling on a common grid). */
-export function w1(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const x = Float64Array.from(a).sort(), y = Float64Array.from(b).sort();
-  const n = 2000;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const q = (i + 0.5) / n;
-    s += Math.abs(x[Math.min(x.length - 1, Math.floor(q * x.length))] - y[Math.min(y.length - 1, Math.floor(q * y.length))]);
-  }
-  return s / n;
 }
 
 /** Figures: coordinates of h_k(s) for a few rows d, finite vs coupled DMFT; preactivation histograms finite vs a large-M finite model (limit law). */

@@ -1,0 +1,180 @@
+/**
+ * `meanOde({...})`: the L → ∞ limit at fixed D (MATH §2–3) as an algorithm
+ * for `solve`. Two independent methods:
+ *   - "skeleton" (default): the exact skeleton reduction in coefficient
+ *     coordinates with Gaussian expectations (src/skeleton/solve.ts);
+ *   - "particles": P particles from μ_0 shared by all depths
+ *     (src/particles/mean-ode.ts).
+ * The problem's L and M are ignored; D, the embeddings (seeded or explicit
+ * init.WE, init.WU) and the data are used. Embeddings must be frozen.
+ *
+ * Defaults are bound to the problem before the run (`bind`), and the
+ * Trajectory records them: with sampled expectations the skeleton uses RK4 on
+ * S = 3 steps without Richardson (discretisation ≈ 5e-8, 3.7× fewer
+ * expectation calls than Heun S = 8 + Richardson; docs/meanode.md), with the
+ * closed form (linear σ) Heun on S = 16 + Richardson; the particle method
+ * Heun on S = 32 + Richardson.
+ */
+import { ValidationError } from "../core/errors.ts";
+import { isPlainObject, knownKeys, oneOf, positiveInt, show } from "../core/validate.ts";
+import { DepthGrid, type Scheme, SCHEMES } from "../depth/integrators.ts";
+import { withRichardson } from "../depth/richardson.ts";
+import type { Algorithm } from "../problem/algorithm.ts";
+import { embeddingGram, initEmbeddings } from "../problem/embeddings.ts";
+import type { Problem } from "../problem/problem.ts";
+import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
+import { makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
+import { bindParticleOptions, type ParticleExtras, particleRun } from "../particles/mean-ode.ts";
+import { bindExpectation, type BoundExpectation, type ExpectationOptions } from "../skeleton/options.ts";
+import { type SkeletonExtras, skeletonTrajectory } from "../skeleton/solve.ts";
+
+export interface MeanOdeOptions {
+  method?: "skeleton" | "particles";
+  /** Depth scheme (default: see the module comment). */
+  scheme?: Scheme;
+  /** Depth steps S of the (coarse) grid (default: see the module comment; 8 for a skeleton with Heun + Richardson chosen explicitly). */
+  depthSteps?: number;
+  /** Richardson extrapolation over grids S and 2S (default: true for heun/rk4/euler, false for staggered-euler). */
+  richardson?: boolean;
+  /** Gaussian expectation engine of the skeleton method (default: closed form for linear σ, else scrambled Sobol). */
+  expectation?: ExpectationOptions;
+  /** Particle method: number of particles P (default 4096). */
+  particles?: number;
+  /** Particle method: seed of the particles (default problem.seed). */
+  particleSeed?: number;
+  /** Record depth profiles h, b (reconstructed in R^D) on the node grid. */
+  record?: ("h" | "b")[];
+  recordSteps?: number[];
+}
+
+/** Bound options of the skeleton method. */
+export interface SkeletonMeanOdeBound {
+  method: "skeleton";
+  scheme: Scheme;
+  depthSteps: number;
+  richardson: boolean;
+  expectation: BoundExpectation;
+  record: ("h" | "b")[];
+  recordSteps: number[];
+}
+
+/** Bound options of the particle method. */
+export interface ParticleMeanOdeBound {
+  method: "particles";
+  scheme: Scheme;
+  depthSteps: number;
+  richardson: boolean;
+  particles: number;
+  particleSeed: number;
+  record: ("h" | "b")[];
+  recordSteps: number[];
+}
+
+export type MeanOdeBound = SkeletonMeanOdeBound | ParticleMeanOdeBound;
+export type MeanOdeExtras = SkeletonExtras | ParticleExtras;
+
+const KEYS = ["method", "scheme", "depthSteps", "richardson", "expectation", "particles", "particleSeed", "record", "recordSteps"];
+
+/** The given options, validated without the problem. */
+export interface Given {
+  method: "skeleton" | "particles";
+  scheme?: Scheme;
+  depthSteps?: number;
+  richardson?: boolean;
+  expectation?: unknown;
+  particles?: number;
+  particleSeed?: number;
+  record: ("h" | "b")[];
+  recordSteps?: number[];
+}
+
+/** Validate meanOde options without the problem (errors name `${field}.<key>`). */
+export function checkMeanOdeOptions(o: unknown, field: string): Given {
+  const opts = o === undefined ? {} : o;
+  if (!isPlainObject(opts)) throw new ValidationError(field, `must be an object (got ${show(opts)})`);
+  knownKeys(field, opts, KEYS);
+  const method = oneOf(`${field}.method`, opts.method ?? "skeleton", ["skeleton", "particles"] as const);
+  const scheme = opts.scheme === undefined ? undefined : oneOf(`${field}.scheme`, opts.scheme, SCHEMES);
+  if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new ValidationError(`${field}.richardson`, `must be true or false (got ${show(opts.richardson)})`);
+  if (opts.richardson === true && scheme === "staggered-euler") throw new ValidationError(`${field}.richardson`, `is not supported with scheme "staggered-euler" (it is the exact M = ∞ ResNet at L = depthSteps; extrapolating it changes the object)`);
+  const g: Given = { method, record: recordOption(field, opts.record, ["h", "b"] as const) };
+  if (scheme !== undefined) g.scheme = scheme;
+  if (opts.richardson !== undefined) g.richardson = opts.richardson as boolean;
+  if (opts.depthSteps !== undefined) g.depthSteps = positiveInt(`${field}.depthSteps`, opts.depthSteps);
+  const rs = recordStepsOption(field, opts.recordSteps);
+  if (rs) g.recordSteps = rs;
+  if (method === "skeleton") {
+    if (opts.particles !== undefined || opts.particleSeed !== undefined) throw new ValidationError(`${field}.particles`, `only applies to method "particles" (method is "skeleton")`);
+    if (opts.expectation !== undefined) g.expectation = opts.expectation;
+  } else {
+    if (opts.expectation !== undefined) throw new ValidationError(`${field}.expectation`, `only applies to method "skeleton" (method is "particles")`);
+    g.particles = positiveInt(`${field}.particles`, opts.particles ?? 4096);
+    if (opts.particleSeed !== undefined) g.particleSeed = opts.particleSeed as number;
+  }
+  return g;
+}
+
+/** Scheme, depth steps and Richardson for the given options and (skeleton) whether the expectations are sampled. */
+function bindDepth(g: Given, sampled: boolean): { scheme: Scheme; depthSteps: number; richardson: boolean } {
+  if (g.method === "skeleton" && sampled && g.scheme === undefined && g.richardson === undefined) {
+    return { scheme: "rk4", depthSteps: g.depthSteps ?? 3, richardson: false };
+  }
+  const scheme = g.scheme ?? "heun";
+  const richardson = g.richardson ?? scheme !== "staggered-euler";
+  const dflt = g.method === "skeleton" && richardson ? (sampled ? 8 : 16) : 32;
+  return { scheme, depthSteps: g.depthSteps ?? dflt, richardson };
+}
+
+/** Bind checked options of the skeleton method to a problem. */
+export function bindSkeletonMeanOde(problem: Problem, g: Given, field: string): SkeletonMeanOdeBound {
+  const recordSteps = bindRecordSteps(field, g.record, g.recordSteps, problem.train.steps);
+  const expectation = bindExpectation(problem.model.activation, g.expectation, `${field}.expectation`);
+  return { method: "skeleton", ...bindDepth(g, expectation.kind !== "closed-form"), expectation, record: g.record, recordSteps };
+}
+
+/** Bind checked options to a problem. */
+export function bindMeanOde(problem: Problem, g: Given, field: string): MeanOdeBound {
+  if (g.method === "skeleton") return bindSkeletonMeanOde(problem, g, field);
+  const recordSteps = bindRecordSteps(field, g.record, g.recordSteps, problem.train.steps);
+  const depth = bindDepth(g, true);
+  const p = bindParticleOptions(problem, { scheme: depth.scheme, depthSteps: depth.depthSteps, particles: g.particles, particleSeed: g.particleSeed }, field);
+  return { method: "particles", ...depth, particles: p.particles, particleSeed: p.particleSeed as number, record: g.record, recordSteps };
+}
+
+/** Run the Mean ODE with bound options; the trajectory is named `algorithm`. */
+export function runMeanOde(problem: Problem, o: SkeletonMeanOdeBound, algorithm: string): Trajectory<SkeletonExtras, SkeletonMeanOdeBound>;
+export function runMeanOde(problem: Problem, o: ParticleMeanOdeBound, algorithm: string): Trajectory<ParticleExtras, ParticleMeanOdeBound>;
+export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string): Trajectory<MeanOdeExtras, MeanOdeBound>;
+export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string): Trajectory<MeanOdeExtras, MeanOdeBound> {
+  const t0 = performance.now();
+  if (o.method === "skeleton") {
+    const { WE, WU } = initEmbeddings(problem);
+    const { D } = problem.model;
+    const { dIn, dOut } = problem.data;
+    return skeletonTrajectory(problem, embeddingGram(WE, WU, D, dIn, dOut), o, algorithm, { WE, WU, D }, t0);
+  }
+  const { scheme, particles, particleSeed, record, recordSteps } = o;
+  const run = withRichardson(o.depthSteps, new DepthGrid(scheme, o.depthSteps).order, o.richardson, (S, fine) =>
+    particleRun(problem, { scheme, depthSteps: S, particles, particleSeed, record: fine ? record : [], recordSteps: fine ? recordSteps : [] }), (r) => r.f);
+  const extras: ParticleExtras = { ...run.fine.extras };
+  if (run.correction !== null) extras.richardsonCorrection = run.correction;
+  return makeTrajectory(problem, {
+    algorithm, options: o, f: run.f, loss: run.coarse ? undefined : run.fine.loss, profiles: run.fine.profiles,
+    timings: run.coarse ? { totalMs: performance.now() - t0 } : run.fine.timings, extras,
+  });
+}
+
+/** The Mean ODE algorithm for `solve(problem, meanOde({...}))` (typed by the method when it is a literal). */
+export function meanOde(options?: MeanOdeOptions & { method?: "skeleton" }, field?: string): Algorithm<SkeletonMeanOdeBound, SkeletonExtras>;
+export function meanOde(options: MeanOdeOptions & { method: "particles" }, field?: string): Algorithm<ParticleMeanOdeBound, ParticleExtras>;
+export function meanOde(options?: MeanOdeOptions, field?: string): Algorithm<MeanOdeBound, MeanOdeExtras>;
+export function meanOde(options?: MeanOdeOptions, field = "options"): Algorithm<MeanOdeBound, MeanOdeExtras> {
+  const g = checkMeanOdeOptions(options, field);
+  const algorithm = `meanOde/${g.method}`;
+  return {
+    name: algorithm,
+    requires: g.method === "skeleton" ? ["frozenEmbeddings", "secondDerivative"] : ["frozenEmbeddings"],
+    bind: (problem) => bindMeanOde(problem, g, field),
+    run: (problem, o) => runMeanOde(problem, o, algorithm),
+  };
+}

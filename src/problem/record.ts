@@ -1,0 +1,38 @@
+/**
+ * What a solver records besides f and loss: depth profiles (`record`) at some
+ * GD steps (`recordSteps`). One validation for every solver; errors name
+ * `<field>.record…` / `<field>.recordSteps…`.
+ */
+import { ValidationError } from "../core/errors.ts";
+import { nonNegativeInt, show } from "../core/validate.ts";
+
+/** Validate `record`: an array of names from `allowed` (default []). */
+export function recordOption<T extends string>(field: string, v: unknown, allowed: readonly T[]): T[] {
+  if (v === undefined) return [];
+  const names = allowed.map((a) => JSON.stringify(a));
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+  if (!Array.isArray(v)) throw new ValidationError(`${field}.record`, `must be an array of ${names.join(", ")} (got ${show(v)})`);
+  v.forEach((r, i) => {
+    if (!(allowed as readonly unknown[]).includes(r)) throw new ValidationError(`${field}.record[${i}]`, `must be ${list} (got ${show(r)})`);
+  });
+  return [...v] as T[];
+}
+
+/** Validate `recordSteps` without the problem: distinct non-negative integers, or undefined. */
+export function recordStepsOption(field: string, v: unknown): number[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new ValidationError(`${field}.recordSteps`, `must be an array of step indices (got ${show(v)})`);
+  v.forEach((k, i) => nonNegativeInt(`${field}.recordSteps[${i}]`, k));
+  if (new Set(v).size !== v.length) throw new ValidationError(`${field}.recordSteps`, "contains a step twice");
+  return [...v] as number[];
+}
+
+/** The recorded steps for K GD steps: none without `record`, default every step; each must be < K. */
+export function bindRecordSteps(field: string, record: readonly string[], steps: readonly number[] | undefined, K: number): number[] {
+  if (record.length === 0) return [];
+  const out = steps ? [...steps] : Array.from({ length: K }, (_, k) => k);
+  out.forEach((k, i) => {
+    if (k >= K) throw new ValidationError(`${field}.recordSteps[${i}]`, `is step ${k} but train.steps = ${K} (steps are 0..${K - 1})`);
+  });
+  return out;
+}

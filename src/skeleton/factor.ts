@@ -1,0 +1,901 @@
+/**
+ * The factor-form skeleton engine (MATH §3, "Factor form").
+ *
+ * Every CLT sum G of a particle is linear in the 2r numbers ξ = (ξ_u, ξ_v) ~ N(0, I_{2r}),
+ * where E = R Rᵀ (R: d × r, r = rank E ≤ min(d, D), d = d_in + d_out) is a fixed factor of
+ * the embedding Gram matrix. We work in the coordinates a = Rᵀc of the coefficient vectors
+ * (so Γ_{aa'} = c_a·E c_{a'} = a·a') and carry, per sample ξ and per depth slot, the
+ * particle's projected state
+ *
+ *   w_u = σ_u ξ_u + Rᵀδ_u,   w_v = σ_v ξ_v + Rᵀδ_v     (u_k = u + W δ_u, MATH §3)
+ *
+ * for which p_{k,n} = w_u·a^h_{k,n}, q_{k,n} = w_v·a^b_{k,n}, the GD update is
+ *
+ *   w_u ← w_u − (η_u/(αN)) Σ_n a^h_{k,n} σ'(p_{k,n}) q_{k,n},   w_v ← w_v − (η_v/(αN)) Σ_n σ(p_{k,n}) a^b_{k,n}
+ *
+ * and the Mean ODE is, exactly (R^{-T} of MATH §3 disappears in these coordinates),
+ *
+ *   ∂_s a^h_{k,n} =  α E[ w_v σ(p_{k,n}) ],            a^h_{k,n}(0) = R_inᵀ x_n
+ *   ∂_s a^b_{k,n} = −α E[ w_u σ'(p_{k,n}) q_{k,n} ],   a^b_{k,n}(1) = R_outᵀ (f_{k,n} − y_n)
+ *   f_{k,n} = R_out a^h_{k,n}(1)
+ *
+ * (R_in, R_out: the first d_in and last d_out rows of R). Carrying w per sample and slot is
+ * the recursion for δ of MATH §3 evaluated once per step instead of once per stage, so a
+ * solve costs O(K · slots · samples · N · r) and memory O(slots · samples · r).
+ *
+ * Estimators of E[w_v F] (and E[w_u G]):
+ *  - "direct": the sample mean, optionally with the control variate σ_v ξ_v σ(σ_u ξ_u·a^h)
+ *    (and σ_u ξ_u σ'(σ_u ξ_u·a^h)(σ_v ξ_v·a^b) backward), whose expectation is exactly 0
+ *    (ξ_v is independent of ξ_u and centred);
+ *  - "ibp": Gaussian integration by parts on the ξ part, E[ξ_v F] = E[∇_{ξ_v} F], with the
+ *    Jacobian J = ∂w/∂ξ (2r × 2r per sample and slot) carried by exact forward mode.
+ * The Jacobian also gives the KL divergence of the trained law (MATH §8).
+ *
+ * Slots: a particle of slot t reads h-type profiles at grid.hNode(t) and b-type profiles at
+ * grid.bNode(t) (staggered Euler: the unit of layer t+1; every other scheme: node t).
+ */
+import type { Activation } from "../core/activations.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
+import { EigenWorkspace, symEigen } from "./linalg.ts";
+import { gaussHermite } from "./expectation.ts";
+
+/** The model constants and data a factor solve needs (all validated by the caller). */
+export interface FactorModel {
+  dIn: number;
+  dOut: number;
+  N: number;
+  /** d_in × N inputs, d_out × N targets (row-major, column n = data point n). */
+  X: Float64Array;
+  Y: Float64Array;
+  K: number;
+  alpha: number;
+  etaU: number;
+  etaV: number;
+  sigmaU: number;
+  sigmaV: number;
+  activation: Activation;
+  /** Optional test inputs (d_in × NTest): zero-weight data points (MATH §8). */
+  XTest?: Float64Array;
+  NTest?: number;
+}
+
+/** A factor E = R Rᵀ of the embedding Gram matrix, with the map back to coefficient vectors. */
+export interface EmbeddingFactor {
+  d: number;
+  /** Rank kept (eigenvalues above RANK_TOL · λ_max). */
+  r: number;
+  /** d × r, row-major: R = Q_r Λ_r^{1/2}, columns by decreasing eigenvalue. */
+  R: Float64Array;
+  /** d × r, row-major: c = C a with C = Q_r Λ_r^{-1/2} (so E c = R a and W c = h). */
+  C: Float64Array;
+  /** Eigenvalues of E (decreasing). */
+  eig: Float64Array;
+}
+
+/** Relative threshold under which an eigenvalue of E counts as zero (rank-D factor when D < d). */
+export const RANK_TOL = 1e-13;
+
+/** Eigen factor of the symmetric PSD embedding Gram matrix E (d × d). */
+export function embeddingFactor(E: Float64Array, d: number): EmbeddingFactor {
+  if (E.length !== d * d) throw new ValidationError("E", `has length ${E.length} but d² = ${d * d} was expected`);
+  for (let i = 0; i < E.length; i++) if (!Number.isFinite(E[i])) throw new ValidationError("E", `must be finite (entry ${i} is ${E[i]})`);
+  const ws = new EigenWorkspace(d);
+  symEigen(E, ws);
+  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => ws.w[b] - ws.w[a]);
+  const eig = Float64Array.from(order, (i) => ws.w[i]);
+  const lmax = Math.max(eig[0], 0);
+  if (!(lmax > 0)) throw new ValidationError("E", "is zero: the embeddings W_E, W_U vanish");
+  if (eig[d - 1] < -1e-8 * lmax) throw new ValidationError("E", `is not positive semi-definite (eigenvalue ${eig[d - 1]})`);
+  let r = 0;
+  while (r < d && eig[r] > RANK_TOL * lmax) r++;
+  const R = new Float64Array(d * r), C = new Float64Array(d * r);
+  for (let j = 0; j < r; j++) {
+    const col = order[j], sq = Math.sqrt(eig[j]);
+    for (let i = 0; i < d; i++) {
+      const q = ws.v[i * d + col];
+      R[i * r + j] = q * sq;
+      C[i * r + j] = q / sq;
+    }
+  }
+  return { d, r, R, C, eig };
+}
+
+export type FactorEstimator = "direct" | "ibp";
+export type ControlVariate = "none" | "centered" | "linear";
+export const CONTROL_VARIATES: readonly ControlVariate[] = ["none", "centered", "linear"];
+
+export interface FactorRunOptions {
+  grid: DepthGrid;
+  /** count × 2r standard-normal points (ξ_u = first r coordinates, ξ_v = last r). */
+  points: Float64Array;
+  count: number;
+  /** Per-point weights summing to 1, or null for equal weights. */
+  weights: Float64Array | null;
+  estimator: FactorEstimator;
+  /**
+   * Control variate of the direct estimator: "none"; "centered" (the mean-zero terms
+   * σ_v ξ_v σ(σ_u ξ_u·a^h) forward, σ_u ξ_u σ'(σ_u ξ_u·a^h)(σ_v ξ_v·a^b) backward); or
+   * "linear" (the integrand with the particle state w replaced by its linear regression
+   * Aξ on the points, A = mean(w ξᵀ) per slot, whose Gaussian expectation reduces to
+   * one-dimensional integrals computed by 64-node Gauss–Hermite).
+   */
+  controlVariate: ControlVariate;
+  /** Solve the d_out per-output adjoints b^(o) (MATH §8) and record the tangent Gram matrix K_k. */
+  gram?: boolean;
+  /** Record KL(ρ_k(s) ‖ μ_0) on the slots (needs the Jacobian: any estimator). */
+  kl?: boolean;
+}
+
+export interface FactorRunResult {
+  /** K × d_out × N. */
+  f: Float64Array;
+  loss: Float64Array;
+  /** a^h, a^b in factor coordinates: K × nodes × N × r. */
+  ah: Float64Array;
+  ab: Float64Array;
+  /** Per-output adjoints a^{b(o)}: K × nodes × N × d_out × r (with `gram`). */
+  abo?: Float64Array;
+  /** Tangent Gram matrices K × (d_out N)² (index o·N + n), with `gram`. */
+  gram?: Float64Array;
+  /** KL profile on the slots, K × slots, and its integral KL_k, with `kl`. */
+  klProfile?: Float64Array;
+  kl?: Float64Array;
+  /** Samples with det ∇T ≤ 0 (KL invalid there), per step, with `kl`. */
+  klInvalid?: Int32Array;
+  /** Test outputs K × d_out × NTest (when the model has test points). */
+  fTest?: Float64Array;
+  /** Field evaluations (forward + backward stages). */
+  evaluations: number;
+}
+
+/** Quadrature weights over the slots for ∫₀¹ g(s) ds: Simpson on the rk4 half grid, trapezoid on S+1 nodes, Riemann on staggered slots. */
+export function slotWeights(grid: DepthGrid): Float64Array {
+  const w = new Float64Array(grid.slots);
+  const S = grid.S;
+  if (grid.scheme === "staggered-euler") w.fill(1 / S);
+  else if (grid.scheme === "rk4") {
+    const h = 1 / (2 * S);
+    for (let i = 0; i < grid.nodes; i++) w[i] = (h / 3) * (i === 0 || i === grid.nodes - 1 ? 1 : i % 2 === 1 ? 4 : 2);
+  } else {
+    for (let i = 0; i < grid.nodes; i++) w[i] = (i === 0 || i === grid.nodes - 1 ? 0.5 : 1) / S;
+  }
+  return w;
+}
+
+/**
+ * σ, σ′ (and σ″ when d2 is given) of p[i0..i1) by activation kind; a user activation that
+ * returns a non-finite value for a finite argument is named.
+ */
+function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64Array, d2: Float64Array | null, i0: number, i1: number): void {
+  switch (act.kind) {
+    case 0:
+      for (let i = i0; i < i1; i++) {
+        const t = Math.tanh(p[i]);
+        s[i] = t; ds[i] = 1 - t * t;
+        if (d2) d2[i] = -2 * t * (1 - t * t);
+      }
+      return;
+    case 1:
+      for (let i = i0; i < i1; i++) { s[i] = p[i]; ds[i] = 1; if (d2) d2[i] = 0; }
+      return;
+    case 3:
+      for (let i = i0; i < i1; i++) {
+        const x = p[i], sn = Math.sin(x);
+        s[i] = sn; ds[i] = Math.cos(x);
+        if (d2) d2[i] = -sn;
+      }
+      return;
+    default: {
+      const f = act.f, df = act.df, g = act.d2f;
+      for (let i = i0; i < i1; i++) {
+        const x = p[i];
+        const a = f(x), b = df(x);
+        s[i] = a; ds[i] = b;
+        if (d2) d2[i] = g!(x);
+        if (!Number.isFinite(a) || !Number.isFinite(b) || (d2 && !Number.isFinite(d2[i]))) {
+          if (!Number.isFinite(x)) return; // the caller reports the diverging state
+          throw new ValidationError("model.activation", `"${act.name}" returned a non-finite value at the finite argument ${x} (σ = ${a}, σ′ = ${b}${d2 ? `, σ″ = ${d2[i]}` : ""})`);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * One factor-form solve with one point set: K GD steps of the skeleton Mean ODE
+ * (finite D or the DMFT limit: only the factor of E differs).
+ */
+export function runFactor(model: FactorModel, factor: EmbeddingFactor, o: FactorRunOptions): FactorRunResult {
+  return new FactorSolver(model, factor, o).run();
+}
+
+/** y[0..n) += a · x[xo..xo+n). */
+function axpy(y: Float64Array, x: Float64Array, xo: number, a: number, n: number): void {
+  for (let i = 0; i < n; i++) y[i] += a * x[xo + i];
+}
+
+/** Σ_i x[xo+i] y[yo+i]. */
+function dotN(x: Float64Array, xo: number, y: Float64Array, yo: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += x[xo + i] * y[yo + i];
+  return s;
+}
+
+/**
+ * Structure-of-arrays layout (every inner loop runs over the samples i, contiguous):
+ *   w:  slots × 2r × n            component c of particle i at slot t: (t·2r + c)·n + i
+ *   J:  slots × 2r × 2r × n       ∂w_c/∂ξ_c' : ((t·2r + c)·2r + c')·n + i
+ *   sP, dP, d2P, dP0: slots × N × n
+ *   xi: 2r × n (the points, transposed)
+ */
+export class FactorSolver {
+  readonly m: FactorModel;
+  readonly F: EmbeddingFactor;
+  readonly grid: DepthGrid;
+  readonly r: number;
+  readonly Q: number;
+  readonly n: number;
+  readonly slots: number;
+  readonly nodes: number;
+  readonly N: number;
+  readonly NT: number;
+  readonly B: number;
+  readonly xi: Float64Array;
+  readonly wts: Float64Array | null;
+  readonly ibp: boolean;
+  readonly cv: boolean;
+  readonly jac: boolean;
+  readonly wantGram: boolean;
+  readonly wantKl: boolean;
+  readonly w: Float64Array;
+  readonly J: Float64Array | null;
+  readonly sP: Float64Array;
+  readonly dP: Float64Array;
+  readonly d2P: Float64Array | null;
+  readonly dP0: Float64Array | null;
+  readonly lcv: boolean;
+  /** Linear control variate: regression matrices A_t = mean(w ξᵀ) (slots × 2r × 2r) and σ'(ξ·A_uᵀa^h) (slots × N × n). */
+  readonly Areg: Float64Array | null;
+  readonly dPt: Float64Array | null;
+  readonly al: Float64Array; // 2r scratch
+  readonly be: Float64Array; // 2r scratch
+  readonly Sx: Float64Array; // 2r scratch
+  readonly ah: Float64Array;
+  readonly ab: Float64Array;
+  readonly aho: Float64Array;
+  readonly abo: Float64Array;
+  readonly aboAll: Float64Array | null;
+  readonly f: Float64Array;
+  readonly loss: Float64Array;
+  readonly fTest: Float64Array | null;
+  readonly gram: Float64Array | null;
+  readonly klProfile: Float64Array | null;
+  readonly kl: Float64Array | null;
+  readonly klInvalid: Int32Array | null;
+  readonly quad: Float64Array;
+  // sample-length scratch
+  readonly pv: Float64Array;
+  readonly sv: Float64Array;
+  readonly dv: Float64Array;
+  readonly s0v: Float64Array;
+  readonly gv: Float64Array;
+  readonly qN: Float64Array; // N × B × n (update: q of every adjoint vector)
+  readonly uN: Float64Array | null; // N × 2r × n (update with J: ∇(σ'(p) q))
+  readonly vN: Float64Array | null; // N × 2r × n (update with J: σ'(p) ∇p)
+  readonly gpv: Float64Array | null; // n
+  readonly gqv: Float64Array | null; // n
+  readonly A: Float64Array; // 2r × 2r
+  readonly wsF: IntegratorWorkspace;
+  readonly wsB: IntegratorWorkspace;
+  readonly y0F: Float64Array;
+  readonly y0B: Float64Array;
+  readonly slotU: Float64Array | null;
+  readonly slotV: Float64Array | null;
+  readonly gramBuf: Float64Array | null;
+  evaluations = 0;
+  currentStep = 0;
+  /**
+   * At k = 0 the fields vanish (h_0(s) = W_E x, b_0(s) = W_U(f_0 − y), MATH §3). With the ibp
+   * estimator and with either control variate the sampled fields vanish exactly too, so the
+   * profiles are set; the plain direct estimator integrates its sampled field at k = 0 as at
+   * every step, so that the sampled system stays one particle system (whose tangent Gram matrix
+   * the Gram formula is, exactly).
+   */
+  readonly exactStart: boolean;
+
+  constructor(model: FactorModel, factor: EmbeddingFactor, o: FactorRunOptions) {
+    this.m = model;
+    this.F = factor;
+    this.grid = o.grid;
+    const r = factor.r, Q = 2 * r;
+    this.r = r;
+    this.Q = Q;
+    const n = o.count;
+    this.n = n;
+    if (o.points.length < n * Q) throw new ValidationError("points", `has ${o.points.length} entries but count × 2r = ${n * Q} are needed`);
+    this.xi = new Float64Array(Q * n);
+    for (let i = 0; i < n; i++) for (let c = 0; c < Q; c++) this.xi[c * n + i] = o.points[i * Q + c];
+    this.wts = o.weights;
+    this.slots = o.grid.slots;
+    this.nodes = o.grid.nodes;
+    this.N = model.N;
+    this.NT = model.XTest ? model.NTest ?? 0 : 0;
+    this.wantGram = o.gram === true;
+    this.wantKl = o.kl === true;
+    this.B = this.wantGram ? model.dOut : 1;
+    this.ibp = o.estimator === "ibp";
+    this.cv = !this.ibp && o.controlVariate === "centered";
+    this.lcv = !this.ibp && o.controlVariate === "linear";
+    this.jac = this.ibp || this.wantKl;
+    this.exactStart = this.ibp || this.cv || this.lcv;
+    if (this.jac && !model.activation.d2f) throw new ValidationError("model.activation", `needs σ″ for the ${this.ibp ? `"ibp" estimator` : "KL of the trained law"} (give d2f${this.ibp ? `, or use estimator "direct"` : ""})`);
+    const { slots, nodes, N, B } = this;
+    const K = model.K, dOut = model.dOut, nF = N + this.NT;
+    this.w = new Float64Array(slots * Q * n);
+    this.J = this.jac ? new Float64Array(slots * Q * Q * n) : null;
+    this.sP = new Float64Array(slots * N * n);
+    this.dP = new Float64Array(slots * N * n);
+    this.d2P = this.jac ? new Float64Array(slots * N * n) : null;
+    this.dP0 = this.cv ? new Float64Array(slots * N * n) : null;
+    this.Areg = this.lcv ? new Float64Array(slots * Q * Q) : null;
+    this.dPt = this.lcv ? new Float64Array(slots * N * n) : null;
+    this.al = new Float64Array(Q);
+    this.be = new Float64Array(Q);
+    this.Sx = new Float64Array(Q);
+    this.ah = new Float64Array(K * nodes * N * r);
+    this.ab = new Float64Array(K * nodes * N * r);
+    this.aho = new Float64Array(nodes * nF * r);
+    this.abo = new Float64Array(nodes * N * B * r);
+    this.aboAll = this.wantGram ? new Float64Array(K * nodes * N * dOut * r) : null;
+    this.f = new Float64Array(K * dOut * N);
+    this.loss = new Float64Array(K);
+    this.fTest = this.NT > 0 ? new Float64Array(K * dOut * this.NT) : null;
+    const dN = dOut * N;
+    this.gram = this.wantGram ? new Float64Array(K * dN * dN) : null;
+    this.klProfile = this.wantKl ? new Float64Array(K * slots) : null;
+    this.kl = this.wantKl ? new Float64Array(K) : null;
+    this.klInvalid = this.wantKl ? new Int32Array(K) : null;
+    this.quad = slotWeights(o.grid);
+    this.pv = new Float64Array(n);
+    this.sv = new Float64Array(n);
+    this.dv = new Float64Array(n);
+    this.s0v = new Float64Array(n);
+    this.gv = new Float64Array(n);
+    this.qN = new Float64Array(N * B * n);
+    this.uN = this.jac ? new Float64Array(N * Q * n) : null;
+    this.vN = this.jac ? new Float64Array(N * Q * n) : null;
+    this.gpv = this.jac ? new Float64Array(n) : null;
+    this.gqv = this.jac ? new Float64Array(n) : null;
+    this.A = new Float64Array(Q * Q);
+    this.wsF = new IntegratorWorkspace(nF * r);
+    this.wsB = new IntegratorWorkspace(N * B * r);
+    this.y0F = new Float64Array(nF * r);
+    this.y0B = new Float64Array(N * B * r);
+    this.slotU = this.wantGram ? new Float64Array(dN * dN) : null;
+    this.slotV = this.wantGram ? new Float64Array(N * N) : null;
+    this.gramBuf = this.wantGram ? new Float64Array(dN * n) : null;
+    // initial particles w = (σ_u ξ_u, σ_v ξ_v) at every slot, J = diag(σ_u I, σ_v I)
+    const su = model.sigmaU, sv = model.sigmaV;
+    for (let t = 0; t < slots; t++)
+      for (let c = 0; c < Q; c++) {
+        const sc = c < r ? su : sv, wo = (t * Q + c) * n, xo = c * n;
+        for (let i = 0; i < n; i++) this.w[wo + i] = sc * this.xi[xo + i];
+        if (this.J) this.J.fill(sc, ((t * Q + c) * Q + c) * n, ((t * Q + c) * Q + c + 1) * n);
+        if (this.Areg) this.Areg[(t * Q + c) * Q + c] = sc;
+      }
+  }
+
+  run(): FactorRunResult {
+    const { m, r, N, NT, nodes } = this;
+    const { dIn, dOut, K, X, Y } = m;
+    const R = this.F.R;
+    const nF = N + NT;
+    const stages = this.grid.scheme === "rk4" ? 4 * this.grid.S + 1 : this.grid.scheme === "heun" ? 2 * this.grid.S : this.grid.S;
+    for (let k = 0; k < K; k++) {
+      this.currentStep = k;
+      if (this.wantKl) this.klStep(k);
+      // ---- forward solve of a^h_k (and of the test points, which no GD sum sees)
+      const y0 = this.y0F;
+      for (let v = 0; v < nF; v++) {
+        const src = v < N ? X : m.XTest!, cols = v < N ? N : NT, col = v < N ? v : v - N;
+        for (let a = 0; a < r; a++) {
+          let s = 0;
+          for (let i = 0; i < dIn; i++) s += R[i * r + a] * src[i * cols + col];
+          y0[v * r + a] = s;
+        }
+      }
+      if (k === 0 && this.exactStart) for (let node = 0; node < nodes; node++) this.aho.set(y0, node * nF * r);
+      else {
+        integrate(this.grid, 1, nF * r, y0, (y, slot, dy) => this.forwardField(y, slot, dy), this.aho, this.wsF);
+        this.evaluations += stages;
+      }
+      this.checkFinite(this.aho, k, "h (forward solve of the coefficient vectors)");
+      const base = k * nodes * N * r;
+      for (let node = 0; node < nodes; node++) this.ah.set(this.aho.subarray(node * nF * r, node * nF * r + N * r), base + node * N * r);
+      // ---- outputs f_{k,n} = R_out a^h_{k,n}(1), loss, test outputs
+      const last = (nodes - 1) * nF * r;
+      let l = 0;
+      for (let v = 0; v < nF; v++)
+        for (let o = 0; o < dOut; o++) {
+          let fv = 0;
+          for (let a = 0; a < r; a++) fv += R[(dIn + o) * r + a] * this.aho[last + v * r + a];
+          if (v < N) {
+            this.f[(k * dOut + o) * N + v] = fv;
+            const res = fv - Y[o * N + v];
+            l += res * res;
+          } else this.fTest![(k * dOut + o) * NT + (v - N)] = fv;
+        }
+      this.loss[k] = (0.5 * l) / N;
+      if (!Number.isFinite(this.loss[k])) throw new DivergenceError(k, "loss", `loss = ${this.loss[k]}`);
+      this.activateStep(k);
+      // ---- backward solve of a^b_k (the d_out per-output adjoints with gram)
+      const B = this.B, yb = this.y0B;
+      for (let nn = 0; nn < N; nn++)
+        for (let bb = 0; bb < B; bb++)
+          for (let a = 0; a < r; a++) {
+            let s = 0;
+            if (B === 1) for (let o = 0; o < dOut; o++) s += R[(dIn + o) * r + a] * (this.f[(k * dOut + o) * N + nn] - Y[o * N + nn]);
+            else s = R[(dIn + bb) * r + a];
+            yb[(nn * B + bb) * r + a] = s;
+          }
+      if (k === 0 && this.exactStart) for (let node = 0; node < nodes; node++) this.abo.set(yb, node * N * B * r);
+      else {
+        integrate(this.grid, -1, N * B * r, yb, (y, slot, dy) => this.backwardField(k, y, slot, dy), this.abo, this.wsB);
+        this.evaluations += stages;
+      }
+      this.checkFinite(this.abo, k, "b (backward solve of the coefficient vectors)");
+      for (let node = 0; node < nodes; node++) {
+        const dst = base + node * N * r, src = node * N * B * r;
+        if (B === 1) this.ab.set(this.abo.subarray(src, src + N * r), dst);
+        else {
+          // b = Σ_o (f_o − y_o) b^(o): the backward equations are linear in b
+          for (let nn = 0; nn < N; nn++)
+            for (let a = 0; a < r; a++) {
+              let s = 0;
+              for (let o = 0; o < dOut; o++) s += (this.f[(k * dOut + o) * N + nn] - Y[o * N + nn]) * this.abo[src + (nn * B + o) * r + a];
+              this.ab[dst + nn * r + a] = s;
+            }
+        }
+      }
+      if (this.aboAll) this.aboAll.set(this.abo, k * nodes * N * dOut * r);
+      this.update(k);
+    }
+    const out: FactorRunResult = { f: this.f, loss: this.loss, ah: this.ah, ab: this.ab, evaluations: this.evaluations };
+    if (this.aboAll) out.abo = this.aboAll;
+    if (this.gram) out.gram = this.gram;
+    if (this.kl) { out.kl = this.kl; out.klProfile = this.klProfile!; out.klInvalid = this.klInvalid!; }
+    if (this.fTest) out.fTest = this.fTest;
+    return out;
+  }
+
+  private checkFinite(a: Float64Array, k: number, what: string): void {
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new DivergenceError(k, what, "non-finite coefficient; the learning rates are too large for this problem");
+  }
+
+  /** Sample weights folded into a sample-length vector (no-op for equal weights). */
+  private weigh(x: Float64Array): void {
+    const wts = this.wts;
+    if (wts) for (let i = 0; i < this.n; i++) x[i] *= wts[i];
+  }
+
+  /** ∂_s a^h_{k,v} = α E[w_v σ(w_u·a^h_{k,v})] at `slot`, for every forward vector v (training and test). */
+  private forwardField(y: Float64Array, slot: number, dy: Float64Array): void {
+    const { r, Q, n, xi, w, J, cv, ibp, pv, sv, dv, s0v } = this;
+    const nF = this.N + this.NT;
+    const act = this.m.activation;
+    const su = this.m.sigmaU, sgv = this.m.sigmaV;
+    const scale = this.m.alpha / (this.wts ? 1 : n);
+    const wb = slot * Q * n;
+    for (let v = 0; v < nF; v++) {
+      const yo = v * r;
+      pv.fill(0);
+      for (let a = 0; a < r; a++) axpy(pv, w, wb + a * n, y[yo + a], n);
+      activate(act, pv, sv, dv, null, 0, n);
+      this.weigh(sv);
+      if (ibp) this.weigh(dv);
+      if (cv) {
+        pv.fill(0);
+        for (let a = 0; a < r; a++) axpy(pv, xi, a * n, su * y[yo + a], n);
+        activateValues(act, pv, s0v, n);
+        this.weigh(s0v);
+      }
+      for (let b = 0; b < r; b++) {
+        const vo = wb + (r + b) * n, xo = (r + b) * n;
+        let acc = dotN(sv, 0, w, vo, n);
+        if (cv) acc -= sgv * dotN(s0v, 0, xi, xo, n);
+        if (ibp) {
+          // σ_v E[ξ_v σ(p)] = σ_v E[σ'(p) (∂w_u/∂ξ_v)ᵀ a^h]; the Δ_v = w_v − σ_v ξ_v part stays direct
+          let t = 0;
+          for (let a = 0; a < r; a++) t += y[yo + a] * dotN(dv, 0, J!, ((slot * Q + a) * Q + r + b) * n, n);
+          acc += sgv * (t - dotN(sv, 0, xi, xo, n));
+        }
+        dy[yo + b] = acc;
+      }
+      if (this.lcv) this.linearCvForward(slot, y, yo, dy);
+    }
+    for (let j = 0; j < nF * r; j++) dy[j] *= scale;
+  }
+
+  /** σ(p_{k,n}), σ'(p_{k,n}) (σ″; σ'(p⁰) for the control variate) at every slot and sample, from the final a^h_k. */
+  private activateStep(k: number): void {
+    const { r, Q, n, N, w, slots, nodes, pv } = this;
+    const act = this.m.activation, su = this.m.sigmaU;
+    for (let t = 0; t < slots; t++) {
+      const ao = (k * nodes + this.grid.hNode(t)) * N * r;
+      for (let nn = 0; nn < N; nn++) {
+        pv.fill(0);
+        for (let a = 0; a < r; a++) axpy(pv, w, (t * Q + a) * n, this.ah[ao + nn * r + a], n);
+        const so = (t * N + nn) * n;
+        activate(act, pv, this.sP.subarray(so, so + n), this.dP.subarray(so, so + n), this.d2P ? this.d2P.subarray(so, so + n) : null, 0, n);
+        for (let i = 0; i < n; i++) if (!Number.isFinite(pv[i])) throw new DivergenceError(k, "p (preactivations of the limit particles)", `p = ${pv[i]}`);
+        if (this.dPt) {
+          // σ'(ξ·α₁) with α₁ = A_uᵀ a^h_{k,n}: the linearised preactivation of the control variate
+          const A = this.Areg!, al = this.al, ao2 = ao + nn * r;
+          for (let c = 0; c < Q; c++) {
+            let sacc = 0;
+            for (let a = 0; a < r; a++) sacc += A[(t * Q + a) * Q + c] * this.ah[ao2 + a];
+            al[c] = sacc;
+          }
+          pv.fill(0);
+          for (let c = 0; c < Q; c++) axpy(pv, this.xi, c * n, al[c], n);
+          const dt = this.dPt;
+          for (let i = 0; i < n; i++) dt[so + i] = derivativeValue(act, pv[i]);
+        }
+        if (this.dP0) {
+          pv.fill(0);
+          for (let a = 0; a < r; a++) axpy(pv, this.xi, a * n, su * this.ah[ao + nn * r + a], n);
+          const d0 = this.dP0;
+          for (let i = 0; i < n; i++) d0[so + i] = derivativeValue(act, pv[i]);
+        }
+      }
+    }
+  }
+
+  /** ∂_s a^b_{k,(n,β)} = −α E[w_u σ'(p_{k,n}) (w_v·a^b_{k,(n,β)})] at `slot`. */
+  private backwardField(k: number, y: Float64Array, slot: number, dy: Float64Array): void {
+    const { r, Q, n, N, B, xi, w, J, cv, ibp, nodes, pv, gv, s0v } = this;
+    const su = this.m.sigmaU, sgv = this.m.sigmaV;
+    const scale = this.m.alpha / (this.wts ? 1 : n);
+    const aho = (k * nodes + this.grid.hNode(slot)) * N * r;
+    const ah = this.ah;
+    const wb = slot * Q * n;
+    for (let nn = 0; nn < N; nn++) {
+      const so = (slot * N + nn) * n;
+      for (let bb = 0; bb < B; bb++) {
+        const yo = (nn * B + bb) * r;
+        // q_i = w_v·y, g_i = σ'(p_i) q_i (weighted)
+        pv.fill(0);
+        for (let a = 0; a < r; a++) axpy(pv, w, wb + (r + a) * n, y[yo + a], n);
+        for (let i = 0; i < n; i++) gv[i] = this.dP[so + i] * pv[i];
+        this.weigh(gv);
+        if (cv) {
+          // control variate σ_u ξ_u σ'(σ_u ξ_u·a^h)(σ_v ξ_v·y), mean 0
+          s0v.fill(0);
+          for (let a = 0; a < r; a++) axpy(s0v, xi, (r + a) * n, sgv * y[yo + a], n);
+          for (let i = 0; i < n; i++) s0v[i] *= this.dP0![so + i] * su;
+          this.weigh(s0v);
+        }
+        for (let b = 0; b < r; b++) {
+          let acc = dotN(gv, 0, w, wb + b * n, n);
+          if (cv) acc -= dotN(s0v, 0, xi, b * n, n);
+          if (ibp) {
+            // σ_u E[ξ_u σ'(p) q] = σ_u E[σ''(p) q ∂p/∂ξ_u + σ'(p) ∂q/∂ξ_u]; the Δ_u part stays direct
+            acc -= su * dotN(gv, 0, xi, b * n, n);
+            let t2 = 0, t1 = 0;
+            for (let a = 0; a < r; a++) {
+              const jh = ((slot * Q + a) * Q + b) * n, jb = ((slot * Q + r + a) * Q + b) * n;
+              let s2 = 0, s1 = 0;
+              const d2 = this.d2P!, d1 = this.dP, wts = this.wts;
+              for (let i = 0; i < n; i++) {
+                const wi = wts ? wts[i] : 1;
+                s2 += wi * d2[so + i] * pv[i] * J![jh + i];
+                s1 += wi * d1[so + i] * J![jb + i];
+              }
+              t2 += ah[aho + nn * r + a] * s2;
+              t1 += y[yo + a] * s1;
+            }
+            acc += su * (t2 + t1);
+          }
+          dy[yo + b] = -acc;
+        }
+        if (this.lcv) this.linearCvBackward(slot, nn, y, yo, dy);
+      }
+    }
+    for (let j = 0; j < N * B * r; j++) dy[j] *= scale;
+  }
+
+  /** GD update of every particle at every slot with the final a^h_k, a^b_k (and the Gram matrix K_k on request). */
+  private update(k: number): void {
+    const { r, Q, n, N, B, w, J, slots, nodes, qN, uN, vN } = this;
+    const { etaU, etaV, alpha, dOut } = this.m;
+    const cu = etaU / (alpha * N), cvv = etaV / (alpha * N);
+    const ah = this.ah, ab = this.ab, abo = this.abo;
+    const dN = dOut * N;
+    for (let t = 0; t < slots; t++) {
+      const hn = this.grid.hNode(t), bn = this.grid.bNode(t);
+      const aho = (k * nodes + hn) * N * r, abn = (k * nodes + bn) * N * r, abo0 = bn * N * B * r;
+      const wb = t * Q * n;
+      // q_n = w_v·a^b_n (pre-update); with gram, the per-output q^(o)_n instead (q_n = Σ_o res_o q^(o)_n)
+      for (let nn = 0; nn < N; nn++) {
+        const qo = nn * n;
+        qN.fill(0, qo, qo + n);
+        const sub = qN.subarray(qo, qo + n);
+        for (let a = 0; a < r; a++) axpy(sub, w, wb + (r + a) * n, ab[abn + nn * r + a], n);
+      }
+      if (this.wantGram) this.gramSlot(k, t, wb, aho, abo0, dN);
+      if (J) {
+        const d2 = this.d2P!;
+        const gp = this.gpv!, gq = this.gqv!;
+        for (let nn = 0; nn < N; nn++) {
+          const so = (t * N + nn) * n, qo = nn * n;
+          for (let b = 0; b < Q; b++) {
+            gp.fill(0); gq.fill(0);
+            for (let a = 0; a < r; a++) {
+              axpy(gp, J, ((t * Q + a) * Q + b) * n, ah[aho + nn * r + a], n);
+              axpy(gq, J, ((t * Q + r + a) * Q + b) * n, ab[abn + nn * r + a], n);
+            }
+            const uo = (nn * Q + b) * n;
+            for (let i = 0; i < n; i++) {
+              const ds = this.dP[so + i];
+              uN![uo + i] = d2[so + i] * qN[qo + i] * gp[i] + ds * gq[i]; // ∇(σ'(p) q)
+              vN![uo + i] = ds * gp[i]; // ∇σ(p)
+            }
+          }
+        }
+        for (let a = 0; a < r; a++)
+          for (let b = 0; b < Q; b++) {
+            const ju = ((t * Q + a) * Q + b) * n, jv = ((t * Q + r + a) * Q + b) * n;
+            for (let nn = 0; nn < N; nn++) {
+              const uo = (nn * Q + b) * n;
+              const hu = -cu * ah[aho + nn * r + a], hv = -cvv * ab[abn + nn * r + a];
+              for (let i = 0; i < n; i++) {
+                J[ju + i] += hu * uN![uo + i];
+                J[jv + i] += hv * vN![uo + i];
+              }
+            }
+          }
+      }
+      for (let nn = 0; nn < N; nn++) {
+        const so = (t * N + nn) * n, qo = nn * n;
+        const g = this.gv;
+        for (let i = 0; i < n; i++) g[i] = this.dP[so + i] * qN[qo + i];
+        for (let a = 0; a < r; a++) {
+          axpy(w.subarray(wb + a * n, wb + (a + 1) * n), g, 0, -cu * ah[aho + nn * r + a], n);
+          axpy(w.subarray(wb + (r + a) * n, wb + (r + a + 1) * n), this.sP, so, -cvv * ab[abn + nn * r + a], n);
+        }
+      }
+      if (this.Areg) {
+        // regression of the updated state on the points: A_t = E_n[w ξᵀ] (ξ has identity covariance)
+        const A = this.Areg, wts = this.wts;
+        for (let c = 0; c < Q; c++)
+          for (let c2 = 0; c2 < Q; c2++) {
+            let sacc = 0;
+            const wo = wb + c * n, xo = c2 * n;
+            if (wts) for (let i = 0; i < n; i++) sacc += wts[i] * w[wo + i] * this.xi[xo + i];
+            else sacc = dotN(w, wo, this.xi, xo, n) / n;
+            A[(t * Q + c) * Q + c2] = sacc;
+          }
+      }
+    }
+  }
+
+  /**
+   * Linear control variate, forward: ψ = (A_v ξ) σ(ξ·α), α = A_uᵀ y. Adds (E[ψ] − mean ψ)·α_scale⁻¹
+   * to dy (dy is scaled by α/n afterwards, so the exact part is multiplied by n here when unweighted).
+   */
+  private linearCvForward(slot: number, y: Float64Array, yo: number, dy: Float64Array): void {
+    const { r, Q, n, xi, pv, s0v, al, Sx } = this;
+    const A = this.Areg!, act = this.m.activation;
+    const At = slot * Q * Q;
+    for (let c = 0; c < Q; c++) {
+      let sacc = 0;
+      for (let a = 0; a < r; a++) sacc += A[At + a * Q + c] * y[yo + a];
+      al[c] = sacc;
+    }
+    pv.fill(0);
+    for (let c = 0; c < Q; c++) axpy(pv, xi, c * n, al[c], n);
+    activateValues(act, pv, s0v, n);
+    this.weigh(s0v);
+    for (let c = 0; c < Q; c++) Sx[c] = dotN(s0v, 0, xi, c * n, n);
+    // E[ξ σ(ξ·α)] = α E[σ'(|α| Z)]  (Stein)
+    let rho = 0;
+    for (let c = 0; c < Q; c++) rho += al[c] * al[c];
+    rho = Math.sqrt(rho);
+    const e1 = ghMean(act, rho, 0, 1);
+    const total = this.wts ? 1 : n;
+    for (let b = 0; b < r; b++) {
+      let mean = 0, exact = 0;
+      for (let c = 0; c < Q; c++) {
+        const Avc = A[At + (r + b) * Q + c];
+        mean += Avc * Sx[c];
+        exact += Avc * al[c] * e1;
+      }
+      dy[yo + b] += exact * total - mean;
+    }
+  }
+
+  /**
+   * Linear control variate, backward: ψ = (A_u ξ) σ'(ξ·α₁) (ξ·β), α₁ = A_uᵀ a^h, β = A_vᵀ y;
+   * E[ψ] = A_u M β with M = E[ξξᵀ σ'(ξ·α₁)] = e₀ I + α̂α̂ᵀ (e₂ − e₀), e_j = E[Z^j σ'(|α₁| Z)].
+   */
+  private linearCvBackward(slot: number, nn: number, y: Float64Array, yo: number, dy: Float64Array): void {
+    const { r, Q, n, xi, pv, s0v, al, be, Sx, N, nodes } = this;
+    const A = this.Areg!, act = this.m.activation;
+    const At = slot * Q * Q;
+    const so = (slot * N + nn) * n;
+    for (let c = 0; c < Q; c++) {
+      let sb = 0;
+      for (let a = 0; a < r; a++) sb += A[At + (r + a) * Q + c] * y[yo + a];
+      be[c] = sb;
+    }
+    pv.fill(0);
+    for (let c = 0; c < Q; c++) axpy(pv, xi, c * n, be[c], n);
+    const dt = this.dPt!;
+    for (let i = 0; i < n; i++) s0v[i] = dt[so + i] * pv[i];
+    this.weigh(s0v);
+    for (let c = 0; c < Q; c++) Sx[c] = dotN(s0v, 0, xi, c * n, n);
+    // α₁ (recomputed: cheap, 2r²)
+    const ao = (this.currentStep * nodes + this.grid.hNode(slot)) * N * r + nn * r;
+    let rho2 = 0;
+    for (let c = 0; c < Q; c++) {
+      let sacc = 0;
+      for (let a = 0; a < r; a++) sacc += A[At + a * Q + c] * this.ah[ao + a];
+      al[c] = sacc;
+      rho2 += sacc * sacc;
+    }
+    const rho = Math.sqrt(rho2);
+    const e0 = ghMean(act, rho, 0, 1), e2 = ghMean(act, rho, 2, 1);
+    let ab = 0;
+    for (let c = 0; c < Q; c++) ab += al[c] * be[c];
+    const coef = rho2 > 0 ? (e2 - e0) * ab / rho2 : 0;
+    const total = this.wts ? 1 : n;
+    for (let b = 0; b < r; b++) {
+      let mean = 0, exact = 0;
+      for (let c = 0; c < Q; c++) {
+        const Auc = A[At + b * Q + c];
+        mean += Auc * Sx[c];
+        exact += Auc * (e0 * be[c] + coef * al[c]);
+      }
+      dy[yo + b] -= exact * total - mean;
+    }
+  }
+
+  /**
+   * Adds slot t's term of the tangent Gram matrix K_k (MATH §8):
+   * wq · { η_u E[σ'(p_n) q^(o)_n σ'(p_m) q^(o')_m] Γ^H_nm + η_v E[σ(p_n) σ(p_m)] Γ^{B,(o,o')}_nm }.
+   */
+  private gramSlot(k: number, t: number, wb: number, aho: number, abo0: number, dN: number): void {
+    const { r, n, N, B, w, ah, abo, wts } = this;
+    const { etaU, etaV } = this.m;
+    const slotU = this.slotU!, slotV = this.slotV!, G = this.gramBuf!;
+    const wi = (i: number) => (wts ? wts[i] : 1 / n);
+    // g_(o,n) = σ'(p_n) q^(o)_n with q^(o)_n = w_v·a^{b(o)}_n
+    for (let o = 0; o < this.m.dOut; o++)
+      for (let nn = 0; nn < N; nn++) {
+        const go = (o * N + nn) * n, so = (t * N + nn) * n;
+        const sub = G.subarray(go, go + n);
+        sub.fill(0);
+        for (let a = 0; a < r; a++) axpy(sub, w, wb + (r + a) * n, abo[abo0 + (nn * B + o) * r + a], n);
+        for (let i = 0; i < n; i++) sub[i] *= this.dP[so + i];
+      }
+    for (let x = 0; x < dN; x++)
+      for (let y = x; y < dN; y++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += wi(i) * G[x * n + i] * G[y * n + i];
+        slotU[x * dN + y] = s;
+      }
+    for (let x = 0; x < N; x++)
+      for (let y = x; y < N; y++) {
+        let s = 0;
+        const sx = (t * N + x) * n, sy = (t * N + y) * n;
+        for (let i = 0; i < n; i++) s += wi(i) * this.sP[sx + i] * this.sP[sy + i];
+        slotV[x * N + y] = s;
+      }
+    const Kk = this.gram!, go = k * dN * dN, wq = this.quad[t];
+    for (let x = 0; x < dN; x++) {
+      const ox = (x / N) | 0, nx = x - ox * N;
+      for (let y = 0; y < dN; y++) {
+        const oy = (y / N) | 0, ny = y - oy * N;
+        let gh = 0, gb = 0;
+        for (let a = 0; a < r; a++) {
+          gh += ah[aho + nx * r + a] * ah[aho + ny * r + a];
+          gb += abo[abo0 + (nx * B + ox) * r + a] * abo[abo0 + (ny * B + oy) * r + a];
+        }
+        const eU = x <= y ? slotU[x * dN + y] : slotU[y * dN + x];
+        const eV = nx <= ny ? slotV[nx * N + ny] : slotV[ny * N + nx];
+        Kk[go + x * dN + y] += wq * (etaU * eU * gh + etaV * eV * gb);
+      }
+    }
+  }
+
+  /** KL(ρ_k(s) ‖ μ_0) at every slot from the particle state before update k (MATH §8). */
+  private klStep(k: number): void {
+    const { r, Q, n, w, J, xi, slots, wts, A } = this;
+    const su = this.m.sigmaU, sv = this.m.sigmaV;
+    let invalid = 0, total = 0;
+    for (let t = 0; t < slots; t++) {
+      let acc = 0, wsum = 0;
+      if (k > 0) {
+        for (let i = 0; i < n; i++) {
+          const wt = wts ? wts[i] : 1 / n;
+          // KL = E[½|T − ξ|² + ξ·(T − ξ) − log det ∇T]; by Stein E[ξ·g] = E[tr ∇g] (g = T − ξ), so the
+          // integrand ½|g|² + tr(∇T − I) − log det ∇T is O(η²) sample by sample (no O(η) sampling noise)
+          let quad = 0, tr = 0;
+          for (let c = 0; c < Q; c++) {
+            const sc = 1 / (c < r ? su : sv);
+            const g = w[(t * Q + c) * n + i] * sc - xi[c * n + i];
+            quad += g * g;
+            for (let c2 = 0; c2 < Q; c2++) A[c * Q + c2] = J![((t * Q + c) * Q + c2) * n + i] * sc;
+            tr += A[c * Q + c] - 1;
+          }
+          const ld = logDetLu(A, Q);
+          if (!(ld.sign > 0)) { invalid++; continue; }
+          acc += wt * (0.5 * quad + tr - ld.logAbs);
+          wsum += wt;
+        }
+        if (wsum > 0) acc /= wsum;
+      }
+      // k = 0: T is the identity, KL_0 = 0 exactly
+      this.klProfile![k * slots + t] = acc;
+      total += this.quad[t] * acc;
+    }
+    this.kl![k] = total;
+    this.klInvalid![k] = invalid;
+  }
+}
+
+const GH64 = gaussHermite(64);
+
+/** E[Z^j g(ρ Z)], Z ~ N(0, 1), g = σ (deriv 0) or σ' (deriv 1), by 64-node Gauss–Hermite. */
+function ghMean(act: Activation, rho: number, j: number, deriv: 0 | 1): number {
+  const { nodes, weights } = GH64;
+  let s = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const z = nodes[i];
+    const g = deriv === 0 ? act.f(rho * z) : act.df(rho * z);
+    s += weights[i] * (j === 0 ? g : j === 1 ? z * g : z * z * g);
+  }
+  return s;
+}
+
+function activateValues(act: Activation, p: Float64Array, s: Float64Array, n: number): void {
+  switch (act.kind) {
+    case 0: for (let i = 0; i < n; i++) s[i] = Math.tanh(p[i]); return;
+    case 1: for (let i = 0; i < n; i++) s[i] = p[i]; return;
+    case 3: for (let i = 0; i < n; i++) s[i] = Math.sin(p[i]); return;
+    default: { const f = act.f; for (let i = 0; i < n; i++) s[i] = f(p[i]); }
+  }
+}
+
+function derivativeValue(act: Activation, x: number): number {
+  switch (act.kind) {
+    case 0: { const t = Math.tanh(x); return 1 - t * t; }
+    case 1: return 1;
+    case 3: return Math.cos(x);
+    default: return act.df(x);
+  }
+}
+
+/** log|det A| and its sign by LU with partial pivoting (A: n × n, overwritten). */
+export function logDetLu(A: Float64Array, n: number): { sign: number; logAbs: number } {
+  let sign = 1, logAbs = 0;
+  for (let c = 0; c < n; c++) {
+    let piv = c, best = Math.abs(A[c * n + c]);
+    for (let rr = c + 1; rr < n; rr++) { const v = Math.abs(A[rr * n + c]); if (v > best) { best = v; piv = rr; } }
+    if (best === 0) return { sign: 0, logAbs: -Infinity };
+    if (piv !== c) {
+      for (let j = 0; j < n; j++) { const t = A[c * n + j]; A[c * n + j] = A[piv * n + j]; A[piv * n + j] = t; }
+      sign = -sign;
+    }
+    const d = A[c * n + c];
+    if (d < 0) sign = -sign;
+    logAbs += Math.log(Math.abs(d));
+    for (let rr = c + 1; rr < n; rr++) {
+      const f = A[rr * n + c] / d;
+      if (f === 0) continue;
+      for (let j = c + 1; j < n; j++) A[rr * n + j] -= f * A[c * n + j];
+    }
+  }
+  return { sign, logAbs };
+}

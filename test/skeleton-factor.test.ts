@@ -1,0 +1,248 @@
+/**
+ * The factor-form skeleton engine (MATH §3 "Factor form"; src/skeleton/factor.ts) against
+ * independent computations:
+ *  - linear σ: the second-moment Mean ODE in R^D (test/helpers/linear-moments.ts: no factor,
+ *    no skeleton maps) with a rule exact for the quadratic integrands, every scheme;
+ *  - linear σ: the G-space closed-form skeleton (skeleton/core.ts, Jacobians in G-space);
+ *  - tanh / sin / gelu: the G-space skeleton with its own QMC and the particle Mean ODE;
+ *  - depth orders against an independent fine solution (the moment solver on a fine grid);
+ *  - the first-order statement f_{k+1} − f_k = −(1/N) K_k r_k + O(η²) for the Gram matrix;
+ *  - the KL of the trained law against the Gaussian closed form of the moment solver;
+ *  - test points: zero-weight data points change nothing else, bit for bit.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { makeProblem, type Problem } from "../src/problem/problem.ts";
+import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/problem/embeddings.ts";
+import { DepthGrid, type Scheme } from "../src/depth/integrators.ts";
+import { DivergenceError } from "../src/core/errors.ts";
+import { embeddingFactor, runFactor, type FactorModel } from "../src/skeleton/factor.ts";
+import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
+import { degree3Rule, gaussHermiteTensor, sobolNormals } from "../src/skeleton/rules.ts";
+import { solve } from "../src/problem/algorithm.ts";
+import { meanOde } from "../src/limits/mean-ode.ts";
+import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
+import { maxAbsDiff, slope } from "./helpers/numeric.ts";
+
+interface Case { act?: string; dIn: number; dOut: number; N: number; K: number; D: number; eta?: number; etaV?: number; alpha?: number; sigmaU?: number; sigmaV?: number; seed?: number }
+
+function problemOf(c: Case): Problem {
+  return makeProblem({
+    model: { D: c.D, activation: c.act ?? "tanh", alpha: c.alpha ?? 1, sigmaU: c.sigmaU ?? 1, sigmaV: c.sigmaV ?? 1 },
+    data: { generator: "teacher", dIn: c.dIn, dOut: c.dOut, N: c.N, seed: 3 },
+    train: { steps: c.K, etaU: c.eta ?? 1, etaV: c.etaV ?? c.eta ?? 1 },
+    seed: c.seed ?? 5,
+  });
+}
+
+function finiteE(p: Problem): { E: Float64Array; WE: Float64Array; WU: Float64Array } {
+  const { WE, WU } = initEmbeddings(p);
+  return { E: embeddingGram(WE, WU, p.model.D, p.data.dIn, p.data.dOut), WE, WU };
+}
+
+const BASE: FactorSolveOptions = {
+  scheme: "rk4", depthSteps: 8, rule: "degree3", points: 1, randomizations: 1, seed: 1, nodes: 2,
+  estimator: "direct", controlVariate: "none", depthError: false, tol: null, maxPoints: 1 << 20, maxDepthSteps: 64,
+};
+
+const LINEAR: Case = { act: "linear", dIn: 2, dOut: 2, N: 5, K: 6, D: 12, eta: 0.5, etaV: 0.7, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2 };
+
+test("linear σ: the factor form with rules exact for quadratics equals the independent second-moment Mean ODE to 1e-12 (every scheme, both estimators, N = 5, K = 6)", () => {
+  const p = problemOf(LINEAR);
+  const { E, WE, WU } = finiteE(p);
+  const model = factorModelOf(p);
+  for (const scheme of ["euler", "staggered-euler", "heun", "rk4"] as Scheme[]) {
+    const grid = new DepthGrid(scheme, 6);
+    const ref = linearMomentMeanOde({ ...p.data, K: LINEAR.K, D: LINEAR.D, WE, WU, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2, etaU: 0.5, etaV: 0.7, grid });
+    for (const rule of ["degree3", "gauss-hermite"] as const)
+      for (const estimator of ["direct", "ibp"] as const)
+        for (const controlVariate of ["none", "centered", "linear"] as const) {
+          if (estimator === "ibp" && controlVariate !== "none") continue;
+          const res = solveFactor(model, E, { ...BASE, scheme, depthSteps: 6, rule, estimator, controlVariate });
+          const d = maxAbsDiff(res.f, ref.f);
+          assert.ok(d < 1e-12, `${scheme} ${rule} ${estimator} ${controlVariate}: max |f − f_moments| = ${d}`);
+        }
+  }
+});
+
+test("linear σ: the factor form equals the G-space closed-form skeleton (same scheme and grid) to 1e-10, and a rank-deficient E (D < d) is handled by a rank-D factor", () => {
+  const p = problemOf(LINEAR);
+  const { E } = finiteE(p);
+  const gs = solve(p, meanOde({ scheme: "rk4", depthSteps: 6, richardson: false }));
+  const fac = solveFactor(factorModelOf(p), E, { ...BASE, depthSteps: 6 });
+  assert.ok(maxAbsDiff(fac.f, gs.f.data) < 1e-10, `max diff ${maxAbsDiff(fac.f, gs.f.data)}`);
+  // D = 3 < d = 4: E has rank 3
+  const q = problemOf({ ...LINEAR, D: 3 });
+  const Eq = finiteE(q);
+  const F = embeddingFactor(Eq.E, 4);
+  assert.equal(F.r, 3);
+  const refq = linearMomentMeanOde({ ...q.data, K: LINEAR.K, D: 3, WE: Eq.WE, WU: Eq.WU, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2, etaU: 0.5, etaV: 0.7, grid: new DepthGrid("rk4", 6) });
+  const facq = solveFactor(factorModelOf(q), Eq.E, { ...BASE, depthSteps: 6 });
+  assert.ok(maxAbsDiff(facq.f, refq.f) < 1e-12, `rank-deficient: ${maxAbsDiff(facq.f, refq.f)}`);
+  // the coefficient vectors reproduce h = W c of the moment solver's outputs: f = E_out,· c^h(1)
+  const nodes = fac.grid.nodes, d = 4, N = LINEAR.N;
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < 2; o++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += E[(2 + o) * d + t] * fac.ch[(((LINEAR.K - 1) * nodes + nodes - 1) * N + n) * d + t];
+      assert.ok(Math.abs(s - fac.f[((LINEAR.K - 1) * 2 + o) * N + n]) < 1e-12);
+    }
+});
+
+test("depth orders against an independent fine solution (the moment solver at S = 256): rk4 ≈ 4, heun ≈ 2, staggered Euler ≈ 1", () => {
+  const c: Case = { ...LINEAR, K: 4, eta: 1, etaV: 1 };
+  const p = problemOf(c);
+  const { E, WE, WU } = finiteE(p);
+  const fine = linearMomentMeanOde({ ...p.data, K: c.K, D: c.D, WE, WU, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2, etaU: 1, etaV: 1, grid: new DepthGrid("rk4", 256) });
+  const model = factorModelOf(p);
+  for (const [scheme, order, ladder] of [["rk4", 4, [2, 4, 8]], ["heun", 2, [4, 8, 16, 32]], ["euler", 1, [8, 16, 32, 64]]] as const) {
+    const errs = ladder.map((S) => maxAbsDiff(solveFactor(model, E, { ...BASE, scheme, depthSteps: S }).f, fine.f));
+    const sl = -slope([...ladder], errs);
+    assert.ok(Math.abs(sl - order) < 0.35, `${scheme}: fitted order ${sl.toFixed(2)} (errors ${errs.map((e) => e.toExponential(2)).join(", ")})`);
+  }
+});
+
+test("tanh, sin, gelu: the factor form agrees with the G-space skeleton and with the particle Mean ODE within their combined standard errors", () => {
+  const cases: Case[] = [
+    { act: "tanh", dIn: 2, dOut: 1, N: 2, K: 3, D: 8 },
+    { act: "sin", dIn: 1, dOut: 2, N: 2, K: 3, D: 6, alpha: 1.5, sigmaU: 0.8, sigmaV: 1.2 },
+    { act: "gelu", dIn: 2, dOut: 1, N: 2, K: 3, D: 8, eta: 0.8 },
+  ];
+  for (const c of cases) {
+    const p = problemOf(c);
+    const { E } = finiteE(p);
+    const fac = solveFactor(factorModelOf(p), E, { ...BASE, rule: "sobol", points: 4096, randomizations: 8, estimator: "ibp", scheme: "rk4", depthSteps: 4 });
+    // G-space skeleton, two independent point sets: SE of their mean from their difference
+    const g = [1, 2].map((seed) => solve(p, meanOde({ scheme: "rk4", depthSteps: 4, richardson: false, expectation: { kind: "qmc", samples: 1 << 14, randomizations: 8, seed } })).f.data);
+    const seG = g[0].map((x, i) => Math.abs(x - g[1][i]) / 2);
+    // particles: 3 seeds
+    const P = 1 << 13;
+    const par = [11, 12, 13].map((s) => solve(p, meanOde({ method: "particles", particles: P, particleSeed: s, scheme: "rk4", depthSteps: 4, richardson: false })).f.data);
+    for (let i = 0; i < fac.f.length; i++) {
+      const gm = (g[0][i] + g[1][i]) / 2;
+      const tolG = 5 * Math.hypot(fac.error.sampling[i], seG[i], 2e-5);
+      assert.ok(Math.abs(fac.f[i] - gm) < tolG, `${c.act} entry ${i}: factor ${fac.f[i]} vs G-space ${gm} (tolerance ${tolG})`);
+      const pm = par.reduce((a, x) => a + x[i], 0) / 3;
+      const sp = Math.sqrt(par.reduce((a, x) => a + (x[i] - pm) ** 2, 0) / 2 / 3);
+      const tolP = 5 * Math.hypot(fac.error.sampling[i], sp, 1e-3);
+      assert.ok(Math.abs(fac.f[i] - pm) < tolP, `${c.act} entry ${i}: factor ${fac.f[i]} vs particles ${pm} (tolerance ${tolP})`);
+    }
+  }
+});
+
+test("error estimate: on random small problems the true error (against an independent heavy solve) is below 2× the estimate in most cases", () => {
+  // fixed seeds; each problem passes with probability ≈ 0.9 (t with 7 degrees of freedom), so ≥ 9 of 12
+  // fails with probability ≈ 3% for fresh seeds; the full study (60 problems) is in npm run verify.
+  let ok = 0;
+  const rows: string[] = [];
+  for (let j = 0; j < 12; j++) {
+    const u = (x: number) => ((Math.sin(12.9898 * (j + 1) * x) * 43758.5453) % 1 + 1) % 1;
+    const c: Case = { act: ["tanh", "sin", "gelu"][j % 3], dIn: 1 + Math.floor(u(1) * 2), dOut: 1 + Math.floor(u(2) * 2), N: 1 + Math.floor(u(3) * 3), K: 2 + Math.floor(u(4) * 3), D: 8, eta: 0.3 + u(5), seed: 100 + j };
+    const p = problemOf(c);
+    const { E } = finiteE(p);
+    const model = factorModelOf(p);
+    const est = solveFactor(model, E, { ...BASE, rule: "sobol", points: 1024, randomizations: 8, estimator: "direct", controlVariate: "linear", depthSteps: 3, depthError: true, seed: 7 });
+    const ref = solveFactor(model, E, { ...BASE, rule: "sobol", points: 4096, randomizations: 4, estimator: "ibp", depthSteps: 6, seed: 99 });
+    const err = maxAbsDiff(est.f, ref.f);
+    if (err <= 2 * est.error.max) ok++;
+    rows.push(`${c.act} N=${c.N} K=${c.K}: err ${err.toExponential(2)} est ${est.error.max.toExponential(2)}`);
+  }
+  assert.ok(ok >= 9, `only ${ok} of 12 within 2× the estimate:\n${rows.join("\n")}`);
+});
+
+test("DMFT = the factor form with the limit E: f_0 = 0 and E's factor is diag(σ_in, σ_out)", () => {
+  const p = makeProblem({ model: { D: 4, sigmaIn: 0.7, sigmaOut: 1.4 }, data: { generator: "teacher", dIn: 2, dOut: 2, N: 3, seed: 1 }, train: { steps: 3, etaU: 0.5, etaV: 0.5 } });
+  const E = limitEmbeddingGram(2, 2, 0.7, 1.4);
+  const F = embeddingFactor(E, 4);
+  assert.equal(F.r, 4);
+  for (const [estimator, controlVariate] of [["direct", "linear"], ["direct", "centered"], ["ibp", "none"]] as const) {
+    const res = solveFactor(factorModelOf(p), E, { ...BASE, rule: "sobol", points: 256, randomizations: 2, estimator, controlVariate });
+    for (let i = 0; i < 2 * 3; i++) assert.equal(Math.abs(res.f[i]), 0, `${estimator}/${controlVariate}`);
+  }
+});
+
+test("tangent Gram matrix: f_{k+1} − f_k + (1/N) K_k (f_k − y) = O(η²) (slope 2 ± 0.2 over η), staggered grid and rk4, linear and tanh", () => {
+  for (const [act, scheme] of [["linear", "staggered-euler"], ["tanh", "staggered-euler"], ["tanh", "rk4"]] as const) {
+    const etas = [0.04, 0.02, 0.01, 0.005];
+    const res: number[] = [];
+    for (const eta of etas) {
+      const p = problemOf({ act, dIn: 2, dOut: 2, N: 3, K: 2, D: 8, eta, etaV: 1.5 * eta, alpha: 1.2 });
+      const { E } = finiteE(p);
+      const F = embeddingFactor(E, 4);
+      const pts = act === "linear" ? degree3Rule(F.r) : sobolNormals(512, F.r, 3, 0);
+      const out = runFactor(factorModelOf(p), F, { grid: new DepthGrid(scheme, scheme === "rk4" ? 16 : 8), ...pts, estimator: "direct", controlVariate: "none", gram: true });
+      const dN = 2 * 3;
+      let m = 0;
+      for (let x = 0; x < dN; x++) {
+        let pred = 0;
+        for (let y = 0; y < dN; y++) pred += out.gram![x * dN + y] * (out.f[y] - p.data.Y[y]);
+        m = Math.max(m, Math.abs(out.f[dN + x] - out.f[x] + pred / 3));
+      }
+      res.push(m);
+    }
+    const sl = slope(etas, res);
+    assert.ok(Math.abs(sl - 2) < 0.2, `${act} ${scheme}: slope ${sl.toFixed(3)} (residuals ${res.map((r) => r.toExponential(2)).join(", ")})`);
+  }
+});
+
+test("the Gram matrix is symmetric PSD and its per-output adjoints reproduce b = Σ_o (f_o − y_o) b^(o)", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 2, N: 3, K: 3, D: 8, eta: 0.7 });
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const opts = { ...BASE, rule: "sobol" as const, points: 512, randomizations: 2 };
+  const plain = solveFactor(model, E, opts);
+  const withGram = solveFactor(model, E, opts, { gram: true });
+  assert.ok(maxAbsDiff(plain.f, withGram.f) < 1e-12, "the per-output backward solves change f");
+  const dN = 6;
+  for (let k = 0; k < 3; k++)
+    for (let x = 0; x < dN; x++)
+      for (let y = 0; y < dN; y++) assert.ok(Math.abs(withGram.gram![k * 36 + x * dN + y] - withGram.gram![k * 36 + y * dN + x]) < 1e-12);
+});
+
+test("KL of the trained law: linear σ equals the Gaussian closed form of the moment solver to 1e-8; KL_0 = 0 exactly; KL_1 ∝ η² for small η", () => {
+  const p = problemOf(LINEAR);
+  const { E, WE, WU } = finiteE(p);
+  const grid = new DepthGrid("heun", 6);
+  const ref = linearMomentMeanOde({ ...p.data, K: LINEAR.K, D: LINEAR.D, WE, WU, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2, etaU: 0.5, etaV: 0.7, grid });
+  const res = solveFactor(factorModelOf(p), E, { ...BASE, scheme: "heun", depthSteps: 6 }, { kl: true });
+  assert.ok(maxAbsDiff(res.klProfile!, ref.kl) < 1e-8, `max |KL − closed form| = ${maxAbsDiff(res.klProfile!, ref.kl)}`);
+  for (let t = 0; t < grid.slots; t++) assert.equal(res.klProfile![t], 0);
+  assert.equal(res.kl![0], 0);
+  assert.ok(res.kl![LINEAR.K - 1] > 0);
+  const etas = [0.04, 0.02, 0.01];
+  const kl1 = etas.map((eta) => {
+    const q = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 2, K: 2, D: 8, eta });
+    return solveFactor(factorModelOf(q), finiteE(q).E, { ...BASE, rule: "sobol", points: 1024, randomizations: 1, depthSteps: 4 }, { kl: true }).kl![1];
+  });
+  const sl = slope(etas, kl1);
+  assert.ok(Math.abs(sl - 2) < 0.2, `KL_1 slope ${sl} (${kl1})`);
+});
+
+test("test points: zero-weight data points change no training output bit for bit, and a test input equal to a training input gives its output", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 2, N: 3, K: 3, D: 8 });
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const F = embeddingFactor(E, 4);
+  const pts = sobolNormals(256, F.r, 1, 0);
+  const base = runFactor(model, F, { grid: new DepthGrid("rk4", 3), ...pts, estimator: "direct", controlVariate: "linear" });
+  // test inputs: training point 1, and a new point
+  const XT = new Float64Array(2 * 2);
+  for (let i = 0; i < 2; i++) { XT[i * 2] = p.data.X[i * 3 + 1]; XT[i * 2 + 1] = 0.3 - i; }
+  const withTest: FactorModel = { ...model, XTest: XT, NTest: 2 };
+  const t1 = runFactor(withTest, F, { grid: new DepthGrid("rk4", 3), ...pts, estimator: "direct", controlVariate: "linear" });
+  assert.deepEqual(Array.from(t1.f), Array.from(base.f));
+  for (let k = 0; k < 3; k++)
+    for (let o = 0; o < 2; o++) assert.equal(t1.fTest![(k * 2 + o) * 2], base.f[(k * 2 + o) * 3 + 1]);
+  // the new point's output does not depend on the other test point
+  const XT2 = new Float64Array([0.3, -0.7]);
+  const t2 = runFactor({ ...model, XTest: XT2, NTest: 1 }, F, { grid: new DepthGrid("rk4", 3), ...pts, estimator: "direct", controlVariate: "linear" });
+  for (let k = 0; k < 3; k++) for (let o = 0; o < 2; o++) assert.equal(t2.fTest![k * 2 + o], t1.fTest![(k * 2 + o) * 2 + 1]);
+});
+
+test("divergence: a diverging limit (linear σ, large η) is a DivergenceError naming the step and the quantity", () => {
+  for (const eta of [1e3, 1e6, 1e12]) {
+    const p = problemOf({ act: "linear", dIn: 2, dOut: 1, N: 4, K: 8, D: 8, eta });
+    const { E } = finiteE(p);
+    assert.throws(() => solveFactor(factorModelOf(p), E, { ...BASE }), (e: unknown) => e instanceof DivergenceError && e.step >= 1 && /loss|h \(|b \(|p \(/.test(e.quantity));
+  }
+});
