@@ -7,7 +7,8 @@
  * only the order of lines in the file does (merge / readRows + sort by index
  * give the canonical order).
  */
-import { Worker } from "node:worker_threads";
+import type { MessagePort, Worker } from "node:worker_threads";
+import { F_LOAD, spawnBootstrapped, workerEntry } from "../parallel/bootstrap.ts";
 import { LimitdynError } from "../core/errors.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { dedupeRows, prepareResume, RowWriter, type SweepRow } from "./rows.ts";
@@ -51,21 +52,26 @@ export interface SweepResult {
 
 export class SweepError extends LimitdynError {}
 
+/** Start-up limit of a sweep worker (ms): loading its entry and the task modules, until "ready". */
+export const sweepPoolOptions = { startMs: 60_000 };
+
+const faultWord = new Int32Array(new SharedArrayBuffer(4));
+
+/** Tests: make the next sweep workers fail to load their entry ("load"), or not (null). */
+export function injectSweepWorkerFaultForTests(kind: "load" | null): void {
+  Atomics.store(faultWord, 0, kind === "load" ? F_LOAD : 0);
+}
+
 /**
- * A worker running sweep-worker.ts. `new Worker(url.ts, { execArgv: ["--import", "tsx"] })`
- * does NOT work on Node 20 (the worker's entry is loaded before the tsx hooks
- * apply: "Unknown file extension .ts"), neither does inheriting the parent's
- * tsx flags; so the worker is a tiny eval'd bootstrap that registers tsx
- * (tsx/esm/api, resolved from this file) and then imports the .ts entry.
- * Works under `npx tsx`, `node --import tsx` (incl. `--test`) and bin/limitdyn.mjs.
+ * A worker running sweep-worker.js (compiled) or sweep-worker.ts (sources:
+ * through tsx, or directly under Deno / Bun), behind the shared bootstrap
+ * (src/parallel/bootstrap.ts): a worker that cannot load its entry reports
+ * why on `port` instead of leaving the sweep waiting.
  */
-function startWorker(): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./sweep-worker.js", self));
-  const entry = new URL("./sweep-worker.ts", self).href;
-  const api = import.meta.resolve("tsx/esm/api");
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+function startWorker(): { w: Worker; port: MessagePort } {
+  const { w, port } = spawnBootstrapped(import.meta.url, "sweep-worker", faultWord);
+  w.ref(); // the sweep's promise waits on it: keep the process alive until it is done
+  return { w, port };
 }
 
 async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRow: (row: SweepRow) => void, signal?: AbortSignal): Promise<void> {
@@ -74,9 +80,11 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
     let next = 0;
     let inFlight = 0;
     let finished = false;
+    let watchdog: ReturnType<typeof setInterval> | undefined;
     const finish = (err?: Error) => {
       if (finished) return;
       finished = true;
+      if (watchdog !== undefined) clearInterval(watchdog);
       signal?.removeEventListener("abort", onAbort);
       Promise.all(workers.map((w) => w.terminate())).then(() => (err ? reject(err) : resolve()), reject);
     };
@@ -92,12 +100,25 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
     };
     signal?.addEventListener("abort", onAbort);
     const count = Math.min(n, runs.length);
+    const notReady = new Set<Worker>();
+    const t0 = Date.now();
+    watchdog = setInterval(() => {
+      if (finished || notReady.size === 0) return clearInterval(watchdog);
+      if (Date.now() - t0 > sweepPoolOptions.startMs) {
+        finish(new SweepError(`${notReady.size} worker thread${notReady.size > 1 ? "s" : ""} did not start within ${sweepPoolOptions.startMs / 1000} s (entry ${workerEntry(import.meta.url, "sweep-worker").target}); use workers: 0`));
+      }
+    }, Math.min(250, sweepPoolOptions.startMs));
     for (let i = 0; i < count; i++) {
-      const w = startWorker();
+      const { w, port } = startWorker();
       workers.push(w);
+      notReady.add(w);
+      port.on("message", (msg: string) => finish(new SweepError(`worker thread failed to start: ${msg}`)));
       w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
         if (finished) return;
-        if (m.type === "ready") dispatch(w);
+        if (m.type === "ready") {
+          notReady.delete(w);
+          dispatch(w);
+        }
         else if (m.type === "row") {
           inFlight--;
           try {
