@@ -37,3 +37,4 @@ export {
 } from "./presets/index.ts";
 /** Exact W1 of two empirical laws (stats/distances.ts; formerly an approximate quantile version here). */
 export { w1 } from "../stats/distances.ts";
+export { type MimeBundle, VEGA_LITE_MIME, JUPYTER_DISPLAY, mimeBundle, displayable, display } from "./display.ts";

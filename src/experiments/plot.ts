@@ -16,6 +16,7 @@ import type * as vega from "vega";
 import type * as vl from "vega-lite";
 import type { ShapeStats } from "./errors.ts";
 import { type Shape, type ShapeAxis, shapeAxis } from "../stats/fit.ts";
+import { displayable } from "./display.ts";
 
 // Vega-Lite's TopLevelSpec type is large; specs are built as plain JSON objects.
 export type VegaLiteSpec = Record<string, unknown>;
@@ -61,7 +62,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 
 async function finish(spec: VegaLiteSpec, opts: PlotOptions): Promise<PlotResult> {
   const svg = await renderSvg(spec);
-  const res: PlotResult = { spec, svg };
+  const res: PlotResult = displayable({ spec, svg }); // shows inline in Jupyter (./display.ts)
   if (opts.out) {
     const files = { spec: `${opts.out}.vl.json`, svg: `${opts.out}.svg` };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2) + "\n");
