@@ -18,6 +18,8 @@ import { meanOde } from "../src/limits/mean-ode.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { dmft } from "../src/limits/dmft.ts";
 import { chaosDiagnostics as chaos } from "../src/chaos/simulate.ts";
+import { COMMANDS } from "../src/cli/main.ts";
+import { LAZY_COMMANDS } from "../src/cli/entry.ts";
 
 ensureBuilt();
 const BIN = join(ROOT, "bin/limitdyn.mjs");
@@ -36,6 +38,11 @@ const problemJson = {
 };
 const cfg = join(dir, "p.json");
 writeFileSync(cfg, JSON.stringify(problemJson));
+
+test("the help, main() and the lazy entry know the same commands", () => {
+  assert.deepEqual([...COMMAND_NAMES].sort(), Object.keys(COMMANDS).sort());
+  assert.deepEqual([...COMMAND_NAMES].sort(), [...LAZY_COMMANDS].sort());
+});
 
 test("--help lists every command, --version prints the package version", () => {
   const h = cli(["--help"]);

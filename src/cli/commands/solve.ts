@@ -8,51 +8,14 @@
  *
  * Algorithm options come from the problem file's "solver" object (errors name `solver.<key>`).
  */
-import { loadProblem, type Problem } from "../../problem/problem.ts";
 import { solve } from "../../problem/algorithm.ts";
-import { trajectoryToJSON, type Trajectory } from "../../problem/trajectory.ts";
-import { finiteResNet, type Recordable } from "../../resnet/solver.ts";
 import { meanOde, type MeanOdeOptions } from "../../limits/mean-ode.ts";
 import { dmft, type DmftOptions } from "../../limits/dmft.ts";
 import { chaosSimulator, type ChaosOptions } from "../../chaos/simulate.ts";
 import { toNested } from "../../core/arrays.ts";
-import { checkOutPath, parseKnownFlags, requireFlag, UsageError, writeResult } from "../flags.ts";
-import { progressMode, withProgress } from "../progress.ts";
-import { resultMeta } from "../result.ts";
+import { problemCommand } from "./problem-command.ts";
 
-/** Flags every solver command takes: progress on stderr (src/cli/progress.ts). */
-const RUN_FLAGS = ["progress", "quiet"];
-
-/**
- * Parse `--config`, `--out` (+ extra flags), load the problem, solve it, write
- * the result file: the trajectory (without the extras in `drop`) and `shape`'s
- * changes to it.
- */
-function problemCommand<T extends Trajectory>(
-  command: string, args: string[], extra: string[], run: (problem: Problem, flags: Record<string, string>) => T, drop: string[] = [],
-  shape: (json: Record<string, unknown>, traj: T) => Record<string, unknown> = (json) => json,
-): void {
-  const flags = parseKnownFlags(args, ["config", "out", ...RUN_FLAGS, ...extra]);
-  const problem = loadProblem(requireFlag(flags, "config"));
-  const out = checkOutPath(requireFlag(flags, "out"));
-  const mode = progressMode(flags);
-  const traj = withProgress(command, { mode }, () => run(problem, flags));
-  const json = trajectoryToJSON(traj);
-  const extras = json.extras as Record<string, unknown> | undefined;
-  for (const k of drop) delete extras?.[k];
-  // the package version, the resolved problem (+ SHA-256, config path); the resolved options are json.options
-  writeResult(out, { ...resultMeta(`limitdyn ${command}`, problem, flags.config), ...shape(json, traj), solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
-}
-
-
-export function cmdTrain(args: string[]): void {
-  problemCommand("train", args, ["record", "threads"], (problem, flags) => {
-    const record = flags.record ? (flags.record.split(",").map((s) => s.trim()).filter(Boolean) as Recordable[]) : undefined;
-    const threads = flags.threads === undefined || flags.threads === "auto" ? undefined : Number(flags.threads);
-    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a positive integer or auto (got ${JSON.stringify(flags.threads)})`);
-    return solve(problem, finiteResNet({ record, threads }));
-  });
-}
+export { cmdTrain } from "./train.ts";
 
 export function cmdMeanOde(args: string[]): void {
   problemCommand("meanode", args, [], (problem) => solve(problem, meanOde(problem.solver as MeanOdeOptions, "solver")), ["coefficients", "skeletonParams"]);
