@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Entry point of the `limitdyn` command: runs the compiled package (dist/, built by
-// `npm run build`, `npm install` / `prepare` and `npm pack` / `prepack`). In a source
+// `npm run build`, `npm install` / `prepare` and `npm pack` / `prepack`): the CLI bundle
+// dist/cli/bundle/entry.js, or dist/cli/entry.js when the bundle was not built. In a source
 // checkout that has not been built yet it falls back to the TypeScript sources through
 // tsx (a devDependency), with a note on stderr.
 import { existsSync } from "node:fs";
 
+// the CLI bundle (scripts/build.mjs: one file per command, workers beside it), else the compiled modules
+const bundle = new URL("../dist/cli/bundle/entry.js", import.meta.url);
 const dist = new URL("../dist/cli/entry.js", import.meta.url);
 let mod;
-if (existsSync(dist)) {
+if (existsSync(bundle)) {
+  mod = await import(bundle.href);
+} else if (existsSync(dist)) {
   mod = await import(dist.href);
 } else {
   let register;

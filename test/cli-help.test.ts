@@ -163,3 +163,20 @@ test("progress on stderr: periodic lines off a terminal for train, meanode, dmft
   const short = cli(["train", "--config", cfg, "--out", out]);
   assert.equal(short.stderr, "", "runs shorter than the delay print nothing");
 });
+
+test("the bundled CLI (dist/cli/bundle) starts its worker entries: train --threads 2, sweep --workers 2", () => {
+  assert.ok(readFileSync(join(ROOT, "dist/cli/bundle/entry.js"), "utf8").length > 0, "the CLI bundle is built");
+  const wide = join(dir, "wide.json"), out = join(dir, "wide-r.json");
+  writeFileSync(wide, JSON.stringify({ ...problemJson, model: { L: 2, M: 130, D: 4 } }));
+  const one = cli(["train", "--config", wide, "--out", out, "--threads", "1", "--quiet"]);
+  assert.equal(one.status, 0, one.stderr);
+  const f1 = JSON.parse(readFileSync(out, "utf8")).f;
+  const two = cli(["train", "--config", wide, "--out", out, "--threads=2", "--quiet"]);
+  assert.equal(two.status, 0, two.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(out, "utf8")).f, f1, "bit-identical on 2 threads");
+  const sweep = join(dir, "sweep.json"), rows = join(dir, "rows.jsonl");
+  writeFileSync(sweep, JSON.stringify({ problem: { ...problemJson, solver: undefined }, grid: { L: [2, 3] }, repetitions: 2, task: "finite-vs-reference", taskOptions: { reference: { L: 4, M: 4 } } }));
+  const s = cli(["sweep", "--config", sweep, "--out", rows, "--workers", "2", "--progress", "none"]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.equal(readFileSync(rows, "utf8").trim().split("\n").length, 4);
+});

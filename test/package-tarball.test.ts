@@ -19,7 +19,8 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: pro
 
 test("the tarball ships dist (js, d.ts, maps), docs, README, LICENSE, bin — no test/, bench/, verify/, src/", () => {
   const f = proj.files;
-  for (const must of ["package.json", "README.md", "LICENSE", "bin/limitdyn.mjs", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/cli/entry.js",
+  for (const must of ["package.json", "README.md", "LICENSE", "bin/limitdyn.mjs", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/cli/entry.js", "dist/cli/bundle/entry.js",
+    "dist/cli/bundle/parallel-worker.js", "dist/cli/bundle/skeleton-worker.js", "dist/cli/bundle/sweep-worker.js",
     "dist/resnet/parallel-worker.js", "dist/skeleton/skeleton-worker.js", "dist/experiments/sweep-worker.js", "cjs/limitdyn.cjs", "docs/problem-file.md"]) {
     assert.ok(f.includes(must), `tarball has ${must}`);
   }

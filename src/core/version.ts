@@ -1,7 +1,8 @@
 /**
- * The package version, read once from the package.json two levels above this
- * module (src/core/version.ts and dist/core/version.js both sit there). A
- * bundle that moved this module elsewhere reports "unknown".
+ * The package version, read once from limitdyn's package.json: the first one
+ * named "limitdyn" in the folders above this module (src/core/, dist/core/ and
+ * the CLI bundle in dist/cli/bundle/ all find the package root). "unknown"
+ * when there is none (e.g. a bundle copied elsewhere).
  */
 import { readFileSync } from "node:fs";
 
@@ -9,11 +10,17 @@ let cached: string | null = null;
 
 export function packageVersion(): string {
   if (cached !== null) return cached;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name?: string; version?: string };
-    cached = pkg.name === "limitdyn" && typeof pkg.version === "string" ? pkg.version : "unknown";
-  } catch {
-    cached = "unknown";
+  cached = "unknown";
+  for (let up = 1; up <= 4; up++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL("../".repeat(up) + "package.json", import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "limitdyn" && typeof pkg.version === "string") {
+        cached = pkg.version;
+        break;
+      }
+    } catch {
+      // no package.json at this level: go up
+    }
   }
   return cached;
 }
