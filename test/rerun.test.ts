@@ -36,6 +36,7 @@ const cases: { name: string; ctor: Ctor; options: object; activation: string }[]
   { name: "meanOde skeleton, mc + heun", ctor: meanOde as Ctor, options: { scheme: "heun", depthSteps: 2, expectation: { kind: "mc", samples: 301 } }, activation: "gelu" },
   { name: "meanOde particles + Richardson", ctor: meanOde as Ctor, options: { method: "particles", particles: 64, depthSteps: 4 }, activation: "tanh" },
   { name: "dmft", ctor: dmft as Ctor, options: { expectation: { kind: "qmc", samples: 512, randomizations: 4 } }, activation: "tanh" },
+  { name: "dmft with tol (refinement replays from the options)", ctor: dmft as Ctor, options: { tol: 2e-3, expectation: { points: 64, randomizations: 4, estimator: "direct" } }, activation: "tanh" },
   { name: "largeWidth skeleton", ctor: largeWidth as Ctor, options: { record: ["h"], expectation: { samples: 512 } }, activation: "sin" },
   { name: "largeWidth particles", ctor: largeWidth as Ctor, options: { method: "particles", particles: 32 }, activation: "tanh" },
   { name: "chaosSimulator", ctor: chaosSimulator as Ctor, options: { R: 2, widths: [4, 8], diagnostics: ["coupling", "tagged", "laws"], lawSamples: 64, expectation: { samples: 256 } }, activation: "tanh" },
@@ -64,11 +65,15 @@ test("the bound options show what runs: the skeleton's per-problem defaults", ()
   const tanh = makeProblem(spec("tanh")), lin = makeProblem(spec("linear"));
   const sampled = meanOde().bind(tanh);
   assert.deepEqual({ scheme: sampled.scheme, depthSteps: sampled.depthSteps, richardson: sampled.richardson }, { scheme: "rk4", depthSteps: 3, richardson: false });
-  assert.deepEqual(sampled.expectation, { kind: "qmc", samples: 4096, seed: 1, randomizations: 8, factor: "auto", threads: "auto" });
+  // tanh, d = 3, N = 2: 2d·N = 12 ≤ 24, so "auto" is the ibp estimator (skeleton/factor-options.ts)
+  assert.deepEqual(sampled.expectation, { rule: "sobol", points: 4096, randomizations: 8, seed: 1, estimator: "ibp", controlVariate: "none", threads: "auto" });
+  assert.deepEqual({ tol: sampled.tol, budget: sampled.budget, depthError: sampled.depthError }, { tol: null, budget: { points: 1 << 18, depthSteps: 64 }, depthError: true });
+  const big = meanOde().bind(makeProblem({ ...spec("tanh"), data: { generator: "teacher", dIn: 3, dOut: 2, N: 4, seed: 1 } }));
+  assert.deepEqual([big.expectation.estimator, big.expectation.controlVariate], ["direct", "linear"]);
   const closed = meanOde().bind(lin);
-  assert.deepEqual({ scheme: closed.scheme, depthSteps: closed.depthSteps, richardson: closed.richardson }, { scheme: "heun", depthSteps: 16, richardson: true });
-  assert.equal(closed.expectation.kind, "closed-form");
-  assert.deepEqual(meanOde({ scheme: "heun" }).bind(tanh).depthSteps, 8);
+  assert.deepEqual({ scheme: closed.scheme, depthSteps: closed.depthSteps, richardson: closed.richardson }, { scheme: "rk4", depthSteps: 8, richardson: false });
+  assert.deepEqual(closed.expectation, { rule: "degree3", estimator: "direct", controlVariate: "none", threads: "auto" });
+  assert.deepEqual(meanOde({ scheme: "heun" }).bind(tanh).depthSteps, 16);
   assert.deepEqual(meanOde({ method: "particles" }).bind(tanh), { method: "particles", scheme: "heun", depthSteps: 32, richardson: true, particles: 4096, particleSeed: 5, record: [], recordSteps: [] });
   const lw = largeWidth().bind(makeProblem(spec("tanh", 4)));
   assert.deepEqual({ scheme: lw.scheme, depthSteps: lw.depthSteps, richardson: lw.richardson }, { scheme: "staggered-euler", depthSteps: 4, richardson: false });

@@ -21,6 +21,8 @@ import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skel
 import { degree3Rule, gaussHermiteTensor, sobolNormals } from "../src/skeleton/rules.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
+import { dmft } from "../src/limits/dmft.ts";
+import { threadedRunner } from "../src/skeleton/factor-parallel.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
 import { maxAbsDiff, slope } from "./helpers/numeric.ts";
 
@@ -245,4 +247,29 @@ test("divergence: a diverging limit (linear σ, large η) is a DivergenceError n
     const { E } = finiteE(p);
     assert.throws(() => solveFactor(factorModelOf(p), E, { ...BASE }), (e: unknown) => e instanceof DivergenceError && e.step >= 1 && /loss|h \(|b \(|p \(/.test(e.quantity));
   }
+});
+
+test("threads: randomizations on 2 threads are bit-identical to 1 thread (meanOde, dmft; with gram and kl), and a divergence on the worker is the same DivergenceError", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 2, N: 3, K: 3, D: 8 });
+  for (const alg of [
+    (threads: 1 | 2) => meanOde({ expectation: { points: 256, randomizations: 4, threads, estimator: "direct" } }),
+    (threads: 1 | 2) => dmft({ expectation: { points: 256, randomizations: 3, threads, estimator: "ibp" } }),
+  ]) {
+    const a = solve(p, alg(1)), b = solve(p, alg(2));
+    assert.deepEqual(Array.from(b.f.data), Array.from(a.f.data));
+    assert.deepEqual(Array.from(b.extras.error.f.data), Array.from(a.extras.error.f.data));
+    assert.deepEqual(Array.from(b.extras.coefficients.h.data), Array.from(a.extras.coefficients.h.data));
+  }
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const o = { ...BASE, rule: "sobol" as const, points: 128, randomizations: 4 };
+  const one = solveFactor(model, E, o, { gram: true, kl: true }, threadedRunner(1));
+  const two = solveFactor(model, E, o, { gram: true, kl: true }, threadedRunner(2));
+  for (const key of ["f", "gram", "kl", "klProfile", "ah"] as const) assert.deepEqual(Array.from(two[key]!), Array.from(one[key]!), key);
+  const lin = problemOf({ act: "linear", dIn: 2, dOut: 1, N: 4, K: 8, D: 8, eta: 1e6 });
+  const errs = ([1, 2] as const).map((threads) => {
+    try { solve(lin, meanOde({ expectation: { rule: "sobol", points: 64, randomizations: 4, threads } })); return null; } catch (e) { return e; }
+  });
+  assert.ok(errs[0] instanceof DivergenceError && errs[1] instanceof DivergenceError);
+  assert.equal((errs[1] as Error).message, (errs[0] as Error).message);
 });

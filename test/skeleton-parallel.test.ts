@@ -1,17 +1,17 @@
 /**
- * The two-thread QMC path of the skeleton coefficients (src/skeleton/parallel.ts):
+ * The two-thread QMC path of the skeleton coefficients (src/skeleton/parallel.ts, on the pool of src/parallel/pool.ts):
  * bit-identical to one thread (coefficients, standard errors, whole Mean ODE and
  * DMFT solves), worker failures are clear errors (never hangs), `threads` is validated.
  */
 import { test } from "node:test";
+import { gspace } from "./helpers/gspace.ts";
 import assert from "node:assert/strict";
 import { stream } from "../src/core/rng.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { backwardCoefficients, forwardCoefficients, type CovarianceFactors } from "../src/skeleton/coefficients.ts";
 import { expectationEngine } from "../src/skeleton/expectation.ts";
-import {
-  injectSkeletonWorkerFaultForTests, setSkeletonPoolOptions, shutdownSkeletonPool, SkeletonWorkerError, skeletonPoolInfo,
-} from "../src/skeleton/parallel.ts";
+import { SKELETON_WORKERS, SkeletonWorkerError } from "../src/skeleton/parallel.ts";
+import { injectWorkerFaultForTests, poolInfo, setPoolOptions, shutdownPool } from "../src/parallel/pool.ts";
 import { makeProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
@@ -75,15 +75,15 @@ const spec = (activation: "tanh" | "gelu") => ({
   seed: 1,
 });
 
-test("whole solves: meanOde (eigen and embedding factor) and dmft with threads 2 ≡ threads 1 bit for bit", () => {
+test("whole G-space solves (the tests' cross-check engine): eigen and embedding factor, finite D and the limit E, with threads 2 ≡ threads 1 bit for bit", () => {
   for (const activation of ["tanh", "gelu"] as const) {
     const p = makeProblem(spec(activation));
     for (const factor of ["eigen", "embedding"] as const) {
-      const run = (threads: 1 | 2) => solve(p, meanOde({ depthSteps: 2, expectation: { kind: "qmc", samples: 2048, factor, threads } }));
+      const run = (threads: 1 | 2) => gspace(p, { scheme: "heun", depthSteps: 2, richardson: true, expectation: { kind: "qmc", samples: 2048, factor, threads } });
       const a = run(1), b = run(2);
       sameBits(a.f.data, b.f.data, `${activation} meanOde ${factor} f`);
     }
-    const d = (threads: 1 | 2) => solve(p, dmft({ depthSteps: 2, expectation: { kind: "qmc", samples: 2048, threads } }));
+    const d = (threads: 1 | 2) => gspace(p, { limit: "dmft", scheme: "heun", depthSteps: 2, richardson: true, expectation: { kind: "qmc", samples: 2048, threads } });
     sameBits(d(1).f.data, d(2).f.data, `${activation} dmft f`);
   }
 });
@@ -95,11 +95,11 @@ test("worker failures (throw, hang, failed load) are SkeletonWorkerErrors, not h
   const call = (threads: 1 | 2) => forwardCoefficients(1, 2, H.G, B.G, params, engine, undefined, undefined, threads);
   const ref = call(1);
   sameBits(call(2).C, ref.C, "warm-up");
-  const prev = setSkeletonPoolOptions({ stallMs: 400 });
+  const prev = setPoolOptions({ stallMs: 400 });
   try {
     for (const kind of ["throw", "hang", "load"] as const) {
-      if (kind === "load") await shutdownSkeletonPool();
-      injectSkeletonWorkerFaultForTests(kind);
+      if (kind === "load") await shutdownPool(SKELETON_WORKERS);
+      injectWorkerFaultForTests(kind);
       const t0 = performance.now();
       assert.throws(() => call(2), (e: unknown) => {
         assert.ok(e instanceof SkeletonWorkerError, `${kind}: ${e}`);
@@ -108,16 +108,16 @@ test("worker failures (throw, hang, failed load) are SkeletonWorkerErrors, not h
         assert.match(m, kind === "throw" ? /injected fault/ : kind === "hang" ? /no heartbeat/ : /could not load/);
         return true;
       });
-      injectSkeletonWorkerFaultForTests(null);
+      injectWorkerFaultForTests(null);
       assert.ok(performance.now() - t0 < 20000, `${kind}: took ${performance.now() - t0} ms`);
       sameBits(call(2).C, ref.C, `after ${kind}`);
     }
   } finally {
-    injectSkeletonWorkerFaultForTests(null);
-    setSkeletonPoolOptions(prev);
+    injectWorkerFaultForTests(null);
+    setPoolOptions(prev);
   }
-  await shutdownSkeletonPool();
-  assert.equal(skeletonPoolInfo().workers, 0);
+  await shutdownPool(SKELETON_WORKERS);
+  assert.equal(poolInfo(SKELETON_WORKERS).workers, 0);
 });
 
 test("bad threads values are ValidationErrors naming the field", () => {

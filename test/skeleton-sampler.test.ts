@@ -25,7 +25,7 @@ import { initEmbeddings } from "../src/problem/embeddings.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { DepthGrid } from "../src/depth/integrators.ts";
 import { drawParticles, ParticleMeanOde } from "../src/particles/mean-ode.ts";
-import { limitLawSamples } from "../src/skeleton/sampler.ts";
+import { gspaceLimitLawSamples, limitLawSamples } from "../src/skeleton/sampler.ts";
 import { normalCdf } from "../src/skeleton/qmc.ts";
 import { ksSorted, w1Sorted } from "../src/stats/distances.ts";
 import { finiteResNet } from "../src/resnet/solver.ts";
@@ -211,4 +211,33 @@ test("limitLawSamples: bad input names the field", () => {
   const a = limitLawSamples(t, { step: 1, s: 0.5, samples: 8, seed: 3, problem: p });
   const b = limitLawSamples(t, { step: 1, node: 1, samples: 8, seed: 3, problem: p });
   assert.deepEqual(Array.from(a.p!.data), Array.from(b.p!.data));
+});
+
+test("limitLawSamples (factor form) has the law of the previous G-space sampler: two-sample KS and W1 on the same trajectory, sin and tanh, hNode ≠ bNode, d_out = 2", () => {
+  for (const activation of ["tanh", "sin"]) {
+    const p = makeProblem({
+      model: { D: 6, activation, alpha: 1.2, sigmaU: 0.9, sigmaV: 1.1 },
+      data: { generator: "teacher", dIn: 2, dOut: 2, N: 2, seed: 4 },
+      train: { steps: 3, etaU: 1, etaV: 0.8 },
+      seed: 3,
+    });
+    const t = solve(p, meanOde({ scheme: "staggered-euler", depthSteps: 3, expectation: { points: 1024, randomizations: 2 } }));
+    const Sn = 1 << 14, N = 2;
+    for (const k of [1, 2]) {
+      const o = { step: k, hNode: 1, bNode: 2, samples: Sn, problem: p };
+      const a = limitLawSamples(t, { ...o, seed: 5 }), b = gspaceLimitLawSamples(t, { ...o, seed: 6 });
+      assert.deepEqual(Array.from(a.gammaH), Array.from(b.gammaH));
+      for (let n = 0; n < N; n++)
+        for (const key of ["p", "q"] as const) {
+          const x = Float64Array.from({ length: Sn }, (_, i) => a[key]!.data[i * N + n]).sort();
+          const y = Float64Array.from({ length: Sn }, (_, i) => b[key]!.data[i * N + n]).sort();
+          let m2 = 0;
+          for (let i = 0; i < Sn; i++) m2 += (y[i] * y[i]) / Sn;
+          // independent samples of one law: KS critical value at α = 1e-3 is 1.95 √(2/Sn) ≈ 0.0215
+          const ks = ksSorted(x, Sn, y, Sn), w1 = w1Sorted(x, Sn, y, Sn) / Math.sqrt(m2);
+          assert.ok(ks < 0.0215, `${activation} k=${k} ${key}_${n}: KS ${ks.toFixed(4)}`);
+          assert.ok(w1 < 0.03, `${activation} k=${k} ${key}_${n}: W1/rms ${w1.toFixed(4)}`);
+        }
+    }
+  }
 });

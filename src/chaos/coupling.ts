@@ -27,7 +27,8 @@
  *   output gap        RMS over (o, n) of f_{k} − f̄_{k}
  */
 import type { Activation } from "../core/activations.ts";
-import { activationRange, dot } from "../kernels/resnet.ts";
+import { activationRange } from "../kernels/activation.ts";
+import { axpy, dot } from "../kernels/vector.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { positiveInt, seedValue } from "../core/validate.ts";
@@ -36,11 +37,6 @@ import { ResNetEngine } from "../resnet/engine.ts";
 import { drawLayer, type ResNetWeights } from "../resnet/weights.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 import type { LimitFields } from "./limit.ts";
-
-/** y[yo+d] += w x[xo+d]. */
-function axpy(w: number, x: Float64Array, xo: number, y: Float64Array, yo: number, D: number): void {
-  for (let d = 0; d < D; d++) y[yo + d] += w * x[xo + d];
-}
 
 /**
  * Twin preactivations of units j0..j1 of one layer: P = Uᵀh̄/D, σ(P), σ′(P), Q = Vᵀb̄/D

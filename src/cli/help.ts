@@ -26,21 +26,24 @@ const RUN_FLAGS: [string, string][] = [
 ];
 
 const EXPECTATION: [string, string][] = [
-  ["expectation.kind", "Gaussian expectation engine: closed-form | mc | qmc | gauss-hermite (default: closed-form for linear σ, else qmc)"],
-  ["expectation.samples", "mc / qmc: integrand evaluations in total (default 16384)"],
-  ["expectation.seed", "mc / qmc: seed in [0, 2^32) (default 1)"],
-  ["expectation.randomizations", "qmc: independent scramblings (default 8)"],
-  ["expectation.antithetic", "mc: antithetic pairs (default true)"],
-  ["expectation.nodes", "gauss-hermite: nodes per dimension (default 10)"],
-  ["expectation.maxPoints", "gauss-hermite: largest tensor grid (default 2^18)"],
-  ["expectation.factor", "auto | eigen | embedding: how G is factored (default auto)"],
-  ["expectation.threads", "1 | 2 | \"auto\": threads of the qmc coefficient calls (default auto)"],
+  ["expectation.rule", "Gaussian expectations of the skeleton: sobol (default for nonlinear σ) | mc | gauss-hermite | degree3 (exact for linear σ, its default) | closed-form"],
+  ["expectation.points", "points per randomization (sobol: a power of 2; default 4096)"],
+  ["expectation.randomizations", "independent randomizations (default 8; ≥ 2 for an error estimate)"],
+  ["expectation.seed", "seed of the randomizations (default 1)"],
+  ["expectation.nodes", "gauss-hermite: nodes per axis (default 3)"],
+  ["expectation.estimator", "auto (default) | direct | ibp"],
+  ["expectation.controlVariate", "direct estimator: linear (default) | centered | none"],
+  ["expectation.threads", "1 | 2 | \"auto\" (default): randomizations on worker threads"],
+  ["expectation.kind, .samples, .factor, .antithetic", "legacy keys of the G-space engine (kind: qmc → sobol; samples: total points)"],
 ];
 
 const DEPTH: [string, string][] = [
-  ["scheme", "depth scheme: euler | staggered-euler | heun | rk4 (default rk4 with sampled expectations, else heun)"],
-  ["depthSteps", "depth steps S of the (coarse) grid (default 3 for rk4, 16 for heun + Richardson)"],
-  ["richardson", "Richardson extrapolation over grids S and 2S (default: true for heun / rk4 / euler)"],
+  ["scheme", "depth scheme: euler | staggered-euler | heun | rk4 (default rk4)"],
+  ["depthSteps", "depth steps S of the (coarse) grid (default 3 with sampled expectations, 8 with deterministic rules)"],
+  ["richardson", "Richardson extrapolation over grids S and 2S (default false with rk4)"],
+  ["tol", "refine points and depth steps until the largest error estimate of f is ≤ tol (default: one solve)"],
+  ["budget", "{ points, depthSteps }: limits of the refinement (default 2^18 points, 64 steps)"],
+  ["depthError", "estimate the depth error by step doubling (default true)"],
 ];
 
 const RESULT_NOTE = "The result file records the package version, the resolved problem (with its SHA-256 and the\nconfig path) and the resolved solver options; read it back with loadTrajectory(path), convert it\nwith `limitdyn export`.";

@@ -3,9 +3,9 @@
  * report each GD step through the core progress hook (src/core/progress.ts);
  * nothing is shown for the first `delayMs` (≈ 1 s), so short runs stay
  * silent. Then: a cli-progress bar on a terminal ("bar"), or one plain line
- * at most every `intervalMs` plus the last ("lines", for logs and CI). A new
- * phase (another label, or a count that starts again, e.g. the second grid of
- * Richardson extrapolation) starts a new bar / line series.
+ * at most every `intervalMs` ("lines", for logs and CI) and a closing
+ * "done in" line. A new phase (another label, or a count that starts again,
+ * e.g. the next randomization of the skeleton) starts a new bar.
  */
 import { createRequire } from "node:module";
 import { setProgressListener } from "../core/progress.ts";
@@ -79,7 +79,6 @@ export function withProgress<T>(command: string, opts: RunProgressOptions, fn: (
       stopBar();
       phase = key;
       phaseT0 = now;
-      lastLine = 0;
     }
     lastDone = done;
     if (!shown && now - t0 < delay) return; // short runs stay silent
@@ -88,7 +87,7 @@ export function withProgress<T>(command: string, opts: RunProgressOptions, fn: (
       if (!bar) bar = newBar(label, total, done);
       else bar.update(done);
       if (done === total) stopBar();
-    } else if (now - lastLine >= interval || done === total) {
+    } else if (now - lastLine >= interval) { // one line per interval over all phases (a solve may run many short ones)
       lastLine = now;
       const el = (now - phaseT0) / 1000;
       const eta = done > 0 ? (el / done) * (total - done) : NaN;

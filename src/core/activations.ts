@@ -167,37 +167,8 @@ export function requireSecondDerivative(a: Activation, field = "model.activation
   return a.d2f;
 }
 
-/**
- * Vectorised σ and σ′: s[i] = σ(p[i]), ds[i] = σ′(p[i]) for i < n (ds may be null).
- * One switch per call, not per element.
- */
-export function applyActivation(a: Activation, p: Float64Array, s: Float64Array, ds: Float64Array | null, n = p.length): void {
-  switch (a.kind) {
-    case 0:
-      for (let i = 0; i < n; i++) {
-        const t = Math.tanh(p[i]);
-        s[i] = t;
-        if (ds) ds[i] = 1 - t * t;
-      }
-      return;
-    case 1:
-      for (let i = 0; i < n; i++) {
-        s[i] = p[i];
-        if (ds) ds[i] = 1;
-      }
-      return;
-    case 3:
-      for (let i = 0; i < n; i++) {
-        s[i] = Math.sin(p[i]);
-        if (ds) ds[i] = Math.cos(p[i]);
-      }
-      return;
-    default: {
-      const f = a.f, df = a.df;
-      for (let i = 0; i < n; i++) {
-        s[i] = f(p[i]);
-        if (ds) ds[i] = df(p[i]);
-      }
-    }
-  }
+/** Built-in activation by kind (for worker threads, which cannot receive closures); null for custom ones. */
+export function activationByKind(kind: number): Activation | null {
+  for (const a of Object.values(ACTIVATIONS)) if (a.kind === kind) return a;
+  return null;
 }

@@ -7,8 +7,8 @@
  * only the order of lines in the file does (merge / readRows + sort by index
  * give the canonical order).
  */
-import type { MessagePort, Worker } from "node:worker_threads";
-import { F_LOAD, spawnBootstrapped, workerEntry } from "../parallel/bootstrap.ts";
+import type { Worker } from "node:worker_threads";
+import { deathOf, getPoolOptions, release, takeWorkers, threadBudget } from "../parallel/pool.ts";
 import { LimitdynError } from "../core/errors.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { dedupeRows, prepareResume, RowWriter, type SweepRow } from "./rows.ts";
@@ -52,90 +52,81 @@ export interface SweepResult {
 
 export class SweepError extends LimitdynError {}
 
-/** Start-up limit of a sweep worker (ms): loading its entry and the task modules, until "ready". */
-export const sweepPoolOptions = { startMs: 60_000 };
-
-const faultWord = new Int32Array(new SharedArrayBuffer(4));
-
-/** Tests: make the next sweep workers fail to load their entry ("load"), or not (null). */
-export function injectSweepWorkerFaultForTests(kind: "load" | null): void {
-  Atomics.store(faultWord, 0, kind === "load" ? F_LOAD : 0);
-}
+/** Sweep workers run ./sweep-worker.ts (pool workers of their own kind: they hold task caches, so a sweep retires them at its end). */
+export const SWEEP_WORKERS = { url: import.meta.url, name: "sweep-worker" };
 
 /**
- * A worker running sweep-worker.js (compiled) or sweep-worker.ts (sources:
- * through tsx, or directly under Deno / Bun), behind the shared bootstrap
- * (src/parallel/bootstrap.ts): a worker that cannot load its entry reports
- * why on `port` instead of leaving the sweep waiting.
+ * Run on `n` pooled worker threads. Each gets the thread budget cores / n
+ * (at least 1) for its own inner parallelism (finite-engine and skeleton
+ * "auto" threads), so sweep workers × inner threads ≤ cores.
  */
-function startWorker(): { w: Worker; port: MessagePort } {
-  const { w, port } = spawnBootstrapped(import.meta.url, "sweep-worker", faultWord);
-  w.ref(); // the sweep's promise waits on it: keep the process alive until it is done
-  return { w, port };
-}
-
 async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRow: (row: SweepRow) => void, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const workers: Worker[] = [];
-    let next = 0;
-    let inFlight = 0;
-    let finished = false;
-    let watchdog: ReturnType<typeof setInterval> | undefined;
-    const finish = (err?: Error) => {
-      if (finished) return;
-      finished = true;
-      if (watchdog !== undefined) clearInterval(watchdog);
-      signal?.removeEventListener("abort", onAbort);
-      Promise.all(workers.map((w) => w.terminate())).then(() => (err ? reject(err) : resolve()), reject);
-    };
-    const onAbort = () => finish();
-    const dispatch = (w: Worker) => {
-      if (finished) return;
-      if (signal?.aborted || next >= runs.length) {
-        if (inFlight === 0) finish();
-        return;
-      }
-      inFlight++;
-      w.postMessage({ type: "run", run: runs[next++] });
-    };
-    signal?.addEventListener("abort", onAbort);
-    const count = Math.min(n, runs.length);
-    const notReady = new Set<Worker>();
-    const t0 = Date.now();
-    watchdog = setInterval(() => {
-      if (finished || notReady.size === 0) return clearInterval(watchdog);
-      if (Date.now() - t0 > sweepPoolOptions.startMs) {
-        finish(new SweepError(`${notReady.size} worker thread${notReady.size > 1 ? "s" : ""} did not start within ${sweepPoolOptions.startMs / 1000} s (entry ${workerEntry(import.meta.url, "sweep-worker").target}); use workers: 0`));
-      }
-    }, Math.min(250, sweepPoolOptions.startMs));
-    for (let i = 0; i < count; i++) {
-      const { w, port } = startWorker();
-      workers.push(w);
-      notReady.add(w);
-      port.on("message", (msg: string) => finish(new SweepError(`worker thread failed to start: ${msg}`)));
-      w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
+  const count = Math.min(n, runs.length);
+  if (count === 0) return;
+  const threads = Math.max(1, Math.floor(threadBudget() / count));
+  const lease = takeWorkers(SWEEP_WORKERS, count);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let inFlight = 0;
+      let finished = false;
+      let watchdog: ReturnType<typeof setInterval> | undefined;
+      const finish = (err?: Error) => {
         if (finished) return;
-        if (m.type === "ready") {
-          notReady.delete(w);
-          dispatch(w);
+        finished = true;
+        if (watchdog !== undefined) clearInterval(watchdog);
+        signal?.removeEventListener("abort", onAbort);
+        if (err) reject(err); else resolve();
+      };
+      const onAbort = () => finish();
+      const dispatch = (w: Worker) => {
+        if (finished) return;
+        if (signal?.aborted || next >= runs.length) {
+          if (inFlight === 0) finish();
+          return;
         }
-        else if (m.type === "row") {
-          inFlight--;
-          try {
-            onRow(m.row!);
-          } catch (e) {
-            finish(e as Error);
-            return;
+        inFlight++;
+        w.postMessage({ type: "run", run: runs[next++] });
+      };
+      signal?.addEventListener("abort", onAbort);
+      // a worker that never gets ready (its entry or the task modules hang while loading: e.g. tsx
+      // registered in a Deno worker, issue 14) ends the sweep after the pool's start limit
+      const notReady = new Set(lease.workers.map((p) => p.w));
+      const t0 = Date.now();
+      const { startMs } = getPoolOptions();
+      watchdog = setInterval(() => {
+        if (finished || notReady.size === 0) return clearInterval(watchdog);
+        if (Date.now() - t0 > startMs) finish(new SweepError(`${notReady.size} sweep worker thread${notReady.size > 1 ? "s" : ""} did not get ready within ${startMs / 1000} s (startMs, LIMITDYN_WORKER_START_MS); use workers: 0`));
+      }, Math.max(1, Math.min(250, startMs)));
+      for (const p of lease.workers) {
+        const w = p.w;
+        w.ref(); // pooled workers are unref'd: the sweep waits for their messages, so they must keep the process alive meanwhile
+        const name = `sweep worker thread #${p.id}`;
+        w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
+          if (finished) return;
+          if (m.type === "ready") {
+            notReady.delete(w);
+            dispatch(w);
           }
-          dispatch(w);
-        } else if (m.type === "fatal") finish(new SweepError(`worker: ${m.message}`));
-      });
-      w.on("error", (e) => finish(new SweepError(`worker thread failed: ${e.message}`)));
-      w.on("exit", (code) => finish(new SweepError(`worker thread exited unexpectedly (code ${code})`)));
-      w.postMessage({ type: "init", sweep: s, cwd: process.cwd() });
-    }
-    if (count === 0) finish();
-  });
+          else if (m.type === "row") {
+            inFlight--;
+            try {
+              onRow(m.row!);
+            } catch (e) {
+              finish(e as Error);
+              return;
+            }
+            dispatch(w);
+          } else if (m.type === "fatal") finish(new SweepError(`worker: ${m.message}`));
+        });
+        w.on("error", (e) => finish(new SweepError(`${name} failed: ${deathOf(p) ?? e.message}`)));
+        w.on("exit", (code) => finish(new SweepError(`${name} exited unexpectedly (code ${code})${deathOf(p)?.startsWith("could not load") ? `: ${deathOf(p)}` : ""}`)));
+        w.postMessage({ type: "init", sweep: s, cwd: process.cwd(), threads });
+      }
+    });
+  } finally {
+    await release(lease, true);
+  }
 }
 
 /** Run (or resume) a sweep. */

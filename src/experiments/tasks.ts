@@ -22,7 +22,7 @@ import { isPlainObject, knownKeys, positiveInt, show } from "../core/validate.ts
 import { type Problem, withChanges } from "../problem/problem.ts";
 import { outputRms, type Trajectory } from "../problem/trajectory.ts";
 import { trainResNet } from "../resnet/solver.ts";
-import type { ThreadsOption } from "../resnet/parallel.ts";
+import type { ThreadsOption } from "../parallel/pool.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 import { solve } from "../problem/algorithm.ts";
 import { meanOde, type MeanOdeOptions } from "../limits/mean-ode.ts";
@@ -83,7 +83,7 @@ export interface LimitTaskConfig {
    * task maps its coefficient vectors through the run's W_E, W_U instead).
    */
   limitHidden?: (lim: Trajectory, problem: Problem, step: number) => Float64Array;
-  /** Threads of the finite model (default "auto"; sweeps on worker threads are better off with 1). */
+  /** Threads of the finite model (default "auto": within the thread budget, i.e. 1 on a sweep worker when the workers fill the cores). */
   threads?: ThreadsOption;
 }
 
@@ -252,7 +252,7 @@ export function fixEmbeddings(problem: Problem, taskOptions: Record<string, unkn
  */
 export const finiteVsMeanOde: Task = limitTask(
   (p, o) => solve(p, meanOde({ ...(o as MeanOdeOptions), record: ["h"], recordSteps: [p.train.steps - 1] }, "taskOptions.limit")),
-  { cacheKey: (p, o) => limitKey(p, o, false), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, threads: 1 },
+  { cacheKey: (p, o) => limitKey(p, o, false), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings },
 );
 
 /**
@@ -279,7 +279,7 @@ export function dmftHidden(lim: Trajectory, problem: Problem, step: number): Flo
  */
 export const finiteVsDmft: Task = limitTask(
   (p, o) => solve(p, dmft(o as DmftOptions, "taskOptions.limit")),
-  { cacheKey: (p, o) => limitKey(p, o, true), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, limitHidden: dmftHidden, threads: 1 },
+  { cacheKey: (p, o) => limitKey(p, o, true), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, limitHidden: dmftHidden },
 );
 
 registerTask("finite-vs-reference", finiteVsReference);

@@ -14,7 +14,7 @@
  * thread ran which block.
  */
 import type { Activation } from "../core/activations.ts";
-import { ACTIVATIONS } from "../core/activations.ts";
+import { activationRange } from "./activation.ts";
 
 /** Units per block at most, and weights (units × D) per block at most (L2-sized). */
 const BLOCK_UNITS = 64;
@@ -176,44 +176,6 @@ export function reduceBlocks(
   }
 }
 
-/** σ, σ′ on P[i0..i1) into S, dS (by activation kind; no allocation). */
-export function activationRange(act: Activation, P: Float64Array, S: Float64Array, dS: Float64Array, i0: number, i1: number): void {
-  switch (act.kind) {
-    case 0:
-      for (let i = i0; i < i1; i++) {
-        const t = Math.tanh(P[i]);
-        S[i] = t;
-        dS[i] = 1 - t * t;
-      }
-      return;
-    case 1:
-      for (let i = i0; i < i1; i++) {
-        S[i] = P[i];
-        dS[i] = 1;
-      }
-      return;
-    case 3:
-      for (let i = i0; i < i1; i++) {
-        S[i] = Math.sin(P[i]);
-        dS[i] = Math.cos(P[i]);
-      }
-      return;
-    default: {
-      const f = act.f, df = act.df;
-      for (let i = i0; i < i1; i++) {
-        S[i] = f(P[i]);
-        dS[i] = df(P[i]);
-      }
-    }
-  }
-}
-
-/** Built-in activation by kind (for worker threads, which cannot receive closures); null for custom ones. */
-export function activationByKind(kind: number): Activation | null {
-  for (const a of Object.values(ACTIVATIONS)) if (a.kind === kind) return a;
-  return null;
-}
-
 /** Shared state of one layer pass: every array a block task reads or writes. */
 export interface LayerArrays {
   U: Float64Array; V: Float64Array; H: Float64Array; B: Float64Array;
@@ -322,21 +284,4 @@ function backwardRest1(
     if (ru !== 0) rank1Row(U, w, g, H, hOff, D, -ru);
   }
   if (one) for (let d = 0; d < D; d++) B[aOff + d] = B[bOff + d] + c * B[aOff + d];
-}
-
-/**
- * Σ_{d<D} a[ao+d]·b[bo+d], unrolled by 4 with the fixed summation order
- * ((s0 + s1) + (s2 + s3)): the unit-local dot product of the particle Mean ODE
- * and of the chaos twins (small enough for V8 to inline).
- */
-export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, D: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, d = 0;
-  for (; d + 3 < D; d += 4) {
-    s0 += a[ao + d] * b[bo + d];
-    s1 += a[ao + d + 1] * b[bo + d + 1];
-    s2 += a[ao + d + 2] * b[bo + d + 2];
-    s3 += a[ao + d + 3] * b[bo + d + 3];
-  }
-  for (; d < D; d++) s0 += a[ao + d] * b[bo + d];
-  return (s0 + s1) + (s2 + s3);
 }

@@ -45,8 +45,8 @@ export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBo
     name: "dmft",
     requires: ["frozenEmbeddings", "secondDerivative"],
     bind: (problem) => {
-      const { scheme, depthSteps, richardson, expectation } = bindSkeletonMeanOde(problem, given, field);
-      return { scheme, depthSteps, richardson, expectation };
+      const { scheme, depthSteps, richardson, expectation, tol, budget, depthError } = bindSkeletonMeanOde(problem, given, field);
+      return { scheme, depthSteps, richardson, expectation, tol, budget, depthError };
     },
     run: (problem, bound) => {
       const t0 = performance.now();

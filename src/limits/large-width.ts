@@ -21,7 +21,7 @@ import type { Algorithm } from "../problem/algorithm.ts";
 import type { Problem } from "../problem/problem.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
 import type { ParticleExtras } from "../particles/mean-ode.ts";
-import type { ExpectationOptions } from "../skeleton/options.ts";
+import type { FactorExpectationOptions } from "../skeleton/factor-options.ts";
 import type { SkeletonExtras } from "../skeleton/solve.ts";
 import {
   bindMeanOde, checkMeanOdeOptions, type MeanOdeBound, type MeanOdeOptions, type ParticleMeanOdeBound, runMeanOde, type SkeletonMeanOdeBound,
@@ -31,7 +31,13 @@ export interface LargeWidthOptions {
   /** "skeleton" (default: exact reduction, Gaussian expectations) or "particles" (P particles shared by all layers). */
   method?: "skeleton" | "particles";
   /** Expectation engine of the skeleton method (default: closed form for linear σ, else scrambled Sobol). */
-  expectation?: ExpectationOptions;
+  expectation?: FactorExpectationOptions;
+  /** Skeleton: refine the points until the largest error estimate of f is ≤ tol (the depth grid is the object: S = L). */
+  tol?: number;
+  /** Skeleton: budget of the refinement (points per randomization; depthSteps is fixed to L). */
+  budget?: { points?: number; depthSteps?: number };
+  /** Fixed: false (S = L is the object, not a discretisation). */
+  depthError?: false;
   /** Particle method: number of particles P (default 4096). */
   particles?: number;
   /** Particle method: seed of the particles (default problem.seed). */
@@ -47,7 +53,7 @@ export interface LargeWidthOptions {
   richardson?: false;
 }
 
-const KEYS = ["method", "expectation", "particles", "particleSeed", "record", "recordSteps", "scheme", "depthSteps", "richardson"];
+const KEYS = ["method", "expectation", "particles", "particleSeed", "record", "recordSteps", "scheme", "depthSteps", "richardson", "tol", "budget", "depthError"];
 
 export type LargeWidthExtras<E extends SkeletonExtras | ParticleExtras = SkeletonExtras | ParticleExtras> = E & { L: number };
 
@@ -58,6 +64,7 @@ export function resolveLargeWidthOptions(o: unknown, field = "options"): LargeWi
   knownKeys(field, o, KEYS);
   const method = oneOf(`${field}.method`, o.method ?? "skeleton", ["skeleton", "particles"] as const);
   if (o.scheme !== undefined && o.scheme !== "staggered-euler") throw new ValidationError(`${field}.scheme`, `must be "staggered-euler" (the M = ∞ ResNet at depth L is the staggered-Euler Mean ODE with S = L; got ${show(o.scheme)})`);
+  if (o.depthError !== undefined && o.depthError !== false) throw new ValidationError(`${field}.depthError`, `must be false (S = L is the M = ∞ ResNet itself, not a discretisation; got ${show(o.depthError)})`);
   if (o.richardson !== undefined && o.richardson !== false) throw new ValidationError(`${field}.richardson`, `must be false (the M = ∞ ResNet at depth L is not extrapolated; got ${show(o.richardson)})`);
   return { ...(o as LargeWidthOptions), method };
 }
@@ -65,7 +72,13 @@ export function resolveLargeWidthOptions(o: unknown, field = "options"): LargeWi
 /** Mean ODE options of the M = ∞ ResNet at depth L. */
 export function largeWidthMeanOdeOptions(L: number, o: LargeWidthOptions): MeanOdeOptions {
   const m: MeanOdeOptions = { method: o.method ?? "skeleton", scheme: "staggered-euler", depthSteps: L, richardson: false };
-  for (const k of ["expectation", "particles", "particleSeed", "record", "recordSteps"] as const) if (o[k] !== undefined) (m as Record<string, unknown>)[k] = o[k];
+  for (const k of ["expectation", "particles", "particleSeed", "record", "recordSteps", "tol"] as const) if (o[k] !== undefined) (m as Record<string, unknown>)[k] = o[k];
+  if ((o.method ?? "skeleton") === "skeleton") {
+    m.depthError = false;
+    m.budget = { ...(o.budget ?? {}), depthSteps: L };
+  } else if (o.budget !== undefined || o.depthError !== undefined) {
+    throw new ValidationError(o.budget !== undefined ? "options.budget" : "options.depthError", `only applies to method "skeleton" (method is "particles")`);
+  }
   return m;
 }
 

@@ -25,7 +25,7 @@ import type { Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import { bindParticleOptions, type ParticleExtras, particleRun } from "../particles/mean-ode.ts";
-import { bindExpectation, type BoundExpectation, type ExpectationOptions } from "../skeleton/options.ts";
+import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
 import { type SkeletonExtras, skeletonTrajectory } from "../skeleton/solve.ts";
 
 export interface MeanOdeOptions {
@@ -36,8 +36,14 @@ export interface MeanOdeOptions {
   depthSteps?: number;
   /** Richardson extrapolation over grids S and 2S (default: true for heun/rk4/euler, false for staggered-euler). */
   richardson?: boolean;
-  /** Gaussian expectation engine of the skeleton method (default: closed form for linear σ, else scrambled Sobol). */
-  expectation?: ExpectationOptions;
+  /** Gaussian expectations of the skeleton method (skeleton/factor-options.ts; default: the exact degree-3 rule for linear σ, else 8 × 4096 scrambled Sobol points). */
+  expectation?: FactorExpectationOptions;
+  /** Skeleton: refine points and depth steps until the largest error estimate of f is ≤ tol (default: none, one solve). */
+  tol?: number;
+  /** Skeleton: budget of the refinement (default {points: 2^18, depthSteps: 64}). */
+  budget?: { points?: number; depthSteps?: number };
+  /** Skeleton: estimate the depth error by step doubling (default true). */
+  depthError?: boolean;
   /** Particle method: number of particles P (default 4096). */
   particles?: number;
   /** Particle method: seed of the particles (default problem.seed). */
@@ -53,7 +59,10 @@ export interface SkeletonMeanOdeBound {
   scheme: Scheme;
   depthSteps: number;
   richardson: boolean;
-  expectation: BoundExpectation;
+  expectation: BoundFactorExpectation;
+  tol: number | null;
+  budget: { points: number; depthSteps: number };
+  depthError: boolean;
   record: ("h" | "b")[];
   recordSteps: number[];
 }
@@ -73,7 +82,7 @@ export interface ParticleMeanOdeBound {
 export type MeanOdeBound = SkeletonMeanOdeBound | ParticleMeanOdeBound;
 export type MeanOdeExtras = SkeletonExtras | ParticleExtras;
 
-const KEYS = ["method", "scheme", "depthSteps", "richardson", "expectation", "particles", "particleSeed", "record", "recordSteps"];
+const KEYS = ["method", "scheme", "depthSteps", "richardson", "expectation", "particles", "particleSeed", "record", "recordSteps", "tol", "budget", "depthError"];
 
 /** The given options, validated without the problem. */
 export interface Given {
@@ -82,6 +91,9 @@ export interface Given {
   depthSteps?: number;
   richardson?: boolean;
   expectation?: unknown;
+  tol?: number | null;
+  budget?: unknown;
+  depthError?: boolean;
   particles?: number;
   particleSeed?: number;
   record: ("h" | "b")[];
@@ -104,39 +116,57 @@ export function checkMeanOdeOptions(o: unknown, field: string): Given {
   const rs = recordStepsOption(field, opts.recordSteps);
   if (rs) g.recordSteps = rs;
   if (method === "skeleton") {
-    if (opts.particles !== undefined || opts.particleSeed !== undefined) throw new ValidationError(`${field}.particles`, `only applies to method "particles" (method is "skeleton")`);
+    if (opts.particles !== undefined || opts.particleSeed !== undefined) throw new ValidationError(`${field}.${opts.particles !== undefined ? "particles" : "particleSeed"}`, `only applies to method "particles" (method is "skeleton")`);
     if (opts.expectation !== undefined) g.expectation = opts.expectation;
+    const tol = tolOption(field, opts.tol);
+    if (tol !== null) g.tol = tol;
+    if (opts.budget !== undefined) { budgetOption(field, opts.budget, 1); g.budget = opts.budget; }
+    if (opts.depthError !== undefined) {
+      if (typeof opts.depthError !== "boolean") throw new ValidationError(`${field}.depthError`, `must be true or false (got ${show(opts.depthError)})`);
+      g.depthError = opts.depthError;
+    }
   } else {
-    if (opts.expectation !== undefined) throw new ValidationError(`${field}.expectation`, `only applies to method "skeleton" (method is "particles")`);
+    for (const k of ["expectation", "tol", "budget", "depthError"]) {
+      if (opts[k] !== undefined) throw new ValidationError(`${field}.${k}`, `only applies to method "skeleton" (method is "particles")`);
+    }
     g.particles = positiveInt(`${field}.particles`, opts.particles ?? 4096);
     if (opts.particleSeed !== undefined) g.particleSeed = opts.particleSeed as number;
   }
   return g;
 }
 
-/** Scheme, depth steps and Richardson for the given options and (skeleton) whether the expectations are sampled. */
-function bindDepth(g: Given, sampled: boolean): { scheme: Scheme; depthSteps: number; richardson: boolean } {
-  if (g.method === "skeleton" && sampled && g.scheme === undefined && g.richardson === undefined) {
-    return { scheme: "rk4", depthSteps: g.depthSteps ?? 3, richardson: false };
-  }
+/** Scheme, depth steps and Richardson of the particle method (Heun on S = 32 + Richardson by default). */
+function bindDepth(g: Given): { scheme: Scheme; depthSteps: number; richardson: boolean } {
   const scheme = g.scheme ?? "heun";
   const richardson = g.richardson ?? scheme !== "staggered-euler";
-  const dflt = g.method === "skeleton" && richardson ? (sampled ? 8 : 16) : 32;
-  return { scheme, depthSteps: g.depthSteps ?? dflt, richardson };
+  return { scheme, depthSteps: g.depthSteps ?? 32, richardson };
 }
 
-/** Bind checked options of the skeleton method to a problem. */
+/**
+ * Bind checked options of the skeleton method to a problem: RK4 without Richardson (the factor
+ * form estimates its depth error by step doubling), S = 3 with sampled expectations (depth error
+ * ≈ 1e-7, far below the sampling error; docs/skeleton.md), S = 8 with a deterministic rule.
+ */
 export function bindSkeletonMeanOde(problem: Problem, g: Given, field: string): SkeletonMeanOdeBound {
   const recordSteps = bindRecordSteps(field, g.record, g.recordSteps, problem.train.steps);
-  const expectation = bindExpectation(problem.model.activation, g.expectation, `${field}.expectation`);
-  return { method: "skeleton", ...bindDepth(g, expectation.kind !== "closed-form"), expectation, record: g.record, recordSteps };
+  const { dIn, dOut, N } = problem.data;
+  const expectation = bindFactorExpectation(problem.model.activation, g.expectation, dIn + dOut, N, `${field}.expectation`);
+  const sampled = expectation.rule === "sobol" || expectation.rule === "mc";
+  const scheme = g.scheme ?? "rk4";
+  const depthSteps = g.depthSteps ?? (scheme === "rk4" ? (sampled ? 3 : 8) : scheme === "heun" ? 16 : 64);
+  const richardson = g.richardson ?? false;
+  return {
+    method: "skeleton", scheme, depthSteps, richardson, expectation,
+    tol: g.tol ?? null, budget: budgetOption(field, g.budget, depthSteps), depthError: g.depthError ?? true,
+    record: g.record, recordSteps,
+  };
 }
 
 /** Bind checked options to a problem. */
 export function bindMeanOde(problem: Problem, g: Given, field: string): MeanOdeBound {
   if (g.method === "skeleton") return bindSkeletonMeanOde(problem, g, field);
   const recordSteps = bindRecordSteps(field, g.record, g.recordSteps, problem.train.steps);
-  const depth = bindDepth(g, true);
+  const depth = bindDepth(g);
   const p = bindParticleOptions(problem, { scheme: depth.scheme, depthSteps: depth.depthSteps, particles: g.particles, particleSeed: g.particleSeed }, field);
   return { method: "particles", ...depth, particles: p.particles, particleSeed: p.particleSeed as number, record: g.record, recordSteps };
 }

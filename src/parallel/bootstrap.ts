@@ -1,6 +1,6 @@
 /**
- * The start-up protocol shared by the worker pools (src/resnet/parallel.ts,
- * src/skeleton/parallel.ts, src/experiments/sweep.ts): every worker first runs a tiny plain-JavaScript
+ * The start-up protocol of every pooled worker (./pool.ts: the finite engine,
+ * the skeleton and sweeps): every worker first runs a tiny plain-JavaScript
  * bootstrap that marks itself alive in a shared status word, beats while its
  * entry module loads (through tsx's API when running from TypeScript
  * sources — `--import tsx` in a worker's execArgv does not reach the worker
@@ -14,7 +14,7 @@ import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 
 /** Status word layout: [state, heartbeat]. */
 export const ST_STATE = 0, ST_HB = 1;
-/** States written by the bootstrap (pools add their own: ready, exited, ...). */
+/** States written by the bootstrap (the pool adds its own: ready, exited). */
 export const S_LOADING = 1, S_FAILED = 3;
 /** Fault-injection word value that makes the bootstrap load a missing module (tests). */
 export const F_LOAD = 1;

@@ -50,7 +50,8 @@ import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/rec
 import { type DepthProfiles, lossOf, makeTrajectory, type Trajectory, type TrajectoryParts } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 import { DepthGrid, type Field, IntegratorWorkspace, integrate, type Scheme } from "../depth/integrators.ts";
-import { dot } from "../kernels/resnet.ts";
+import { activationRange } from "../kernels/activation.ts";
+import { axpy, dot } from "../kernels/vector.ts";
 import { reportProgress } from "../core/progress.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
@@ -164,50 +165,6 @@ export function drawParticles(problem: Problem, P: number, particleSeed: number 
   const U = fam.get(PARTICLE_STREAM_U).fillNormal(new Float64Array(P * D), sigmaU * Math.sqrt(D));
   const V = fam.get(PARTICLE_STREAM_V).fillNormal(new Float64Array(P * D), sigmaV * Math.sqrt(D));
   return { U, V };
-}
-
-/** y[yo+d] += w x[xo+d] over d < D (unrolled by 4). */
-function axpy(w: number, x: Float64Array, xo: number, y: Float64Array, yo: number, D: number): void {
-  let d = 0;
-  for (; d + 3 < D; d += 4) {
-    y[yo + d] += w * x[xo + d];
-    y[yo + d + 1] += w * x[xo + d + 1];
-    y[yo + d + 2] += w * x[xo + d + 2];
-    y[yo + d + 3] += w * x[xo + d + 3];
-  }
-  for (; d < D; d++) y[yo + d] += w * x[xo + d];
-}
-
-/** s[i] = σ(p[i]), ds[i] = σ′(p[i]) for i ∈ [i0, i1): one switch per call, no allocation. */
-function activationRange(a: Activation, p: Float64Array, s: Float64Array, ds: Float64Array, i0: number, i1: number): void {
-  switch (a.kind) {
-    case 0:
-      for (let i = i0; i < i1; i++) {
-        const t = Math.tanh(p[i]);
-        s[i] = t;
-        ds[i] = 1 - t * t;
-      }
-      return;
-    case 1:
-      for (let i = i0; i < i1; i++) {
-        s[i] = p[i];
-        ds[i] = 1;
-      }
-      return;
-    case 3:
-      for (let i = i0; i < i1; i++) {
-        s[i] = Math.sin(p[i]);
-        ds[i] = Math.cos(p[i]);
-      }
-      return;
-    default: {
-      const f = a.f, df = a.df;
-      for (let i = i0; i < i1; i++) {
-        s[i] = f(p[i]);
-        ds[i] = df(p[i]);
-      }
-    }
-  }
 }
 
 /**

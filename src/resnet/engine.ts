@@ -12,7 +12,8 @@ import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
 import type { Problem } from "../problem/problem.ts";
 import { lossOf } from "../problem/trajectory.ts";
-import { ParallelSession, resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";
+import { ParallelSession, resolveThreads, sharedF64 } from "./parallel.ts";
+import type { ThreadsOption } from "../parallel/pool.ts";
 import { drawLayer, type ResNetWeights, validateWeights } from "./weights.ts";
 import { StreamFamily } from "../core/rng.ts";
 

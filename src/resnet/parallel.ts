@@ -18,26 +18,26 @@
  *
  * Robustness (no wait is unbounded): every Atomics.wait has a timeout and
  * sits in a loop that re-checks its condition, the session's stop / failure
- * words and the workers' health. Each pooled worker has a status word
- * (spawned / loading / ready / failed / exited) and a heartbeat that it bumps
- * while it loads, between tasks and on every wait slice. The calling thread
- * turns a worker that failed to load, threw, exited, or stopped beating
- * (no heartbeat for `stallMs`, default 30 s, env LIMITDYN_WORKER_STALL_MS; a
- * new worker gets `startMs`, default 120 s, to load its module) into a
- * thrown WorkerThreadError naming the worker and the cause; the session is
- * then broken (its workers are terminated) and the engine refuses to go on.
+ * words and the workers' health (the pool's status words and heartbeats,
+ * src/parallel/pool.ts; a worker bumps its heartbeat between tasks and on
+ * every wait slice). A worker that failed to load, threw, exited, or stopped
+ * beating is a thrown WorkerThreadError naming the worker and the cause; the
+ * session is then broken (its workers are terminated) and the engine refuses
+ * to go on.
  *
- * Workers are unref'd (they never keep a process alive) and return to the
- * pool when a session is closed; `shutdownPool()` terminates them (an engine
- * still open then goes on single-threaded, with the same bits).
+ * The session's workers are a lease of the one pool: they return to it when
+ * the session is closed; `shutdownPool()` terminates them (an engine still
+ * open then goes on single-threaded, with the same bits).
  */
-import { availableParallelism } from "node:os";
-import { type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { Activation } from "../core/activations.ts";
-import { activationByKind, backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
+import { activationByKind } from "../core/activations.ts";
+import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
 import { StreamFamily } from "../core/rng.ts";
+import {
+  awaitReady, beat, deathOf, errorText, type Lease, maybeFault, release, reportFailure, serveWorker, SLICE_MS, StallWatch,
+  ST_HB, takeWorkers, threadBudget, type ThreadsOption, type WorkerBoot, WorkerThreadError, getPoolOptions,
+} from "../parallel/pool.ts";
 import { drawLayer } from "./weights.ts";
-import { F_LOAD, S_FAILED, spawnBootstrapped, ST_HB, ST_STATE } from "../parallel/bootstrap.ts";
 
 // ------------------------------------------------------------ shared words
 
@@ -57,18 +57,9 @@ const P_C = 0, P_RU = 1, P_RV = 2, P_SEED = 3, P_SDU = 4, P_SDV = 5;
 const CMD_FORWARD = 1, CMD_BACKWARD = 2, CMD_INIT = 3;
 const CMD_NAMES = ["", "forward pass", "backward pass", "initialisation"];
 
-// worker status words (one small Int32Array per pooled worker)
-const S_SPAWNED = 0, S_READY = 2, S_EXITED = 4;
-const STATE_NAMES = ["spawned", "loading", "ready", "failed", "exited"];
-
-// test fault injection word: [kind, countdown]
-const F_THROW = 2, F_HANG = 3, F_EXIT = 4;
-
 /** Polls of a shared word before sleeping (a poll is a few ns). */
 const SPIN_MAIN = 30000;
 const SPIN_WORKER = 30000;
-/** Length of one bounded Atomics.wait (ms). */
-const SLICE_MS = 20;
 
 /** Work per layer (M·N·D) above which "auto" uses worker threads. */
 export const AUTO_MIN_WORK = 65536;
@@ -82,63 +73,8 @@ export const AUTO_MIN_WORK = 65536;
 export const AUTO_MIN_LAYER = 16384;
 export const AUTO_MIN_WEIGHTS = 1 << 20;
 
-export type ThreadsOption = number | "auto";
-
-/** A worker thread failed to start, threw, exited or stopped responding. */
-export class WorkerThreadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WorkerThreadError";
-  }
-}
-
-const envMs = (name: string, dflt: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : dflt;
-};
-const poolOptions = { stallMs: envMs("LIMITDYN_WORKER_STALL_MS", 30000), startMs: envMs("LIMITDYN_WORKER_START_MS", 120000) };
-type PoolOptions = typeof poolOptions;
-
-/**
- * Pool settings: `stallMs` is how long a running worker may show no sign of
- * life (heartbeat) while the calling thread waits for a task it holds;
- * `startMs` is how long a new worker may take to load its module (a load
- * error is reported at once; loading through tsx blocks the worker's event
- * loop, so it cannot beat meanwhile). Returns the previous settings.
- */
-export function setPoolOptions(o: Partial<PoolOptions>): PoolOptions {
-  const prev = { ...poolOptions };
-  for (const k of ["stallMs", "startMs"] as const) {
-    const v = o[k];
-    if (v === undefined) continue;
-    if (!(v > 0)) throw new RangeError(`${k} must be > 0 (got ${v})`);
-    poolOptions[k] = v;
-  }
-  return prev;
-}
-
-const faultWord = new Int32Array(new SharedArrayBuffer(8));
-
-/**
- * Test hook: make pooled workers fail. "load": workers spawned from now on
- * fail to load their module; "throw" / "hang" / "exit": the worker that runs
- * the (afterTasks+1)-th task from now throws, hangs without a heartbeat, or
- * exits its thread. null clears it.
- */
-export function injectWorkerFaultForTests(kind: "load" | "throw" | "hang" | "exit" | null, afterTasks = 0): void {
-  const k = kind === null ? 0 : { load: F_LOAD, throw: F_THROW, hang: F_HANG, exit: F_EXIT }[kind];
-  Atomics.store(faultWord, 1, afterTasks);
-  Atomics.store(faultWord, 0, k);
-}
-
-function maybeFault(fault: Int32Array): void {
-  if (Atomics.load(fault, 0) < F_THROW) return;
-  if (Atomics.sub(fault, 1, 1) !== 0) return;
-  const k = Atomics.exchange(fault, 0, 0);
-  if (k === F_THROW) throw new Error("injected fault: a task threw");
-  if (k === F_HANG) for (;;); // no heartbeat from here on
-  if (k === F_EXIT) process.exit(3);
-}
+/** The pooled workers of the finite engine run ./parallel-worker.ts. */
+export const RESNET_WORKERS = { url: import.meta.url, name: "parallel-worker" };
 
 // ------------------------------------------------------------ tasks
 
@@ -210,13 +146,6 @@ function runTask(x: TaskCtx, cmd: number, off: number): void {
 
 // ------------------------------------------------------------ worker side
 
-/** Data every pooled worker gets at spawn. */
-interface WorkerBoot {
-  status: Int32Array;
-  fault: Int32Array;
-  port: MessagePort;
-}
-
 /** Sleep until ticket h is open (true) or the session stops (false); bounded slices, heartbeat on each. */
 function waitOpen(ctl: Int32Array, h: number, status: Int32Array): boolean {
   for (let i = 0; i < SPIN_WORKER; i++) {
@@ -249,13 +178,12 @@ function workerSession(s: SessionData, tid: number, boot: WorkerBoot): void {
       const cmd = Atomics.load(ctl, CMD), base = Atomics.load(ctl, BASE);
       maybeFault(fault);
       runTask(x, cmd, h - base);
-      Atomics.add(status, ST_HB, 1);
+      beat(boot);
       Atomics.add(ctl, DONE, 1);
       if (Atomics.load(ctl, MAIN_WAIT) !== 0) Atomics.notify(ctl, DONE);
     }
   } catch (e) {
-    boot.port.postMessage(`task threw: ${errorText(e)}`);
-    Atomics.store(status, ST_STATE, S_FAILED);
+    reportFailure(boot, `task threw: ${errorText(e)}`);
     Atomics.store(ctl, FAILED, tid);
     Atomics.notify(ctl, DONE);
   }
@@ -263,165 +191,17 @@ function workerSession(s: SessionData, tid: number, boot: WorkerBoot): void {
 
 /** Entry of a pooled worker thread (called by parallel-worker.ts once its modules are loaded). */
 export function workerMain(parent: { on(ev: string, f: (m: unknown) => void): unknown }, boot: WorkerBoot): void {
-  parent.on("message", (m) => {
+  serveWorker(parent, boot, (m) => {
     const { session, tid } = m as { session: SessionData; tid: number };
     workerSession(session, tid, boot);
   });
-  parent.on("messageerror", (e) => {
-    boot.port.postMessage(`could not receive a session: ${errorText(e)}`);
-    Atomics.store(boot.status, ST_STATE, S_FAILED);
-  });
-  Atomics.add(boot.status, ST_HB, 1);
-  Atomics.store(boot.status, ST_STATE, S_READY);
-  Atomics.notify(boot.status, ST_STATE);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? (e.stack ?? e.message) : String(e);
-}
-
-// ------------------------------------------------------------ pool (calling thread)
-
-interface PoolWorker {
-  id: number;
-  w: Worker;
-  status: Int32Array;
-  port: MessagePort;
-  busy: boolean;
-  /** Why it died, once known (from its port or its 'error' / 'exit' events). */
-  error: string | null;
-}
-const pool: PoolWorker[] = [];
-let nextWorkerId = 1;
-const openSessions = new Set<ParallelSession>();
-
-function spawnWorker(): PoolWorker {
-  const { w, status, port: port1 } = spawnBootstrapped(import.meta.url, "parallel-worker", faultWord);
-  const p: PoolWorker = { id: nextWorkerId++, w, status, port: port1, busy: false, error: null };
-  const drop = () => {
-    const i = pool.indexOf(p);
-    if (i >= 0) pool.splice(i, 1);
-  };
-  w.on("error", (e) => {
-    p.error ??= `error event: ${errorText(e)}`;
-    Atomics.store(status, ST_STATE, S_FAILED);
-    drop();
-  });
-  w.on("exit", (code) => {
-    p.error ??= `thread exited (code ${code})`;
-    if (Atomics.load(status, ST_STATE) !== S_FAILED) Atomics.store(status, ST_STATE, S_EXITED);
-    drop();
-  });
-  pool.push(p);
-  return p;
-}
-
-/** Why worker p is unusable, or null if it is (drains its port: the first message is the cause). */
-function deathOf(p: PoolWorker): string | null {
-  const st = Atomics.load(p.status, ST_STATE);
-  if (st !== S_FAILED && st !== S_EXITED) return null;
-  const m = receiveMessageOnPort(p.port);
-  if (m) p.error = String(m.message);
-  return p.error ?? `thread ${STATE_NAMES[st]}`;
-}
-
-function retire(p: PoolWorker): void {
-  const i = pool.indexOf(p);
-  if (i >= 0) pool.splice(i, 1);
-  p.busy = true;
-  void p.w.terminate().catch(() => undefined);
-}
-
-/** Tracks the heartbeats of a set of workers while the calling thread waits on them. */
-class StallWatch {
-  private last: number[] = [];
-  private since: number[] = [];
-  private polls: number[] = [];
-  constructor(private readonly ws: PoolWorker[]) {
-    this.reset();
-  }
-  reset(): void {
-    const now = performance.now();
-    this.last = this.ws.map((p) => Atomics.load(p.status, ST_HB));
-    this.since = this.ws.map(() => now);
-    this.polls = this.ws.map(() => 0);
-  }
-  /** Index of a worker with no heartbeat for `limit` ms (and seen so on ≥ 5 polls: not just this thread descheduled), or -1. */
-  stalled(limit = poolOptions.stallMs): number {
-    const now = performance.now();
-    for (let i = 0; i < this.ws.length; i++) {
-      const hb = Atomics.load(this.ws[i].status, ST_HB);
-      // a worker still loading (it may not beat meanwhile, see poolOptions) gets startMs
-      const lim = Atomics.load(this.ws[i].status, ST_STATE) < S_READY ? Math.max(limit, poolOptions.startMs) : limit;
-      if (hb !== this.last[i]) {
-        this.last[i] = hb; this.since[i] = now; this.polls[i] = 0;
-      } else if (++this.polls[i] >= 5 && now - this.since[i] > lim) return i;
-    }
-    return -1;
-  }
-  quietFor(i: number): number {
-    return performance.now() - this.since[i];
-  }
-}
-
-/** n idle, live workers of the pool (spawning new ones), marked busy. */
-function takeWorkers(n: number): PoolWorker[] {
-  const out: PoolWorker[] = [];
-  for (const p of pool.slice()) {
-    if (out.length >= n) break;
-    if (p.busy) continue;
-    if (deathOf(p) !== null) { retire(p); continue; }
-    out.push(p);
-  }
-  while (out.length < n) out.push(spawnWorker());
-  for (const p of out) p.busy = true;
-  return out;
-}
-
-/**
- * Wait (bounded) until the workers have loaded their module. A worker that
- * failed to load, or showed no sign of life for stallMs, is an error.
- */
-function awaitReady(ws: PoolWorker[]): void {
-  const watch = new StallWatch(ws);
-  for (;;) {
-    let pending = -1;
-    for (let i = 0; i < ws.length; i++) {
-      const why = deathOf(ws[i]);
-      if (why !== null) throw new WorkerThreadError(`limitdyn worker thread #${ws[i].id} failed to start: ${why}`);
-      if (Atomics.load(ws[i].status, ST_STATE) < S_READY) pending = i;
-    }
-    if (pending < 0) return;
-    const k = watch.stalled(poolOptions.startMs);
-    if (k >= 0) {
-      const st = Atomics.load(ws[k].status, ST_STATE);
-      throw new WorkerThreadError(`limitdyn worker thread #${ws[k].id} did not start: still ${STATE_NAMES[st]} with no sign of life for ${(watch.quietFor(k) / 1000).toFixed(1)} s (startMs = ${poolOptions.startMs})`);
-    }
-    Atomics.wait(ws[pending].status, ST_STATE, Atomics.load(ws[pending].status, ST_STATE), SLICE_MS);
-  }
-}
-
-/** Terminate all pooled worker threads (they are unref'd anyway; this frees them now). Engines still open go on single-threaded. */
-export async function shutdownPool(): Promise<void> {
-  for (const s of [...openSessions]) s.detach();
-  const ws = pool.splice(0, pool.length);
-  await Promise.all(ws.map((p) => p.w.terminate().catch(() => undefined)));
-}
-
-/** Pool state, for tests and diagnostics. */
-export function poolInfo(): { workers: number; busy: number; openSessions: number; states: string[] } {
-  return {
-    workers: pool.length,
-    busy: pool.filter((p) => p.busy).length,
-    openSessions: openSessions.size,
-    states: pool.map((p) => STATE_NAMES[Atomics.load(p.status, ST_STATE)]),
-  };
 }
 
 /**
  * Number of threads to use for a model shape: `threads` resolved ("auto" →
- * all cores when the work is large enough: M·N·D ≥ AUTO_MIN_WORK, or
- * M·D ≥ AUTO_MIN_LAYER and L·M·D ≥ AUTO_MIN_WEIGHTS).
+ * the thread budget (parallel/pool.ts: all cores, or a sweep worker's share)
+ * when the work is large enough: M·N·D ≥ AUTO_MIN_WORK, or M·D ≥
+ * AUTO_MIN_LAYER and L·M·D ≥ AUTO_MIN_WEIGHTS).
  */
 export function resolveThreads(threads: ThreadsOption | undefined, M: number, D: number, N: number, act: Activation, L = 1): number {
   if (threads === undefined || threads === 1) return 1;
@@ -430,7 +210,7 @@ export function resolveThreads(threads: ThreadsOption | undefined, M: number, D:
   if (threads === "auto") {
     const big = M * N * D >= AUTO_MIN_WORK || (M * D >= AUTO_MIN_LAYER && L * M * D >= AUTO_MIN_WEIGHTS);
     if (nb < 2 || !big) return 1;
-    return Math.max(1, Math.min(nb, availableParallelism()));
+    return Math.max(1, Math.min(nb, threadBudget()));
   }
   return Math.max(1, Math.min(threads, nb));
 }
@@ -447,7 +227,7 @@ export class ParallelSession {
   readonly T: number;
   private readonly s: SessionData;
   private readonly x: TaskCtx;
-  private workers: PoolWorker[];
+  private lease: Lease | null;
   private readonly watch: StallWatch;
   /** First ticket of the next command. */
   private next = 0;
@@ -472,10 +252,14 @@ export class ParallelSession {
     // are there. A worker that holds no ticket is never waited for. The first
     // forward / backward pass checks that every worker did load (bounded:
     // awaitReady), so a worker that cannot start is still an error.
-    this.workers = takeWorkers(T - 1);
+    this.lease = takeWorkers(RESNET_WORKERS, T - 1);
+    this.lease.onShutdown = () => this.detach();
     this.watch = new StallWatch(this.workers);
     this.workers.forEach((p, i) => p.w.postMessage({ session: this.s, tid: i + 1 }));
-    openSessions.add(this);
+  }
+
+  private get workers() {
+    return this.lease?.workers ?? [];
   }
 
   private ensureReady(): void {
@@ -498,9 +282,8 @@ export class ParallelSession {
     this.brokenBy = msg;
     Atomics.store(this.s.ctl, STOP, 2);
     Atomics.notify(this.s.ctl, OPEN);
-    for (const p of this.workers) retire(p);
-    this.workers = [];
-    openSessions.delete(this);
+    if (this.lease) void release(this.lease, true);
+    this.lease = null;
     throw new WorkerThreadError(msg);
   }
 
@@ -518,7 +301,7 @@ export class ParallelSession {
     }
     const k = this.watch.stalled();
     if (k >= 0) {
-      this.fail(`limitdyn worker thread #${this.workers[k].id} (thread ${k + 1} of ${this.T}) stopped responding ${what}: no heartbeat for ${(this.watch.quietFor(k) / 1000).toFixed(1)} s while the calling thread waited for its task (stallMs = ${poolOptions.stallMs})`);
+      this.fail(`limitdyn worker thread #${this.workers[k].id} (thread ${k + 1} of ${this.T}) stopped responding ${what}: no heartbeat for ${(this.watch.quietFor(k) / 1000).toFixed(1)} s while the calling thread waited for its task (stallMs = ${getPoolOptions().stallMs})`);
     }
   }
 
@@ -600,7 +383,6 @@ export class ParallelSession {
   private stop(code: number): void {
     Atomics.store(this.s.ctl, STOP, code);
     Atomics.notify(this.s.ctl, OPEN);
-    openSessions.delete(this);
   }
 
   /** Release the workers back to the pool (idempotent; never waits). */
@@ -608,15 +390,15 @@ export class ParallelSession {
     if (this.state !== "open") return;
     this.state = "closed";
     this.stop(1);
-    for (const p of this.workers) p.busy = false;
-    this.workers = [];
+    if (this.lease) void release(this.lease);
+    this.lease = null;
   }
 
-  /** The pool is being shut down: stop using the workers (the engine goes on single-threaded). */
+  /** The pool is being shut down under this session: stop using the workers (the engine goes on single-threaded). */
   detach(): void {
     if (this.state !== "open") return;
     this.state = "detached";
     this.stop(2);
-    this.workers = [];
+    this.lease = null;
   }
 }

@@ -11,7 +11,8 @@ import { embeddingsTrained, type Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import { assertFinite, ResNetEngine } from "./engine.ts";
-import { resolveThreads, sharedF64, type ThreadsOption } from "./parallel.ts";
+import { resolveThreads, sharedF64 } from "./parallel.ts";
+import { checkThreads, type ThreadsOption } from "../parallel/pool.ts";
 import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
 import { reportProgress } from "../core/progress.ts";
 
@@ -62,12 +63,9 @@ function checkOptions(o: unknown, field: string): Omit<FiniteResNetBound, "recor
   knownKeys(field, o, OPTION_KEYS);
   const record = recordOption(field, o.record, RECORDABLE);
   const recordSteps = recordStepsOption(field, o.recordSteps);
-  const threads = o.threads ?? "auto";
-  if (threads !== "auto" && !(Number.isInteger(threads) && (threads as number) >= 1)) {
-    throw new ValidationError(`${field}.threads`, `must be a positive integer or "auto" (got ${show(threads)})`);
-  }
+  const threads = checkThreads(`${field}.threads`, o.threads ?? "auto");
   if (o.returnWeights !== undefined && typeof o.returnWeights !== "boolean") throw new ValidationError(`${field}.returnWeights`, `must be true or false (got ${show(o.returnWeights)})`);
-  const out: Omit<FiniteResNetBound, "recordSteps"> & { recordSteps?: number[] } = { record, returnWeights: o.returnWeights === true, threads: threads as ThreadsOption };
+  const out: Omit<FiniteResNetBound, "recordSteps"> & { recordSteps?: number[] } = { record, returnWeights: o.returnWeights === true, threads };
   if (recordSteps) out.recordSteps = recordSteps;
   if (o.weights !== undefined) out.weights = o.weights as ResNetWeights;
   return out;

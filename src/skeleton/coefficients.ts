@@ -18,8 +18,7 @@ import { nonNegativeInt, positiveInt, positiveNumber, show } from "../core/valid
 import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
 import { checkGram, resolveParams, SkeletonBlock, SkeletonMap, type ResolvedParams, type SkeletonParams } from "./maps.ts";
 import { checkPsd, expectationEngine, type ExpectationEngine } from "./expectation.ts";
-import { requireSecondDerivative } from "../core/activations.ts";
-import { activationByKind } from "../kernels/resnet.ts";
+import { activationByKind, requireSecondDerivative } from "../core/activations.ts";
 import { checkThreads, resolveSkeletonThreads, runGroupsParallel, sharedMeans, type ThreadsOption } from "./parallel.ts";
 
 export interface CoefficientResult {

@@ -115,13 +115,13 @@ function deterministic(o: FactorSolveOptions): boolean {
 }
 
 /** Run randomization ρ of a factor solve (pure: same inputs, same bits). Used by workers too. */
-export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, rho: number, depthSteps: number, extras: FactorExtras): FactorRunResult {
+export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, rho: number, depthSteps: number, extras: FactorExtras, onStep?: () => void): FactorRunResult {
   const pts = factorPoints(o, factor.r, rho);
   return runFactor(model, factor, {
     grid: new DepthGrid(o.scheme, depthSteps),
     points: pts.points, count: pts.count, weights: pts.weights,
     estimator: o.estimator, controlVariate: o.controlVariate,
-    gram: extras.gram, kl: extras.kl,
+    gram: extras.gram, kl: extras.kl, onStep,
   });
 }
 

@@ -34,11 +34,12 @@
  * Slots: a particle of slot t reads h-type profiles at grid.hNode(t) and b-type profiles at
  * grid.bNode(t) (staggered Euler: the unit of layer t+1; every other scheme: node t).
  */
-import type { Activation } from "../core/activations.ts";
+import { type Activation, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { DepthGrid, integrate, IntegratorWorkspace } from "../depth/integrators.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
+import { reportProgress } from "../core/progress.ts";
 
 /** The model constants and data a factor solve needs (all validated by the caller). */
 export interface FactorModel {
@@ -125,6 +126,8 @@ export interface FactorRunOptions {
   gram?: boolean;
   /** Record KL(ρ_k(s) ‖ μ_0) on the slots (needs the Jacobian: any estimator). */
   kl?: boolean;
+  /** Called after every GD step (a worker's heartbeat). */
+  onStep?: () => void;
 }
 
 export interface FactorRunResult {
@@ -178,6 +181,14 @@ function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64
       return;
     case 1:
       for (let i = i0; i < i1; i++) { s[i] = p[i]; ds[i] = 1; if (d2) d2[i] = 0; }
+      return;
+    case 2:
+      // GELU x Φ(x): Φ and φ once per point (the generic path evaluates Φ three times)
+      for (let i = i0; i < i1; i++) {
+        const x = p[i], Phi = 0.5 * (1 + erf(x * Math.SQRT1_2)), phi = 0.3989422804014327 * Math.exp(-0.5 * x * x);
+        s[i] = x * Phi; ds[i] = Phi + x * phi;
+        if (d2) d2[i] = phi * (2 - x * x);
+      }
       return;
     case 3:
       for (let i = i0; i < i1; i++) {
@@ -295,6 +306,7 @@ export class FactorSolver {
   readonly gramBuf: Float64Array | null;
   evaluations = 0;
   currentStep = 0;
+  readonly onStep: (() => void) | undefined;
   /**
    * At k = 0 the fields vanish (h_0(s) = W_E x, b_0(s) = W_U(f_0 − y), MATH §3). With the ibp
    * estimator and with either control variate the sampled fields vanish exactly too, so the
@@ -329,6 +341,7 @@ export class FactorSolver {
     this.lcv = !this.ibp && o.controlVariate === "linear";
     this.jac = this.ibp || this.wantKl;
     this.exactStart = this.ibp || this.cv || this.lcv;
+    this.onStep = o.onStep;
     if (this.jac && !model.activation.d2f) throw new ValidationError("model.activation", `needs σ″ for the ${this.ibp ? `"ibp" estimator` : "KL of the trained law"} (give d2f${this.ibp ? `, or use estimator "direct"` : ""})`);
     const { slots, nodes, N, B } = this;
     const K = model.K, dOut = model.dOut, nF = N + this.NT;
@@ -428,6 +441,7 @@ export class FactorSolver {
         }
       this.loss[k] = (0.5 * l) / N;
       if (!Number.isFinite(this.loss[k])) throw new DivergenceError(k, "loss", `loss = ${this.loss[k]}`);
+      reportProgress(k + 1, K, "GD steps (skeleton, one randomization)");
       this.activateStep(k);
       // ---- backward solve of a^b_k (the d_out per-output adjoints with gram)
       const B = this.B, yb = this.y0B;
@@ -460,6 +474,7 @@ export class FactorSolver {
       }
       if (this.aboAll) this.aboAll.set(this.abo, k * nodes * N * dOut * r);
       this.update(k);
+      this.onStep?.();
     }
     const out: FactorRunResult = { f: this.f, loss: this.loss, ah: this.ah, ab: this.ab, evaluations: this.evaluations };
     if (this.aboAll) out.abo = this.aboAll;

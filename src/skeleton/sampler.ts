@@ -10,11 +10,12 @@
  *
  *   Γ^H_{aa'} = c^h_a(hNode) · E c^h_{a'}(hNode),     Γ^B_{aa'} = c^b_a(bNode) · E c^b_{a'}(bNode),
  *
- * G^u = σ_u Rᴴ ξ_u, G^v = σ_v Rᴮ ξ_v (R the symmetric eigen square root with
- * eigenvalues clipped at 0, as in skeletonGaussianSamples), ξ i.i.d. N(0, 1)
- * from `seed`; the skeleton maps (values only, no Jacobians) then give
- * p_{k,n} and q_{k,n} of one sample. Samples are i.i.d. (plain Monte Carlo,
- * no antithetic pairs, no QMC): they are draws of the law, not an integration rule.
+ * and the samples come from the factor form (MATH §3): ξ ~ N(0, I_{2r}) i.i.d. from `seed`,
+ * the particle state w = (σ_u ξ_u, σ_v ξ_v) carried through the k GD updates with the
+ * coefficient vectors a = Rᵀc (E = R Rᵀ) of the earlier steps, then p = w_u·a^h_k, q = w_v·a^b_k.
+ * Samples are i.i.d. (plain Monte Carlo, no QMC): they are draws of the law, not an
+ * integration rule. `gspaceLimitLawSamples` draws the same law through the G-space skeleton
+ * maps (G = σ Γ^{1/2} ξ, the previous implementation), as the tests' check.
  *
  * Staggered convention. A particle of slot i of a DepthGrid reads h-type
  * profiles at node hNode(i) and b-type profiles at bNode(i); for the
@@ -34,6 +35,7 @@ import { evaluateBatch, resolveParams, SkeletonBlock, type SkeletonParams } from
 import { skeletonExtras } from "./solve.ts";
 import { profileRow } from "../core/layout.ts";
 import { gramForms } from "../kernels/gram.ts";
+import { embeddingFactor } from "./factor.ts";
 
 export interface LimitLawOptions {
   /** GD step k (0..K−1): the law of the particle after k updates. */
@@ -92,7 +94,15 @@ function nodeArg(field: string, v: unknown, nodes: number): number {
 }
 
 /** I.i.d. samples of the limit law of p_{k,n}, q_{k,n} at the given depth nodes (see the module comment). */
-export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): LimitLawSamples {
+interface ParsedLaw {
+  x: ReturnType<typeof skeletonExtras>;
+  K: number; nodes: number; N: number; r: number;
+  k: number; hNode: number; bNode: number; S: number; seed: number;
+  what: ("p" | "q")[];
+  params: ReturnType<typeof resolveParams>;
+}
+
+function parseLaw(traj: Trajectory, options: LimitLawOptions): ParsedLaw {
   const x = skeletonExtras(traj);
   if (!isPlainObject(options)) throw new ValidationError("options", `must be an object { step, node | s | hNode, bNode, samples, seed, problem | params } (got ${show(options)})`);
   knownKeys("options", options as unknown as Record<string, unknown>, KEYS);
@@ -129,6 +139,16 @@ export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): Lim
   if (rawParams === undefined) throw new ValidationError("options.problem", "is required: the skeleton maps need η_u, η_v, α, σ, σ_u, σ_v (pass the trajectory's problem, or params)");
   const params = resolveParams(rawParams, "options.params");
 
+  return { x, K, nodes, N, r, k, hNode, bNode, S, seed, what, params };
+}
+
+/**
+ * The same law through the G-space skeleton maps (MATH §3 before the factor form: G drawn
+ * from the Gram matrices, Jacobian-free map evaluation): the previous implementation, kept
+ * as the tests' independent check of limitLawSamples.
+ */
+export function gspaceLimitLawSamples(traj: Trajectory, options: LimitLawOptions): LimitLawSamples {
+  const { x, nodes, N, r, k, hNode, bNode, S, seed, what, params } = parseLaw(traj, options);
   const dim = (k + 1) * N;
   const GH = gramAtNode(x.coefficients.h.data, x.E, r, nodes, N, k, hNode);
   const GB = gramAtNode(x.coefficients.b.data, x.E, r, nodes, N, k, bNode);
@@ -172,6 +192,75 @@ export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): Lim
       }
     }
   }
+  const out: LimitLawSamples = { k, hNode, bNode, samples: S, gammaH: GH, gammaB: GB };
+  if (pOut) out.p = view(pOut, [S, N]);
+  if (qOut) out.q = view(qOut, [S, N]);
+  return out;
+}
+
+/**
+ * I.i.d. samples of the limit law of p_{k,n}, q_{k,n} at the given depth nodes (see the module
+ * comment), by the factor form (MATH §3): ξ ~ N(0, I_{2r}) i.i.d., the particle state
+ * w = (σ_u ξ_u, σ_v ξ_v) updated k times with the coefficient vectors a = Rᵀc of steps j < k
+ * at (hNode, bNode), then p_{k,n} = w_u·a^h_{k,n}, q_{k,n} = w_v·a^b_{k,n}. O(k N r) per sample.
+ */
+export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): LimitLawSamples {
+  const { x, nodes, N, r: d, k, hNode, bNode, S, seed, what, params } = parseLaw(traj, options);
+  const F = embeddingFactor(x.E, d);
+  const r = F.r;
+  // a = Rᵀ c at the two nodes, steps j ≤ k: ah[j][n][·], ab[j][n][·]
+  const toA = (c: Float64Array, node: number) => {
+    const a = new Float64Array((k + 1) * N * r);
+    for (let j = 0; j <= k; j++)
+      for (let n = 0; n < N; n++) {
+        const co = profileRow(nodes, N, d, j, node, n);
+        for (let t = 0; t < r; t++) {
+          let s2 = 0;
+          for (let i = 0; i < d; i++) s2 += F.R[i * r + t] * c[co + i];
+          a[(j * N + n) * r + t] = s2;
+        }
+      }
+    return a;
+  };
+  const ah = toA(x.coefficients.h.data, hNode), ab = toA(x.coefficients.b.data, bNode);
+  const { etaU, etaV, alpha, sigmaU, sigmaV, activation } = params;
+  const cu = etaU / (alpha * N), cv = etaV / (alpha * N);
+  const Q = 2 * r;
+  const stream = new StreamFamily(seed).get(0);
+  const chunk = 1024;
+  const xi = new Float64Array(chunk * Q);
+  const w = new Float64Array(Q), p = new Float64Array(N), q = new Float64Array(N);
+  const wantP = what.includes("p"), wantQ = what.includes("q");
+  const pOut = wantP ? new Float64Array(S * N) : null;
+  const qOut = wantQ ? new Float64Array(S * N) : null;
+  for (let t0 = 0; t0 < S; t0 += chunk) {
+    const L = Math.min(chunk, S - t0);
+    stream.fillNormal(xi, 1, 0, L * Q);
+    for (let t = 0; t < L; t++) {
+      for (let c = 0; c < Q; c++) w[c] = (c < r ? sigmaU : sigmaV) * xi[t * Q + c];
+      for (let j = 0; j <= k; j++) {
+        for (let n = 0; n < N; n++) {
+          let sp = 0, sq = 0;
+          const o = (j * N + n) * r;
+          for (let a = 0; a < r; a++) { sp += w[a] * ah[o + a]; sq += w[r + a] * ab[o + a]; }
+          p[n] = sp; q[n] = sq;
+        }
+        if (j === k) break;
+        for (let n = 0; n < N; n++) {
+          const gu = cu * activation.df(p[n]) * q[n], gv = cv * activation.f(p[n]);
+          const o = (j * N + n) * r;
+          for (let a = 0; a < r; a++) { w[a] -= gu * ah[o + a]; w[r + a] -= gv * ab[o + a]; }
+        }
+      }
+      const dst = (t0 + t) * N;
+      for (let n = 0; n < N; n++) {
+        if (pOut) pOut[dst + n] = p[n];
+        if (qOut) qOut[dst + n] = q[n];
+      }
+    }
+  }
+  const GH = gramAtNode(x.coefficients.h.data, x.E, d, nodes, N, k, hNode);
+  const GB = gramAtNode(x.coefficients.b.data, x.E, d, nodes, N, k, bNode);
   const out: LimitLawSamples = { k, hNode, bNode, samples: S, gammaH: GH, gammaB: GB };
   if (pOut) out.p = view(pOut, [S, N]);
   if (qOut) out.q = view(qOut, [S, N]);

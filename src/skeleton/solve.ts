@@ -1,15 +1,15 @@
 /**
- * The skeleton solver as a Trajectory (MATH §3): for a given embedding Gram
+ * The skeleton solver as a Trajectory (MATH §3, "Factor form"): for a given embedding Gram
  * matrix E — the Mean ODE at finite D (E from W_E, W_U) and the DMFT limit
- * (E = diag(σ_in² I, σ_out² I)) are this one function — K GD steps of the
- * skeleton Mean ODE in coefficient coordinates (core.ts) with Gaussian
- * expectations (provider.ts), optionally Richardson-extrapolated over two
- * depth grids. Options arrive bound (limits/: meanOde, dmft, largeWidth);
- * requirements (frozen embeddings, σ″) were checked by solve().
+ * (E = diag(σ_in² I, σ_out² I)) are this one function — K GD steps of the skeleton Mean
+ * ODE by the factor-form engine (factor.ts, factor-solve.ts), with an error estimate per
+ * f_k and, with `tol`, refinement until the estimate is below it. Options arrive bound
+ * (limits/: meanOde, dmft, largeWidth); requirements (frozen embeddings, σ″) were checked
+ * by solve().
  *
- * With `embeddings`, recorded profiles are reconstructed in R^D; the extras
- * hold the coefficient vectors on the fine grid (`SkeletonExtras`), which the
- * limit-law sampler, the DMFT coordinate sampler and the Gram profiles read.
+ * With `embeddings`, recorded profiles are reconstructed in R^D; the extras hold the
+ * coefficient vectors c^h, c^b on the depth grid (`SkeletonExtras`), which the limit-law
+ * sampler, the DMFT coordinate sampler and the Gram profiles read.
  */
 import { type F64, view } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
@@ -19,35 +19,42 @@ import { DepthGrid, type Scheme } from "../depth/integrators.ts";
 import { withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
-import { solveSkeletonCore, type SkeletonCoreResult } from "./core.ts";
+import type { BoundFactorExpectation } from "./factor-options.ts";
+import { factorModelOf, type FactorSolveResult, type RandomizationRunner, solveFactor } from "./factor-solve.ts";
+import { threadedRunner } from "./factor-parallel.ts";
 import type { SkeletonParams } from "./maps.ts";
-import type { BoundExpectation } from "./options.ts";
-import { makeCoefficientProvider } from "./provider.ts";
 
 /** Bound options of one skeleton solve. */
 export interface SkeletonSolveOptions {
   scheme: Scheme;
   depthSteps: number;
+  /** Richardson extrapolation over grids S and 2S (every randomization solved on both). */
   richardson: boolean;
-  expectation: BoundExpectation;
+  expectation: BoundFactorExpectation;
+  /** Refine until the largest error estimate of f is ≤ tol (null: one solve at the given sizes). */
+  tol: number | null;
+  /** Budget of the refinement: points per randomization and depth steps. */
+  budget: { points: number; depthSteps: number };
+  /** Estimate the depth error by step doubling (one more solve, randomization 0, on 2S). */
+  depthError: boolean;
   /** Profiles to reconstruct in R^D (needs finite-D embeddings; default none). */
   record?: ("h" | "b")[];
   recordSteps?: number[];
 }
 
-/** What a skeleton solve leaves besides f and loss. */
-export interface SkeletonExtras {
-  /** r = d_in + d_out. */
+/** What every skeleton solve leaves (the G-space cross-check too): coefficient vectors on the grid. */
+export interface SkeletonCoefficients {
+  /** d = d_in + d_out (the length of a coefficient vector c = (c^E, c^U)). */
   r: number;
-  /** Embedding Gram matrix (r × r) the solve used. */
+  /** Embedding Gram matrix (d × d) the solve used. */
   E: Float64Array;
   /** Constants of the skeleton maps: lets limitLawSamples (sampler.ts) draw the limit law from the trajectory alone. */
   skeletonParams: SkeletonParams;
-  /** Depth of the nodes of the (fine) grid. */
+  /** Depth of the nodes of the grid. */
   depthGrid: Float64Array;
-  /** Coefficient vectors c^h, c^b on the fine grid: [K, nodes, N, r]. */
+  /** Coefficient vectors c^h, c^b on the grid: [K, nodes, N, d]. */
   coefficients: { h: F64; b: F64 };
-  /** Coefficient evaluations (forward + backward stages, both grids). */
+  /** Field evaluations (forward + backward stages), summed over every solve that ran. */
   evaluations: number;
   /** max |f − f_fine| of the Richardson extrapolation (null without it). */
   richardsonCorrection: number | null;
@@ -55,53 +62,113 @@ export interface SkeletonExtras {
   D?: number;
 }
 
-/** The skeleton extras of a trajectory, or a ValidationError naming `trajectory` when it has none. */
-export function skeletonExtras(t: Trajectory): SkeletonExtras {
+/** The error estimate of a factor-form solve (factor-solve.ts), as arrays shaped like f. */
+export interface SkeletonErrorEstimate {
+  /** √(sampling² + depth²) per entry, [K, d_out, N]. */
+  f: F64;
+  sampling: F64;
+  depth: F64;
+  /** Largest combined estimate, and its sampling and depth parts. */
+  max: number;
+  maxSampling: number;
+  maxDepth: number;
+  /** Per step: max over (o, n). */
+  perStep: Float64Array;
+  /** With tol: whether max ≤ tol; null without tol. */
+  tolReached: boolean | null;
+  /** The sizes the solve ran, in order (with tol: each refinement). */
+  refinements: { points: number; depthSteps: number; max: number; maxSampling: number; maxDepth: number }[];
+}
+
+export interface SkeletonExtras extends SkeletonCoefficients {
+  error: SkeletonErrorEstimate;
+  /** Rank of E kept by the factor (= d unless D < d). */
+  factorRank: number;
+  /** Points per randomization and depth steps of the final solve (≠ the bound ones after refinement). */
+  solved: { points: number; depthSteps: number };
+}
+
+/** The skeleton coefficients of a trajectory, or a ValidationError naming `trajectory` when it has none. */
+export function skeletonExtras(t: Trajectory): SkeletonCoefficients & Partial<SkeletonExtras> {
   const x = (t as Trajectory | undefined)?.extras as Partial<SkeletonExtras> | undefined;
   if (!x || !x.coefficients || !x.E || !x.r || !x.depthGrid) {
     throw new ValidationError("trajectory", `must come from the skeleton Mean ODE / largeWidth / DMFT solver (it has no coefficient vectors; algorithm ${show(t?.algorithm)})`);
   }
-  return x as SkeletonExtras;
+  return x as SkeletonCoefficients & Partial<SkeletonExtras>;
+}
+
+/** The factor solve options of bound skeleton options at depth steps S. */
+function factorOptions(o: SkeletonSolveOptions, S: number) {
+  const e = o.expectation;
+  return {
+    scheme: o.scheme, depthSteps: S, rule: e.rule, points: e.points ?? 0, randomizations: e.randomizations ?? 1, seed: e.seed ?? 1, nodes: e.nodes ?? 0,
+    estimator: e.estimator, controlVariate: e.controlVariate, depthError: o.depthError && !o.richardson, tol: o.tol,
+    maxPoints: o.budget.points, maxDepthSteps: o.budget.depthSteps,
+  };
 }
 
 /** The skeleton solver with embedding Gram matrix E, as a Trajectory named `algorithm` whose options are `options`. */
 export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   problem: Problem, E: Float64Array, options: O, algorithm: string,
   embeddings: { WE: Float64Array; WU: Float64Array; D: number } | null, t0 = performance.now(),
+  runner: RandomizationRunner = threadedRunner(options.expectation.threads),
 ): Trajectory<SkeletonExtras, O> {
   const { dIn, dOut, N } = problem.data;
   const K = problem.train.steps;
-  const run = withRichardson(options.depthSteps, new DepthGrid(options.scheme, options.depthSteps).order, options.richardson, (S) => {
-    const provider = makeCoefficientProvider(problem, options.expectation);
-    return solveSkeletonCore({ ...problem.data, K, E, grid: new DepthGrid(options.scheme, S), provider });
-  }, (r) => r.f);
-  const fine = run.fine;
-  const fineGrid = new DepthGrid(options.scheme, run.coarse ? 2 * options.depthSteps : options.depthSteps);
+  const model = factorModelOf(problem);
+  const run = withRichardson(options.depthSteps, new DepthGrid(options.scheme, options.depthSteps).order, options.richardson, (S) =>
+    solveFactor(model, E, factorOptions(options, S), {}, runner), (r) => r.f);
+  const fine: FactorSolveResult = run.fine;
+  const fineGrid = fine.grid;
   const { etaU, etaV } = problem.train;
   const { alpha, activation, sigmaU, sigmaV } = problem.model;
+  const d = dIn + dOut, nodes = fineGrid.nodes;
+  const shape = [K, dOut, N];
+  const err = fine.error;
+  let depth = err.depth, combined = err.f;
+  if (run.coarse) {
+    // Richardson: the correction itself bounds the depth error of the extrapolated value
+    depth = new Float64Array(run.f.length);
+    combined = new Float64Array(run.f.length);
+    for (let i = 0; i < depth.length; i++) { depth[i] = Math.abs(run.f[i] - fine.f[i]); combined[i] = Math.hypot(err.sampling[i], depth[i]); }
+  }
+  let max = 0, maxDepth = 0;
+  const perStep = new Float64Array(K);
+  for (let i = 0; i < combined.length; i++) {
+    max = Math.max(max, combined[i]); maxDepth = Math.max(maxDepth, depth[i]);
+    const k = (i / (dOut * N)) | 0;
+    perStep[k] = Math.max(perStep[k], combined[i]);
+  }
   const extras: SkeletonExtras = {
-    r: dIn + dOut,
+    r: d,
     E,
     skeletonParams: { etaU, etaV, alpha, activation, sigmaU, sigmaV },
     depthGrid: fineGrid.nodeDepths(),
-    coefficients: { h: view(fine.ch, [K, fine.nodes, N, fine.r]), b: view(fine.cb, [K, fine.nodes, N, fine.r]) },
+    coefficients: { h: view(fine.ch, [K, nodes, N, d]), b: view(fine.cb, [K, nodes, N, d]) },
     evaluations: fine.evaluations + (run.coarse?.evaluations ?? 0),
     richardsonCorrection: run.correction,
+    error: {
+      f: view(combined, shape), sampling: view(err.sampling, shape), depth: view(depth, shape),
+      max, maxSampling: err.maxSampling, maxDepth, perStep,
+      tolReached: err.tolReached === null ? null : max <= (options.tol ?? Infinity),
+      refinements: err.refinements,
+    },
+    factorRank: fine.factor.r,
+    solved: { points: fine.options.points, depthSteps: fine.options.depthSteps },
   };
   if (embeddings) extras.D = embeddings.D;
   let profiles: DepthProfiles | undefined;
   if (options.record && options.record.length > 0) {
     if (!embeddings) throw new ValidationError("options.record", "needs finite-D embeddings; in the DMFT limit use the coordinate sampler instead");
-    profiles = reconstructProfiles(fine, fineGrid, embeddings, dIn, dOut, N, options);
+    profiles = reconstructProfiles(fine.ch, fine.cb, fineGrid, embeddings, dIn, dOut, N, options.record, options.recordSteps ?? []);
   }
   return makeTrajectory(problem, { algorithm, options, f: run.f, profiles, timings: { totalMs: performance.now() - t0 }, extras });
 }
 
 /** h_{k,n}(s) = W c^h_{k,n}(s) in R^D on the node grid (and b likewise). */
-function reconstructProfiles(res: SkeletonCoreResult, grid: DepthGrid, emb: { WE: Float64Array; WU: Float64Array; D: number }, dIn: number, dOut: number, N: number, opts: SkeletonSolveOptions): DepthProfiles {
+export function reconstructProfiles(ch: Float64Array, cb: Float64Array, grid: DepthGrid, emb: { WE: Float64Array; WU: Float64Array; D: number }, dIn: number, dOut: number, N: number, record: readonly ("h" | "b")[], steps: number[]): DepthProfiles {
   const { WE, WU, D } = emb;
-  const steps = opts.recordSteps ?? [];
-  const nodes = res.nodes, r = res.r;
+  const nodes = grid.nodes, r = dIn + dOut;
   const build = (c: Float64Array) => {
     const out = new Float64Array(steps.length * nodes * N * D);
     steps.forEach((k, i) => {
@@ -109,18 +176,18 @@ function reconstructProfiles(res: SkeletonCoreResult, grid: DepthGrid, emb: { WE
         for (let n = 0; n < N; n++) {
           const co = profileRow(nodes, N, r, k, node, n);
           const oo = profileRow(nodes, N, D, i, node, n);
-          for (let d = 0; d < D; d++) {
+          for (let dd = 0; dd < D; dd++) {
             let s = 0;
-            for (let t = 0; t < dIn; t++) s += WE[d * dIn + t] * c[co + t];
-            for (let t = 0; t < dOut; t++) s += WU[d * dOut + t] * c[co + dIn + t];
-            out[oo + d] = s;
+            for (let t = 0; t < dIn; t++) s += WE[dd * dIn + t] * c[co + t];
+            for (let t = 0; t < dOut; t++) s += WU[dd * dOut + t] * c[co + dIn + t];
+            out[oo + dd] = s;
           }
         }
     });
     return view(out, [steps.length, nodes, N, D]);
   };
   const profiles: DepthProfiles = { steps, s: grid.nodeDepths() };
-  if (opts.record?.includes("h")) profiles.h = build(res.ch);
-  if (opts.record?.includes("b")) profiles.b = build(res.cb);
+  if (record.includes("h")) profiles.h = build(ch);
+  if (record.includes("b")) profiles.b = build(cb);
   return profiles;
 }

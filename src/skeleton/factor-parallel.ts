@@ -1,0 +1,135 @@
+/**
+ * Randomizations of a factor-form solve on two threads (the calling thread and one worker of
+ * the pool, src/parallel/pool.ts, through parallel.ts's claim-and-wait protocol): each
+ * randomization ρ is an independent, deterministic solve (factor-solve.ts runRandomization);
+ * whichever thread claims it writes its outputs to shared memory, and the calling thread
+ * combines them in the order of ρ — so the result is bit-identical to one thread.
+ *
+ * A randomization that throws a library error on the worker (a DivergenceError, say) is
+ * flagged, not a worker failure: the calling thread reruns that ρ itself, which throws the
+ * same typed error (the solve is deterministic). Custom activations cannot cross threads
+ * (functions do not serialize): "auto" then runs on one thread.
+ */
+import { activationByKind } from "../core/activations.ts";
+import { LimitdynError, ValidationError } from "../core/errors.ts";
+import { entryAvailable, threadBudget } from "../parallel/pool.ts";
+import { DepthGrid } from "../depth/integrators.ts";
+import type { EmbeddingFactor, FactorModel, FactorRunResult } from "./factor.ts";
+import { type FactorExtras, type FactorSolveOptions, type RandomizationRunner, runRandomization, serialRunner } from "./factor-solve.ts";
+import type { ThreadsChoice } from "./factor-options.ts";
+import { runGroupsParallel, SKELETON_WORKERS } from "./parallel.ts";
+
+/** Work (points × K × slots × N × r per randomization) from which "auto" uses two threads. */
+export const FACTOR_AUTO_MIN_WORK = 1 << 20;
+
+interface Buffers {
+  f: Float64Array; ah: Float64Array; ab: Float64Array;
+  abo: Float64Array | null; gram: Float64Array | null;
+  kl: Float64Array | null; klProfile: Float64Array | null; klInvalid: Float64Array | null;
+  fTest: Float64Array | null;
+  evaluations: Float64Array;
+  /** 1 where the randomization threw on the worker (the calling thread reruns it). */
+  failed: Int32Array;
+}
+
+interface FactorJob {
+  type: "factor";
+  model: Omit<FactorModel, "activation"> & { actKind: number };
+  factor: EmbeddingFactor;
+  o: FactorSolveOptions;
+  S: number;
+  extras: FactorExtras;
+  bufs: Buffers;
+}
+
+const shared = (n: number) => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n)));
+
+function sizes(model: FactorModel, factor: EmbeddingFactor, S: number, o: FactorSolveOptions) {
+  const grid = new DepthGrid(o.scheme, S);
+  const { K, N, dOut } = model;
+  const r = factor.r, nodes = grid.nodes;
+  return { f: K * dOut * N, a: K * nodes * N * r, abo: K * nodes * N * dOut * r, gram: K * (dOut * N) ** 2, slots: K * grid.slots, fTest: K * dOut * (model.NTest ?? 0) };
+}
+
+function allocate(model: FactorModel, factor: EmbeddingFactor, S: number, o: FactorSolveOptions, R: number, extras: FactorExtras): Buffers {
+  const z = sizes(model, factor, S, o);
+  return {
+    f: shared(R * z.f), ah: shared(R * z.a), ab: shared(R * z.a),
+    abo: extras.gram ? shared(R * z.abo) : null, gram: extras.gram ? shared(R * z.gram) : null,
+    kl: extras.kl ? shared(R * model.K) : null, klProfile: extras.kl ? shared(R * z.slots) : null, klInvalid: extras.kl ? shared(R * model.K) : null,
+    fTest: model.XTest && model.NTest ? shared(R * z.fTest) : null,
+    evaluations: shared(R),
+    failed: new Int32Array(new SharedArrayBuffer(4 * Math.max(1, R))),
+  };
+}
+
+function store(b: Buffers, rho: number, res: FactorRunResult): void {
+  const put = (dst: Float64Array | null, src: ArrayLike<number> | undefined) => {
+    if (dst && src) dst.set(src as ArrayLike<number>, rho * src.length);
+  };
+  put(b.f, res.f); put(b.ah, res.ah); put(b.ab, res.ab);
+  put(b.abo, res.abo); put(b.gram, res.gram);
+  put(b.kl, res.kl); put(b.klProfile, res.klProfile); put(b.klInvalid, res.klInvalid ? Float64Array.from(res.klInvalid) : undefined);
+  put(b.fTest, res.fTest);
+  b.evaluations[rho] = res.evaluations;
+}
+
+function load(b: Buffers, rho: number, model: FactorModel, factor: EmbeddingFactor, S: number, o: FactorSolveOptions): FactorRunResult {
+  const z = sizes(model, factor, S, o);
+  const take = (src: Float64Array, n: number) => src.slice(rho * n, (rho + 1) * n);
+  const out: FactorRunResult = { f: take(b.f, z.f), loss: new Float64Array(0), ah: take(b.ah, z.a), ab: take(b.ab, z.a), evaluations: b.evaluations[rho] };
+  if (b.abo) out.abo = take(b.abo, z.abo);
+  if (b.gram) out.gram = take(b.gram, z.gram);
+  if (b.kl) { out.kl = take(b.kl, model.K); out.klProfile = take(b.klProfile!, z.slots); out.klInvalid = Int32Array.from(take(b.klInvalid!, model.K)); }
+  if (b.fTest) out.fTest = take(b.fTest, z.fTest);
+  return out;
+}
+
+/** Threads a factor solve uses for `threads` (1 | 2 | "auto"). */
+export function factorThreads(threads: ThreadsChoice, model: FactorModel, o: FactorSolveOptions, r: number): 1 | 2 {
+  if (threads === 1 || o.randomizations < 2) return 1;
+  const portable = model.activation.kind >= 0;
+  if (threads === 2) {
+    if (!portable) throw new ValidationError("options.expectation.threads", `2 needs a built-in activation (a custom activation's functions cannot cross threads); use threads 1 or "auto"`);
+    return 2;
+  }
+  const work = o.points * model.K * model.N * r * (o.depthSteps + 1);
+  return portable && work >= FACTOR_AUTO_MIN_WORK && threadBudget() >= 2 && entryAvailable(SKELETON_WORKERS) ? 2 : 1;
+}
+
+/** A RandomizationRunner on `threads` threads (bit-identical to serialRunner). */
+export function threadedRunner(threads: ThreadsChoice): RandomizationRunner {
+  return (model, factor, o, S, R, extras) => {
+    if (factorThreads(threads, model, o, factor.r) === 1) return serialRunner(model, factor, o, S, R, extras);
+    const bufs = allocate(model, factor, S, o, R, extras);
+    const { activation, ...rest } = model;
+    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, extras, bufs };
+    runGroupsParallel(job, R, (rho) => store(bufs, rho, runRandomization(model, factor, o, rho, S, extras)));
+    const out: FactorRunResult[] = [];
+    for (let rho = 0; rho < R; rho++) {
+      // a randomization that threw on the worker throws the same typed error here
+      out.push(bufs.failed[rho] ? runRandomization(model, factor, o, rho, S, extras) : load(bufs, rho, model, factor, S, o));
+    }
+    return out;
+  };
+}
+
+/** Worker side of a factor job (dispatched by skeleton-worker.ts). */
+export function factorJobRunner(job: FactorJob, beat?: () => void): (rho: number) => void {
+  const activation = activationByKind(job.model.actKind);
+  if (!activation) throw new Error(`unknown activation kind ${job.model.actKind}`);
+  const model: FactorModel = { ...job.model, activation };
+  return (rho) => {
+    try {
+      store(job.bufs, rho, runRandomization(model, job.factor, job.o, rho, job.S, job.extras, beat));
+    } catch (e) {
+      if (!(e instanceof LimitdynError)) throw e;
+      job.bufs.failed[rho] = 1;
+    }
+  };
+}
+
+/** Whether a posted job is a factor job. */
+export function isFactorJob(job: unknown): job is FactorJob {
+  return typeof job === "object" && job !== null && (job as { type?: unknown }).type === "factor";
+}
