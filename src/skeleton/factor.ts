@@ -860,11 +860,12 @@ export class FactorSolver {
   }
 }
 
-const GH64 = gaussHermite(64);
+// the 64-node rule costs an eigen decomposition (≈ 20 ms): computed on first use, not when the package is imported
+let GH64: ReturnType<typeof gaussHermite> | null = null;
 
 /** E[Z^j g(ρ Z)], Z ~ N(0, 1), g = σ (deriv 0) or σ' (deriv 1), by 64-node Gauss–Hermite. */
 function ghMean(act: Activation, rho: number, j: number, deriv: 0 | 1): number {
-  const { nodes, weights } = GH64;
+  const { nodes, weights } = (GH64 ??= gaussHermite(64));
   let s = 0;
   for (let i = 0; i < nodes.length; i++) {
     const z = nodes[i];
