@@ -22,7 +22,10 @@ import { StreamFamily } from "../core/rng.ts";
 import { isPlainObject, knownKeys, nonNegativeInt, positiveInt, show } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
 import { trainResNet } from "../resnet/solver.ts";
-import type { Task } from "./tasks.ts";
+import type { RunSpec } from "./spec.ts";
+
+/** The task signature of ./tasks.ts (declared here: tasks.ts registers these tasks, so importing it would be a cycle). */
+type Task = (problem: Problem, ctx: { run: RunSpec; options: Record<string, unknown> }) => Record<string, unknown>;
 
 /** The exact limit as the preset saves it (limit.json). */
 export interface PaperLimit {

@@ -16,6 +16,7 @@ import type * as vega from "vega";
 import type * as vl from "vega-lite";
 import type { ShapeStats } from "./errors.ts";
 import { type Shape, type ShapeAxis, shapeAxis } from "../stats/fit.ts";
+import { displayable } from "./display.ts";
 
 // Vega-Lite's TopLevelSpec type is large; specs are built as plain JSON objects.
 export type VegaLiteSpec = Record<string, unknown>;
@@ -61,7 +62,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 
 async function finish(spec: VegaLiteSpec, opts: PlotOptions): Promise<PlotResult> {
   const svg = await renderSvg(spec);
-  const res: PlotResult = { spec, svg };
+  const res: PlotResult = displayable({ spec, svg }); // shows inline in Jupyter (./display.ts)
   if (opts.out) {
     const files = { spec: `${opts.out}.vl.json`, svg: `${opts.out}.svg` };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2) + "\n");
@@ -115,7 +116,7 @@ export async function plotErrorVs(table: ShapeStats[], opts: ErrorPlotOptions): 
   const x = opts.x;
   const varying = (["L", "M", "D"] as const).filter((a) => a !== x && new Set(groups.map((g) => g[a])).size > 1);
   const fields = opts.series ?? (x === "L" || x === "M" || x === "D" ? [...varying] : varying.filter((a) => !x.includes(a)));
-  const measured = groups.map((g) => ({ x: shapeAxis(g, x), err: g.rms, series: seriesLabel(g, fields), L: g.L, M: g.M, D: g.D, n: g.n, lo: g.ci?.[0], hi: g.ci?.[1] }));
+  const measured = groups.map((g) => ({ x: shapeAxis(g, x), err: g.rms, series: seriesLabel(g, fields), L: g.L, M: g.M, D: g.D, n: g.n, ...(g.ci ? { lo: g.ci[0], hi: g.ci[1] } : {}) }));
   const layers: VegaLiteSpec[] = [];
   const xEnc = { field: "x", type: "quantitative", scale: { type: "log" }, title: x === "P" ? "P = LMD" : x };
   const yEnc = { field: "err", type: "quantitative", scale: { type: "log" }, title: opts.yTitle ?? "error (RMS over repetitions)" };
@@ -142,7 +143,7 @@ export async function plotErrorVs(table: ShapeStats[], opts: ErrorPlotOptions): 
     }
     layers.push({ name: "fit", data: { values: fitted }, mark: { type: "line", strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { x: xEnc, y: yEnc, color } });
   }
-  const withCi = measured.filter((m) => m.lo !== undefined && m.hi !== undefined && m.lo > 0);
+  const withCi = measured.filter((m) => (m.lo ?? 0) > 0);
   if (withCi.length) {
     layers.push({ name: "intervals", data: { values: withCi }, mark: { type: "rule", strokeWidth: 1 }, encoding: { x: xEnc, y: { ...yEnc, field: "lo" }, y2: { field: "hi" }, color } });
   }

@@ -14,6 +14,7 @@ import { assertFinite, ResNetEngine } from "./engine.ts";
 import { resolveThreads, sharedF64 } from "./parallel.ts";
 import { checkThreads, type ThreadsOption } from "../parallel/pool.ts";
 import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
+import { reportProgress } from "../core/progress.ts";
 
 export type Recordable = "h" | "b" | "p";
 const RECORDABLE: readonly Recordable[] = ["h", "b", "p"];
@@ -139,6 +140,7 @@ function runTraining(problem: Problem, opts: FiniteResNetBound, eng: ResNetEngin
       if (bRec) bRec.set(eng.B, r * (L + 1) * ND);
       if (pRec) pRec.set(eng.P, r * L * M * N);
     }
+    reportProgress(k + 1, K, "GD steps (finite ResNet)");
   }
   const tEnd = performance.now();
   let profiles: DepthProfiles | undefined;

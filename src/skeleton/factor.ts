@@ -40,6 +40,7 @@ import { DepthGrid, IntegratorWorkspace } from "../depth/grid.ts";
 import { integrate } from "../depth/integrate.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
+import { reportProgress } from "../core/progress.ts";
 
 /** The model constants and data a factor solve needs (all validated by the caller). */
 export interface FactorModel {
@@ -441,6 +442,7 @@ export class FactorSolver {
         }
       this.loss[k] = (0.5 * l) / N;
       if (!Number.isFinite(this.loss[k])) throw new DivergenceError(k, "loss", `loss = ${this.loss[k]}`);
+      reportProgress(k + 1, K, "GD steps (skeleton, one randomization)");
       this.activateStep(k);
       // ---- backward solve of a^b_k (the d_out per-output adjoints with gram)
       const B = this.B, yb = this.y0B;
@@ -859,11 +861,12 @@ export class FactorSolver {
   }
 }
 
-const GH64 = gaussHermite(64);
+// the 64-node rule costs an eigen decomposition (≈ 20 ms): computed on first use, not when the package is imported
+let GH64: ReturnType<typeof gaussHermite> | null = null;
 
 /** E[Z^j g(ρ Z)], Z ~ N(0, 1), g = σ (deriv 0) or σ' (deriv 1), by 64-node Gauss–Hermite. */
 function ghMean(act: Activation, rho: number, j: number, deriv: 0 | 1): number {
-  const { nodes, weights } = GH64;
+  const { nodes, weights } = (GH64 ??= gaussHermite(64));
   let s = 0;
   for (let i = 0; i < nodes.length; i++) {
     const z = nodes[i];

@@ -71,7 +71,7 @@ export interface PaperPresetOptions {
   /** Only compute the limit and the stand-in and write grid.sweep.json (for sharded runs). */
   prepareOnly?: boolean;
   /** Override the ladder (tests). */
-  ladder?: number[];
+  ladder?: readonly number[];
   log?: ((line: string) => void) | null;
 }
 
