@@ -129,8 +129,9 @@ export async function allShapesPaper(opts: PaperPresetOptions = {}): Promise<Pap
   const log = opts.log === null ? () => {} : (opts.log ?? ((l: string) => console.log(l)));
   const out = resolve(opts.out ?? join("out", "all-shapes-paper"));
   mkdirSync(out, { recursive: true });
-  if (!isPlainObject(opts)) throw new ValidationError("options", `must be an object (got ${show(opts)})`);
-  knownKeys("options", opts as Record<string, unknown>, ["out", "maxWidth", "reps", "L", "workers", "progress", "B", "limitTol", "limitExpectation", "prepareOnly", "ladder", "log"]);
+  const raw: unknown = opts;
+  if (!isPlainObject(raw)) throw new ValidationError("options", `must be an object (got ${show(raw)})`);
+  knownKeys("options", raw, ["out", "maxWidth", "reps", "L", "workers", "progress", "B", "limitTol", "limitExpectation", "prepareOnly", "ladder", "log"]);
   const maxWidth = opts.maxWidth === undefined ? 2000 : positiveInt("options.maxWidth", opts.maxWidth);
   for (const [k, v] of [["reps", opts.reps], ["L", opts.L], ["B", opts.B]] as const) if (v !== undefined) positiveInt(`options.${k}`, v);
   if (opts.workers !== undefined) nonNegativeInt("options.workers", opts.workers);
