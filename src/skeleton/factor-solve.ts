@@ -189,7 +189,7 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
     const err = combine(fStat.se, depth, model);
     refinements.push({ points: o.points, randomizations: o.randomizations, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
     const done = o.tol === null || err.max <= o.tol;
-    const next = done ? null : refine(o, err);
+    const next = done ? null : refine(o, err, refinements);
     if (done || next === null) {
       err.tolReached = o.tol === null ? null : err.max <= o.tol;
       err.refinements = refinements;
@@ -216,37 +216,66 @@ function combine(se: Float64Array, depth: Float64Array, model: FactorModel): Fac
 }
 
 /**
- * Next sizes of the tolerance loop, or null when the budget is spent. Depth steps double while
- * the depth error exceeds tol/2. While the sampling error exceeds tol/√2, randomizations are
- * added (the earlier ones are reused; the standard error falls like 1/√R exactly) by the factor
- * the error asks for, ×1.2, up to the budget's maxRandomizations; beyond it the points per
- * randomization grow by the remaining factor (power of 2 for Sobol, ×2 … ×16) and every
- * randomization is solved again.
+ * Next sizes of the tolerance loop, or null when the budget is spent.
+ *
+ * Depth: while the depth error exceeds tol/2, S grows by the factor it asks for at the scheme's
+ * order, (err/(tol/2))^(1/p) × 1.1 (at least S + 1). Sampling: while the sampling error exceeds
+ * tol/√2, the variance must shrink by v = (err/target)² × 1.2, either by more points per
+ * randomization (the standard error of one randomized net falls like m^(−β), β = 1/2 for plain
+ * Monte Carlo and up to ≈ 3/4 for smooth integrands here) or by more randomizations (1/√R
+ * exactly; the earlier ones are reused). β is measured from the history of the solve (the last
+ * two point counts at the same depth); before there is a measurement, and while β > 1/2, points
+ * grow by v^(1/(2β)) (β = 1/2 at first: a safe over-estimate, ×2 … ×16, a power of 2 for Sobol);
+ * once β ≤ 1/2, or at the points budget, randomizations are added instead (up to the budget).
  */
-function refine(o: FactorSolveOptions, err: FactorErrorEstimate): FactorSolveOptions | null {
+function refine(o: FactorSolveOptions, err: FactorErrorEstimate, history: FactorErrorEstimate["refinements"]): FactorSolveOptions | null {
   const tol = o.tol!;
   const next = { ...o };
   let changed = false;
-  if (o.depthError && err.maxDepth > tol / 2 && o.depthSteps * 2 <= o.maxDepthSteps) {
-    next.depthSteps = o.depthSteps * 2;
+  const p = SCHEME_ORDER[o.scheme];
+  if (o.depthError && err.maxDepth > tol / 2 && o.depthSteps < o.maxDepthSteps) {
+    const S = Math.max(o.depthSteps + 1, Math.ceil(o.depthSteps * (err.maxDepth / (tol / 2)) ** (1 / p) * 1.1));
+    next.depthSteps = Math.min(S, o.maxDepthSteps);
     changed = true;
   }
-  const samplingTarget = tol / Math.SQRT2;
-  if (!deterministic(o) && err.maxSampling > samplingTarget) {
-    const want = ((err.maxSampling / samplingTarget) ** 2) * 1.2;
+  const target = tol / Math.SQRT2;
+  if (!deterministic(o) && err.maxSampling > target) {
+    const v = ((err.maxSampling / target) ** 2) * 1.2;
+    const beta = observedRate(history, o);
     const maxR = Math.max(o.randomizations, o.maxRandomizations ?? DEFAULT_MAX_RANDOMIZATIONS);
-    const R = Math.min(maxR, Math.max(o.randomizations + 2, Math.ceil(o.randomizations * want)));
-    if (R > o.randomizations) { next.randomizations = R; changed = true; }
-    const rest = (o.randomizations * want) / R;
-    if (rest > 1.05 && R === maxR) {
-      let pts = Math.ceil(o.points * Math.min(16, Math.max(2, rest)));
+    let pts = o.points;
+    if ((beta === null || beta > 0.5) && o.points < o.maxPoints) {
+      // per-randomization standard error ∝ m^(−β): v in variance needs m × v^(1/(2β))
+      pts = Math.ceil(o.points * Math.min(16, Math.max(2, v ** (1 / (2 * (beta ?? 0.5))))));
       if (o.rule === "sobol") pts = 2 ** Math.ceil(Math.log2(pts));
       pts = Math.min(pts, o.maxPoints);
       if (o.rule === "sobol" && !Number.isInteger(Math.log2(pts))) pts = 2 ** Math.floor(Math.log2(pts));
-      if (pts > o.points) { next.points = pts; changed = true; }
+    }
+    if (pts > o.points) {
+      next.points = pts;
+      changed = true;
+    } else {
+      const R = Math.min(maxR, Math.max(o.randomizations + 2, Math.ceil(o.randomizations * v)));
+      if (R > o.randomizations) { next.randomizations = R; changed = true; }
     }
   }
   return changed ? next : null;
+}
+
+/**
+ * β in (per-randomization standard error) ∝ points^(−β), from the last two entries of the history
+ * at the current depth steps with different point counts (null without such a pair).
+ */
+function observedRate(history: FactorErrorEstimate["refinements"], o: FactorSolveOptions): number | null {
+  const same = history.filter((h) => h.depthSteps === o.depthSteps && h.maxSampling > 0);
+  for (let i = same.length - 1; i > 0; i--) {
+    const a = same[i - 1], b = same[i];
+    if (b.points === a.points) continue;
+    // per-randomization error: se · √R
+    const ea = a.maxSampling * Math.sqrt(a.randomizations), eb = b.maxSampling * Math.sqrt(b.randomizations);
+    return Math.log(ea / eb) / Math.log(b.points / a.points);
+  }
+  return null;
 }
 
 /** Default budget of randomizations of the tolerance loop. */
