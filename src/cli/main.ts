@@ -16,18 +16,19 @@ import { cmdReproduce } from "./commands/reproduce.ts";
 export const USAGE = `usage: limitdyn <command> [options]
 
 commands:
-  train   --config problem.json --out result.json [--record h,b,p]   finite ResNet (MATH §1)
+  train   --config problem.json --out result.json [--record h,b,p,gram]
+                                                                     finite ResNet (MATH §1); gram: tangent Gram K_k (§8)
   sweep   --config sweep.json --out rows.jsonl [--workers n] [--shard i/n] [--max-runs r] [--progress auto|bar|lines|none]
           runs a sweep (resumes: completed run ids in --out are skipped)
   merge   --out merged.jsonl shard1.jsonl shard2.jsonl ...             joins shard files
-  meanode --config problem.json --out result.json                    Mean ODE, L → ∞ at fixed D (MATH §2–3);
+  meanode --config problem.json --out result.json [--record gram,kl] Mean ODE, L → ∞ at fixed D (MATH §2–3);
                                                                      options under "solver" in the problem file
-  dmft    --config problem.json --out result.json                    DMFT limit D → ∞ (MATH §5): f, loss, Gram
+  dmft    --config problem.json --out result.json [--record gram,kl] DMFT limit D → ∞ (MATH §5): f, loss, Gram
                                                                      matrices and coefficient vectors on the depth grid
   chaos   --config problem.json --out result.json                    large M at fixed L: coupling, tagged particles,
                                                                      empirical vs limit law over a ladder of widths
                                                                      (MATH §4; options under "solver", docs/chaos.md)
-  reproduce <hidden-width|all-shapes|trajectories> [--scale small|paper] [--out dir] [--workers n]
+  reproduce <hidden-width|all-shapes|trajectories|chen> [--scale small|paper] [--out dir] [--workers n]
           sweeps against the limits, exponent fits with bootstrap intervals (fit.json), figures (docs/presets/)
 
 The problem file is described in docs/problem-file.md, sweep files in docs/experiments.md.`;
