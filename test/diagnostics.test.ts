@@ -79,6 +79,7 @@ test("finite Gram = (LMD/α²) Σ η J Jᵀ (U, V) + (D/α) Σ η J Jᵀ (W_E, W
       }
     }
     const rel = maxAbsDiff(g, ref) / maxAbs(ref);
+    if (process.env.SHOW_ORDERS) console.log("finite Gram vs FD", act, trained, rel);
     assert.ok(rel < 1e-7, `${act}, trained ${trained}: relative error ${rel.toExponential(2)}`);
   }
 });
@@ -100,6 +101,7 @@ test("first-order statement f_{k+1} − f_k + (1/N) K_k r_k = O(η²): slope 2 �
   for (const [name, res] of cases) {
     const r = etas.map(res);
     const sl = slope(etas, r);
+    if (process.env.SHOW_ORDERS) console.log("first order", name, sl);
     assert.ok(Math.abs(sl - 2) < 0.2, `${name}: slope ${sl.toFixed(3)} (residuals ${r.map((x) => x.toExponential(2)).join(", ")})`);
   }
 });

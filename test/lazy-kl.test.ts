@@ -84,7 +84,7 @@ test("deep Mean ODE as α → ∞: f^α converges (|f^α − f^2α| ∝ α^(−2
     const pMove = runs.map((t) => meanAbs(law(t, 4, "p"), law(t, 0, "p")));
     const zMove = runs.map((t) => meanAbs(law(t, 4, "z"), law(t, 0, "z")));
     const sz = slope(as, zMove);
-    if (process.env.SHOW_ORDERS) console.log("deep", act, sd, gap, pMove, sz);
+    if (process.env.SHOW_ORDERS) console.log("deep", act, sd, JSON.stringify({ d, gap, pMove, zMove, sz }));
     assert.ok(pMove[3] > 0.5 * pMove[0], `${act}: preactivations keep moving (${pMove.map((e) => e.toExponential(2)).join(", ")})`);
     assert.ok(Math.abs(sz + 1) < 0.15, `${act}: particle displacement slope ${sz.toFixed(3)}`);
   }
