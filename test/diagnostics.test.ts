@@ -24,6 +24,8 @@ import { drawParticles, solveParticleMeanOde } from "../src/particles/mean-ode.t
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";
 import { largeWidth } from "../src/limits/large-width.ts";
+import { lazy } from "../src/limits/lazy.ts";
+import { chaosSimulator } from "../src/chaos/simulate.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import type { Trajectory } from "../src/problem/trajectory.ts";
 import { maxAbs, maxAbsDiff, slope } from "./helpers/numeric.ts";
@@ -207,4 +209,19 @@ test("bad input: XTest with the wrong d_in, YTest without XTest or of the wrong 
   assert.throws(() => solve(p, meanOde({ method: "particles", record: ["h", "kl" as never] })), (e: unknown) => e instanceof ValidationError && e.field === "options.record[1]" && /particle Mean ODE/.test(e.message));
   assert.throws(() => largeWidth({ method: "particles", record: ["kl"] }), (e: unknown) => e instanceof ValidationError && /record\[0\]/.test(e.field));
   assert.throws(() => finiteResNet({ record: ["gramm" as never] }), (e: unknown) => e instanceof ValidationError && e.field === "options.record[0]" && /"gram"/.test(e.message));
+});
+
+test("every solver reports fTest [K, d_out, N_test] and lossTest on a problem with test points", () => {
+  const p = makeProblem({ model: { L: 2, M: 3, D: 6 }, data: { generator: "teacher", dIn: 2, dOut: 2, N: 2, seed: 3, NTest: 3 }, train: { steps: 3, etaU: 0.8, etaV: 0.8 }, seed: 5 });
+  const ex = { expectation: { points: 256, randomizations: 2 } };
+  const algs = [
+    finiteResNet(), meanOde(ex), meanOde({ method: "particles", particles: 32, depthSteps: 2 }), largeWidth(ex), dmft(ex),
+    chaosSimulator({ R: 2, widths: [4], diagnostics: ["coupling"], ...ex }), lazy({ solver: ex }), lazy({ limit: "dmft", solver: ex }),
+  ] as unknown as Algorithm<object, object>[];
+  for (const alg of algs) {
+    const t = solve(p, alg);
+    assert.deepEqual(t.fTest?.shape, [3, 2, 3], `${t.algorithm} fTest`);
+    assert.equal(t.lossTest?.length, 3, `${t.algorithm} lossTest`);
+    assert.ok(Array.from(t.fTest!.data).every(Number.isFinite));
+  }
 });
