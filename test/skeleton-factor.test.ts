@@ -275,3 +275,27 @@ test("threads: randomizations on 2 threads are bit-identical to 1 thread (meanOd
   assert.ok(errs[0] instanceof DivergenceError && errs[1] instanceof DivergenceError);
   assert.equal((errs[1] as Error).message, (errs[0] as Error).message);
 });
+
+test("tol: the refinement adds randomizations first (the earlier ones reused bit for bit), then points; it stops at the budget and says so", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 3, K: 3, D: 8, eta: 1 });
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const o = { ...BASE, rule: "sobol" as const, points: 64, randomizations: 4, estimator: "direct" as const, controlVariate: "linear" as const, depthSteps: 3, depthError: true };
+  const plain = solveFactor(model, E, o);
+  const tol = plain.error.max / 3;
+  const refined = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000 });
+  assert.ok(refined.error.tolReached === true, `estimate ${refined.error.max} vs tol ${tol}`);
+  const R = refined.options.randomizations;
+  assert.ok(R > 4 && refined.options.points === 64, `randomizations ${R}, points ${refined.options.points}`);
+  // the same as a one-shot solve with R randomizations: the first 4 were reused, not redrawn
+  const direct = solveFactor(model, E, { ...o, randomizations: R });
+  assert.deepEqual(Array.from(refined.f), Array.from(direct.f));
+  // budget of 8 randomizations: the points grow instead, every randomization solved again
+  const capped = solveFactor(model, E, { ...o, tol, maxRandomizations: 8, maxPoints: 128 });
+  assert.ok(capped.options.randomizations === 8 && capped.options.points === 128);
+  if (capped.error.max > tol) assert.equal(capped.error.tolReached, false);
+  // through the solver: an unreachable tol is a warning naming the budget
+  const t = solve(p, meanOde({ tol: 1e-9, budget: { randomizations: 6, points: 64, depthSteps: 6 }, expectation: { points: 64, randomizations: 4, estimator: "direct" } }));
+  assert.equal(t.extras.error.tolReached, false);
+  assert.ok(t.warnings?.some((w) => /tol = 1e-9 not reached within the budget \(6 randomizations/.test(w)), String(t.warnings));
+});

@@ -42,7 +42,9 @@ export interface FactorSolveOptions {
   depthError: boolean;
   /** Target on the largest error estimate of f (null: one solve at the given sizes). */
   tol: number | null;
-  /** Budget of the tolerance loop: at most this many points per randomization ... */
+  /** Budget of the tolerance loop: at most this many randomizations (added first: earlier ones are reused) ... */
+  maxRandomizations?: number;
+  /** ... this many points per randomization (grown once the randomizations are at their maximum) ... */
   maxPoints: number;
   /** ... and this many depth steps. */
   maxDepthSteps: number;
@@ -64,7 +66,7 @@ export interface FactorErrorEstimate {
   /** With tol: whether the largest estimate is ≤ tol. */
   tolReached: boolean | null;
   /** With tol: the refinements tried, in order. */
-  refinements: { points: number; depthSteps: number; max: number; maxSampling: number; maxDepth: number }[];
+  refinements: { points: number; randomizations: number; depthSteps: number; max: number; maxSampling: number; maxDepth: number }[];
 }
 
 export interface FactorSolveResult {
@@ -127,11 +129,11 @@ export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o:
   });
 }
 
-/** Something that runs the randomizations 0..R−1 (in order or in parallel; results in order). */
-export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, count: number, extras: FactorExtras) => FactorRunResult[];
+/** Something that runs the randomizations start..start+count−1 (in order or in parallel; results in order). */
+export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, start: number, count: number, extras: FactorExtras) => FactorRunResult[];
 
-export const serialRunner: RandomizationRunner = (model, factor, o, S, count, extras) =>
-  Array.from({ length: count }, (_, rho) => runRandomization(model, factor, o, rho, S, extras));
+export const serialRunner: RandomizationRunner = (model, factor, o, S, start, count, extras) =>
+  Array.from({ length: count }, (_, i) => runRandomization(model, factor, o, start + i, S, extras));
 
 function meanAndSe(runs: FactorRunResult[], pick: (r: FactorRunResult) => Float64Array | undefined): { mean: Float64Array; se: Float64Array } {
   const first = pick(runs[0])!;
@@ -162,28 +164,39 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   if (deterministic(o)) o.randomizations = 1;
   const refinements: FactorErrorEstimate["refinements"] = [];
   let evaluations = 0;
+  let runs: FactorRunResult[] = [];
+  let fine = null as { key: string; f: Float64Array } | null;
   for (;;) {
-    const R = o.randomizations;
-    const runs = runner(model, factor, o, o.depthSteps, R, extras);
-    for (const r of runs) evaluations += r.evaluations;
+    // randomizations not run yet at these sizes (a refinement that only adds randomizations reuses the others)
+    if (runs.length < o.randomizations) {
+      const more = runner(model, factor, o, o.depthSteps, runs.length, o.randomizations - runs.length, extras);
+      for (const r of more) evaluations += r.evaluations;
+      runs = runs.concat(more);
+    }
     const fStat = meanAndSe(runs, (r) => r.f);
     const depth = new Float64Array(fStat.mean.length);
     if (o.depthError) {
-      const fine = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
-      evaluations += fine.evaluations;
+      const key = `${o.points}|${o.depthSteps}`;
+      if (fine?.key !== key) {
+        const run = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
+        evaluations += run.evaluations;
+        fine = { key, f: run.f };
+      }
       const p = SCHEME_ORDER[o.scheme];
       const c = 2 ** p / (2 ** p - 1);
       for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(runs[0].f[i] - fine.f[i]);
     }
     const err = combine(fStat.se, depth, model);
-    refinements.push({ points: o.points, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
+    refinements.push({ points: o.points, randomizations: o.randomizations, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
     const done = o.tol === null || err.max <= o.tol;
-    const next = done ? null : refine(o, err, factor.r);
+    const next = done ? null : refine(o, err);
     if (done || next === null) {
       err.tolReached = o.tol === null ? null : err.max <= o.tol;
       err.refinements = refinements;
       return assemble(model, factor, o, runs, fStat.mean, err, evaluations);
     }
+    // new depth steps or points: every randomization is solved again
+    if (next.depthSteps !== o.depthSteps || next.points !== o.points) runs = [];
     o = next;
   }
 }
@@ -203,11 +216,14 @@ function combine(se: Float64Array, depth: Float64Array, model: FactorModel): Fac
 }
 
 /**
- * Next sizes of the tolerance loop, or null when the budget is spent. Depth steps double
- * while the depth error exceeds tol/2; points grow by the factor the sampling error asks
- * for at the Monte Carlo rate (a safe bound for RQMC), between 2× and 16×.
+ * Next sizes of the tolerance loop, or null when the budget is spent. Depth steps double while
+ * the depth error exceeds tol/2. While the sampling error exceeds tol/√2, randomizations are
+ * added (the earlier ones are reused; the standard error falls like 1/√R exactly) by the factor
+ * the error asks for, ×1.2, up to the budget's maxRandomizations; beyond it the points per
+ * randomization grow by the remaining factor (power of 2 for Sobol, ×2 … ×16) and every
+ * randomization is solved again.
  */
-function refine(o: FactorSolveOptions, err: FactorErrorEstimate, r: number): FactorSolveOptions | null {
+function refine(o: FactorSolveOptions, err: FactorErrorEstimate): FactorSolveOptions | null {
   const tol = o.tol!;
   const next = { ...o };
   let changed = false;
@@ -217,17 +233,24 @@ function refine(o: FactorSolveOptions, err: FactorErrorEstimate, r: number): Fac
   }
   const samplingTarget = tol / Math.SQRT2;
   if (!deterministic(o) && err.maxSampling > samplingTarget) {
-    const want = Math.min(16, Math.max(2, ((err.maxSampling / samplingTarget) ** 2) * 1.2));
-    let pts = Math.ceil(o.points * want);
-    if (o.rule === "sobol") pts = 2 ** Math.ceil(Math.log2(pts));
-    pts = Math.min(pts, o.maxPoints);
-    if (o.rule === "sobol" && !Number.isInteger(Math.log2(pts))) pts = 2 ** Math.floor(Math.log2(pts));
-    if (pts > o.points) { next.points = pts; changed = true; }
+    const want = ((err.maxSampling / samplingTarget) ** 2) * 1.2;
+    const maxR = Math.max(o.randomizations, o.maxRandomizations ?? DEFAULT_MAX_RANDOMIZATIONS);
+    const R = Math.min(maxR, Math.max(o.randomizations + 2, Math.ceil(o.randomizations * want)));
+    if (R > o.randomizations) { next.randomizations = R; changed = true; }
+    const rest = (o.randomizations * want) / R;
+    if (rest > 1.05 && R === maxR) {
+      let pts = Math.ceil(o.points * Math.min(16, Math.max(2, rest)));
+      if (o.rule === "sobol") pts = 2 ** Math.ceil(Math.log2(pts));
+      pts = Math.min(pts, o.maxPoints);
+      if (o.rule === "sobol" && !Number.isInteger(Math.log2(pts))) pts = 2 ** Math.floor(Math.log2(pts));
+      if (pts > o.points) { next.points = pts; changed = true; }
+    }
   }
-  if (o.rule === "gauss-hermite" && err.maxDepth <= tol / 2) return changed ? next : null;
-  void r;
   return changed ? next : null;
 }
+
+/** Default budget of randomizations of the tolerance loop. */
+export const DEFAULT_MAX_RANDOMIZATIONS = 128;
 
 function assemble(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, runs: FactorRunResult[], f: Float64Array, error: FactorErrorEstimate, evaluations: number): FactorSolveResult {
   const { K, dOut, N, Y } = model;
