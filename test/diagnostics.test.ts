@@ -225,3 +225,9 @@ test("every solver reports fTest [K, d_out, N_test] and lossTest on a problem wi
     assert.ok(Array.from(t.fTest!.data).every(Number.isFinite));
   }
 });
+
+test("finite ResNet on 2 threads: f, gram and fTest bit-identical to 1 thread (the diagnostics read the workers' arrays after each pass)", () => {
+  const p = makeProblem({ model: { L: 3, M: 512, D: 64 }, data: { generator: "teacher", dIn: 2, dOut: 2, N: 4, seed: 3, NTest: 5 }, train: { steps: 3, etaU: 0.8, etaV: 0.8, etaE: 0.1, etaO: 0.1 }, seed: 5 });
+  const a = solve(p, finiteResNet({ record: ["gram"], threads: 1 })), b = solve(p, finiteResNet({ record: ["gram"], threads: 2 }));
+  for (const key of ["f", "gram", "fTest"] as const) assert.deepEqual(Array.from(b[key]!.data), Array.from(a[key]!.data), key);
+});
