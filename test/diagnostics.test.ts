@@ -118,6 +118,10 @@ test("particle Gram (staggered Euler, S slots, P particles) = finite Gram of the
   assert.deepEqual(Array.from(par.gramLambdaMin!).map((x) => x > 0), [true, true, true]);
 });
 
+// Tolerances of the two fitted rates (fixed seeds, so the outcome is deterministic): over 8 other seed
+// sets the L·M rate was −0.501 ± 0.055 (sd) and the D rate −0.437 ± 0.045 (the D ladder sits a little
+// above −1/2 at D ≤ 256); the windows [−0.7, −0.35] and [−0.7, −0.3] leave ≥ 2.7 and 3.0 sd, a
+// false-failure probability of about 0.5% and 0.1% (normal approximation).
 test("finite Gram → Mean ODE Gram as L·M grows at fixed D (rate ≈ (LM)^(−1/2)); Mean ODE Gram → DMFT Gram as D grows (rate ≈ D^(−1/2))", () => {
   // step k = 1 (after one update): K_1 involves b^(o) and the trained particles
   const base = { act: "tanh", dIn: 2, dOut: 1, N: 3, K: 2, eta: 0.5 };
@@ -147,7 +151,7 @@ test("finite Gram → Mean ODE Gram as L·M grows at fixed D (rate ≈ (LM)^(−
   });
   const rD = slope(Ds, dErr);
   if (process.env.SHOW_ORDERS) console.log("Mean ODE → DMFT Gram", rD, dErr);
-  assert.ok(rD < -0.35 && rD > -0.7, `Mean ODE → DMFT Gram: fitted rate ${rD.toFixed(3)} (errors ${dErr.map((e) => e.toExponential(2)).join(", ")})`);
+  assert.ok(rD < -0.3 && rD > -0.7, `Mean ODE → DMFT Gram: fitted rate ${rD.toFixed(3)} (errors ${dErr.map((e) => e.toExponential(2)).join(", ")})`);
 });
 
 /** The problem of `spec` with explicit data and test inputs: training point 1, and two new points. */
