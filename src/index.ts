@@ -18,6 +18,7 @@ export {
   type Problem, type ProblemInput, type ModelSpec, type Dataset, type Schedule, type InitWeights, type TeacherDataSpec,
   makeProblem, parseProblem, loadProblem, teacherData, withChanges, embeddingsTrained,
 } from "./problem/problem.ts";
+export { twoSpiralsData, type TwoSpiralsSpec } from "./problem/spirals.ts";
 export { initEmbeddings, embeddingGram, limitEmbeddingGram } from "./problem/embeddings.ts";
 export {
   type Trajectory, type TrajectoryParts, type DepthProfiles, makeTrajectory, trajectoryToJSON, outputRms, lossOf,
@@ -50,6 +51,7 @@ export {
   type DmftOptions, type DmftBound, type DmftExtras, type EmbeddingRows,
 } from "./limits/dmft.ts";
 export { largeWidth, type LargeWidthOptions, type LargeWidthExtras } from "./limits/large-width.ts";
+export { lazy, kernelGD, type LazyOptions, type LazyBound, type LazyExtras, type LazyTrajectory, type LazyLimit } from "./limits/lazy.ts";
 export { type SkeletonExtras, skeletonExtras } from "./skeleton/solve.ts";
 export { limitLawSamples } from "./skeleton/sampler.ts";
 

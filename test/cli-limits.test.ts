@@ -10,6 +10,8 @@ import { loadProblem } from "../src/problem/problem.ts";
 import { solve } from "../src/problem/algorithm.ts";
 import { meanOde, type MeanOdeOptions } from "../src/limits/mean-ode.ts";
 import { dmft, type DmftOptions } from "../src/limits/dmft.ts";
+import { finiteResNet } from "../src/resnet/solver.ts";
+import type { Trajectory } from "../src/problem/trajectory.ts";
 
 const bin = resolve("bin/limitdyn.mjs");
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
@@ -45,3 +47,34 @@ for (const cmd of ["meanode", "dmft"] as const) {
     assert.match(bad.stderr, /solver\.depthSteps must be a positive integer/);
   });
 }
+
+test("--record gram,kl (train, meanode, dmft): the result file carries gram, gramLambdaMin, kl, klProfile, fTest, lossTest equal to the API's; a name the solver cannot record exits 2 naming --record", () => {
+  const dir = mkdtempSync(join(tmpdir(), "limitdyn-record-"));
+  const cfg = join(dir, "p.json"), out = join(dir, "r.json");
+  writeFileSync(cfg, JSON.stringify({ ...problem, data: { generator: "two-spirals", N: 4, NTest: 3, seed: 2 } }));
+  const p = loadProblem(cfg);
+  const cases: [string, string, () => Trajectory][] = [
+    ["train", "gram", () => solve(p, finiteResNet({ record: ["gram"] }))],
+    ["meanode", "gram,kl", () => solve(p, meanOde({ ...(p.solver as MeanOdeOptions), record: ["gram", "kl"] }))],
+    ["dmft", "kl,gram", () => solve(p, dmft({ ...(p.solver as DmftOptions), record: ["kl", "gram"] }))],
+  ];
+  for (const [cmd, rec, api] of cases) {
+    const r = run([cmd, "--config", cfg, "--out", out, "--record", rec]);
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(readFileSync(out, "utf8"));
+    const t = api();
+    assert.deepEqual(res.gram.flat(2), Array.from(t.gram!.data), `${cmd} gram`);
+    assert.deepEqual(res.gramLambdaMin, Array.from(t.gramLambdaMin!));
+    assert.deepEqual(res.fTest.flat(2), Array.from(t.fTest!.data), `${cmd} fTest`);
+    assert.deepEqual(res.lossTest, Array.from(t.lossTest!));
+    if (rec.includes("kl")) {
+      assert.deepEqual(res.kl, Array.from(t.kl!));
+      assert.deepEqual(res.klProfile.flat(), Array.from(t.klProfile!.data));
+    }
+  }
+  for (const [cmd, rec, re] of [["train", "gram,kl", /--record\[1\] "kl" is not available for the finite ResNet/], ["dmft", "h", /--record\[0\] "h" does not apply to the DMFT/], ["meanode", "gramm", /--record\[0\] must be "h", "b", "gram" or "kl"/]] as const) {
+    const bad = run([cmd, "--config", cfg, "--out", out, "--record", rec]);
+    assert.equal(bad.status, 2, `${cmd} --record ${rec}`);
+    assert.match(bad.stderr, re);
+  }
+});

@@ -224,3 +224,31 @@ test("limitdyn export result.json --format npy|npz|csv (compiled CLI) writes the
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--format must be npy, npz or csv/);
 });
+
+test("loadTrajectory round-trips the MATH §8 fields (fTest, lossTest, gram, gramLambdaMin, kl, klProfile, warnings); the resolved problem keeps the test points", () => {
+  const cfg = join(dir, "diag.problem.json");
+  writeFileSync(cfg, JSON.stringify({ ...base, data: { ...base.data, NTest: 4 }, solver: { depthSteps: 2, expectation: { points: 256, randomizations: 2 } } }));
+  const p = loadProblem(cfg);
+  for (const [cmd, rec, api] of [
+    ["train", "gram", () => solve(p, finiteResNet({ record: ["gram"] }))],
+    ["meanode", "gram,kl", () => solve(p, meanOde({ ...(p.solver as MeanOdeOptions), record: ["gram", "kl"] }))],
+  ] as const) {
+    const out = join(dir, `diag-${cmd}.json`);
+    assert.equal(quietly(() => main([cmd, "--config", cfg, "--out", out, "--quiet", "--record", rec])), 0);
+    const got = loadTrajectory(out), want = api();
+    for (const key of ["fTest", "gram", "klProfile"] as const) {
+      if (!want[key]) continue;
+      assert.deepEqual(got[key]!.shape, want[key]!.shape, `${cmd} ${key} shape`);
+      assert.deepEqual(Array.from(got[key]!.data), Array.from(want[key]!.data), `${cmd} ${key}`);
+    }
+    for (const key of ["lossTest", "gramLambdaMin", "kl"] as const) if (want[key]) assert.deepEqual(Array.from(got[key]!), Array.from(want[key]!), `${cmd} ${key}`);
+    assert.ok(got.fTest && got.gram && got.gramLambdaMin && got.lossTest);
+    const npz = fromNpz(toNpz(trajectoryArrays(got)));
+    assert.deepEqual(Array.from(npz.gram.data), Array.from(want.gram!.data), "npz export of gram");
+    // the resolved problem in the result file carries the test points
+    const resolved = (JSON.parse(readFileSync(out, "utf8")) as { problem: { data: { XTest: number[][]; YTest: number[][] } } }).problem;
+    assert.deepEqual(resolved.data.XTest.flat(), Array.from(p.data.XTest!));
+    assert.deepEqual(resolved.data.YTest.flat(), Array.from(p.data.YTest!));
+  }
+  assert.throws(() => loadTrajectory({ f: [[[1]]], loss: [0.5], gram: [[[1, 2]]] }), /gram must be K × d_out·N × d_out·N/);
+});

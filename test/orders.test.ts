@@ -26,6 +26,7 @@ import { drawParticles, solveParticleMeanOde, type ParticleSet } from "../src/pa
 import { trainResNet } from "../src/resnet/solver.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
 import { assertOrder, maxAbsDiff } from "./helpers/numeric.ts";
+import { sameUnits } from "./helpers/problems.ts";
 
 const linear: ProblemInput = {
   model: { D: 5, activation: "linear", alpha: 1.2, sigmaU: 0.9, sigmaV: 1.1 },
@@ -80,27 +81,6 @@ const tanhSpec: ProblemInput = {
   seed: 21,
 };
 
-/** The problem at depth L with every layer starting from the same P units (init.U[l][d][j] = u^j_d). */
-function sameUnits(p: Problem, units: ParticleSet, L: number): Problem {
-  const { D } = p.model;
-  const P = units.U.length / D;
-  const layer = (A: Float64Array) => { // P × D (particle-major) → D × P (problem-file layout of one layer)
-    const out = new Float64Array(D * P);
-    for (let j = 0; j < P; j++) for (let d = 0; d < D; d++) out[d * P + j] = A[j * D + d];
-    return out;
-  };
-  const U1 = layer(units.U), V1 = layer(units.V);
-  const U = new Float64Array(L * D * P), V = new Float64Array(L * D * P);
-  for (let l = 0; l < L; l++) { U.set(U1, l * D * P); V.set(V1, l * D * P); }
-  const { WE, WU } = initEmbeddings(p);
-  return makeProblem({
-    model: { ...p.model, activation: p.model.activation.name, L, M: P },
-    data: { X: nested(p.data.X, p.data.dIn, p.data.N), Y: nested(p.data.Y, p.data.dOut, p.data.N) },
-    train: p.train, seed: p.seed,
-    init: { WE: nested(WE, D, p.data.dIn), WU: nested(WU, D, p.data.dOut), U, V },
-  });
-}
-const nested = (a: Float64Array, rows: number, cols: number) => Array.from({ length: rows }, (_, i) => Array.from(a.subarray(i * cols, (i + 1) * cols)));
 
 test("meanOde (particles) vs the finite ResNet of L layers of the same units (Richardson over L = 2048, 4096): euler 1, heun 2, rk4 4", () => {
   const p = makeProblem(tanhSpec);

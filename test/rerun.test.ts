@@ -15,6 +15,7 @@ import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";
 import { largeWidth } from "../src/limits/large-width.ts";
 import { chaosSimulator } from "../src/chaos/simulate.ts";
+import { lazy } from "../src/limits/lazy.ts";
 
 const spec = (activation: string, L = 2): ProblemInput => ({
   model: { L, M: 3, D: 6, activation },
@@ -31,10 +32,15 @@ const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
 type Ctor = (options: never) => Algorithm<object, object>;
 const cases: { name: string; ctor: Ctor; options: object; activation: string }[] = [
   { name: "finiteResNet", ctor: finiteResNet as Ctor, options: { record: ["h"] }, activation: "tanh" },
+  { name: "finiteResNet with gram", ctor: finiteResNet as Ctor, options: { record: ["gram", "p"], recordSteps: [1] }, activation: "tanh" },
   { name: "meanOde skeleton, sampled defaults", ctor: meanOde as Ctor, options: { expectation: { samples: 1000 } }, activation: "tanh" },
   { name: "meanOde skeleton, closed form", ctor: meanOde as Ctor, options: { record: ["h", "b"], recordSteps: [2] }, activation: "linear" },
   { name: "meanOde skeleton, mc + heun", ctor: meanOde as Ctor, options: { scheme: "heun", depthSteps: 2, expectation: { kind: "mc", samples: 301 } }, activation: "gelu" },
   { name: "meanOde particles + Richardson", ctor: meanOde as Ctor, options: { method: "particles", particles: 64, depthSteps: 4 }, activation: "tanh" },
+  { name: "meanOde particles with gram", ctor: meanOde as Ctor, options: { method: "particles", particles: 32, depthSteps: 3, record: ["gram"] }, activation: "tanh" },
+  { name: "lazy (Mean ODE K_0)", ctor: lazy as Ctor, options: { solver: { expectation: { points: 256, randomizations: 2 } } }, activation: "tanh" },
+  { name: "lazy (DMFT K_0, closed form)", ctor: lazy as Ctor, options: { limit: "dmft" }, activation: "linear" },
+  { name: "lazy (particle K_0)", ctor: lazy as Ctor, options: { solver: { method: "particles", particles: 64, depthSteps: 2 } }, activation: "tanh" },
   { name: "dmft", ctor: dmft as Ctor, options: { expectation: { kind: "qmc", samples: 512, randomizations: 4 } }, activation: "tanh" },
   { name: "dmft with tol (refinement replays from the options)", ctor: dmft as Ctor, options: { tol: 2e-3, expectation: { points: 64, randomizations: 4, estimator: "direct" } }, activation: "tanh" },
   { name: "largeWidth skeleton", ctor: largeWidth as Ctor, options: { record: ["h"], expectation: { samples: 512 } }, activation: "sin" },
@@ -57,6 +63,7 @@ for (const c of cases) {
       sameBits(again.loss, t.loss, `${c.name} loss`);
       assert.deepEqual(jsonable(again.options), jsonable(t.options), "rebinding the bound options changes nothing");
       if (t.profiles?.h) sameBits(again.profiles!.h!.data, t.profiles.h.data, `${c.name} h`);
+      if (t.gram) sameBits(again.gram!.data, t.gram.data, `${c.name} gram`);
     }
   });
 }

@@ -345,8 +345,11 @@ export function chaosSimulator(options?: ChaosOptions, field = "solver"): Algori
       const { result, limit } = simulate(problem, o, field);
       const { limit: lim, options: _o, timings, ...diagnostics } = result;
       const per = limit.dOut * limit.N;
+      // the limit's outputs on the test points (MATH §8), when the problem has them
+      const ft = limit.traj.fTest;
+      const fTest = ft ? Float64Array.from(ft.data.subarray(0, o.steps * limit.dOut * ft.shape[2])) : undefined;
       return makeTrajectory(atSteps(problem, o.steps), {
-        algorithm: "chaos", options: bound, f: limit.f.slice(0, o.steps * per), loss: limit.traj.loss.slice(0, o.steps),
+        algorithm: "chaos", options: bound, f: limit.f.slice(0, o.steps * per), loss: limit.traj.loss.slice(0, o.steps), fTest,
         timings, extras: { ...diagnostics, limit: { algorithm: lim.algorithm, ms: lim.ms } },
       });
     },

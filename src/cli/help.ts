@@ -51,10 +51,10 @@ const RESULT_NOTE = "The result file records the package version, the resolved p
 export const COMMAND_HELP: Record<string, CommandHelp> = {
   train: {
     summary: "finite ResNet, full-batch GD (MATH §1)",
-    usage: "--config problem.json --out result.json [--record h,b,p] [--threads n|auto]",
+    usage: "--config problem.json --out result.json [--record h,b,p,gram] [--threads n|auto]",
     flags: [
       ...RUN_FLAGS,
-      ["--record h,b,p", "depth profiles to record: hidden states h, adjoints b, preactivations p (default none)"],
+      ["--record h,b,p,gram", "depth profiles to record: hidden states h, adjoints b, preactivations p; gram: the tangent Gram matrix K_k at every step (MATH §8; gram, gramLambdaMin in the result) (default none)"],
       ["--threads n|auto", "worker threads of the layer passes (default auto; results are identical for any n)"],
     ],
     solver: [],
@@ -62,24 +62,24 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   meanode: {
     summary: "Mean ODE, L → ∞ at fixed D and M (MATH §2–3)",
-    usage: "--config problem.json --out result.json",
-    flags: RUN_FLAGS,
+    usage: "--config problem.json --out result.json [--record gram,kl]",
+    flags: [...RUN_FLAGS, ["--record gram,kl,h,b", "added to solver.record: the tangent Gram matrix (gram, gramLambdaMin), the KL of the trained law (kl, klProfile; skeleton method only), profiles"]],
     solver: [
       ["method", "skeleton (default: exact reduction, Gaussian expectations) | particles"],
       ...DEPTH,
       ...EXPECTATION,
       ["particles", "particle method: number of particles P (default 4096)"],
       ["particleSeed", "particle method: seed of the particles (default the problem's seed)"],
-      ["record", "[\"h\", \"b\"]: depth profiles to record on the node grid"],
+      ["record", "[\"h\", \"b\", \"gram\", \"kl\"]: depth profiles on the node grid; the MATH §8 diagnostics (\"kl\": skeleton only)"],
       ["recordSteps", "GD steps at which profiles are recorded (default all)"],
     ],
     notes: RESULT_NOTE,
   },
   dmft: {
     summary: "DMFT limit D → ∞: f, loss, Gram matrices on the depth grid (MATH §5)",
-    usage: "--config problem.json --out result.json",
-    flags: RUN_FLAGS,
-    solver: [...DEPTH, ...EXPECTATION],
+    usage: "--config problem.json --out result.json [--record gram,kl]",
+    flags: [...RUN_FLAGS, ["--record gram,kl", "added to solver.record: the tangent Gram matrix and the KL of the trained law (MATH §8)"]],
+    solver: [...DEPTH, ...EXPECTATION, ["record", "[\"gram\", \"kl\"]: the MATH §8 diagnostics at every step"]],
     notes: `L, M and D of the problem are ignored. ${RESULT_NOTE}`,
   },
   chaos: {
@@ -129,7 +129,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   reproduce: {
     summary: "paper presets: sweeps against the limits, exponent fits, figures",
-    usage: "<hidden-width|all-shapes|trajectories> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]",
+    usage: "<hidden-width|all-shapes|trajectories|chen> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]",
     flags: [
       ["--scale small|paper", "grid size (default small: 10–15 s on 2 cores)"],
       ["--out <dir>", "output folder: rows, fit.json, figures"],
@@ -137,7 +137,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["--progress auto|bar|lines|none", "progress on stderr (default auto)"],
       ["--bootstrap B", "bootstrap resamples of the fits (≥ 10)"],
     ],
-    notes: "docs/presets/.",
+    notes: "docs/presets/. chen: tangent Gram matrix, KL of the trained law, test error vs n on two spirals (MATH §8; docs/presets/chen.md).",
   },
 };
 

@@ -57,3 +57,17 @@ export class DepthGrid {
     return this.def.order;
   }
 }
+
+/** Quadrature weights over the slots for ∫₀¹ g(s) ds: Simpson on the rk4 half grid, trapezoid on S+1 nodes, Riemann on staggered slots. */
+export function slotWeights(grid: DepthGrid): Float64Array {
+  const w = new Float64Array(grid.slots);
+  const S = grid.S;
+  if (grid.scheme === "staggered-euler") w.fill(1 / S);
+  else if (grid.scheme === "rk4") {
+    const h = 1 / (2 * S);
+    for (let i = 0; i < grid.nodes; i++) w[i] = (h / 3) * (i === 0 || i === grid.nodes - 1 ? 1 : i % 2 === 1 ? 4 : 2);
+  } else {
+    for (let i = 0; i < grid.nodes; i++) w[i] = (i === 0 || i === grid.nodes - 1 ? 0.5 : 1) / S;
+  }
+  return w;
+}

@@ -16,7 +16,7 @@ export { runOne, UnknownTaskError } from "./run.ts";
 export {
   type Task, type TaskContext, type TaskValues, type LimitSolver, type LimitTaskConfig, type LimitTask,
   registerTask, getTask, listTasks, limitTask, referenceResNet, referenceSeed, finiteVsReference, syntheticRate,
-  finiteVsMeanOde, finiteVsDmft, fixEmbeddings, dmftHidden,
+  finiteVsMeanOde, finiteVsDmft, fixEmbeddings, dmftHidden, finiteTestError,
 } from "./tasks.ts";
 export {
   type ShapeStats, type AggregateOptions,
@@ -30,12 +30,14 @@ export {
 } from "../stats/fit.ts";
 export {
   type VegaLiteSpec, type PlotResult, type PlotOptions, type ErrorPlotOptions, type Predictor, type LossCurve,
-  type CoordinateSeries, type SampleSet, type DensityCurve,
-  compileVegaLite, renderSvg, plotErrorVs, plotLossCurves, plotCoordinates, plotHistograms, histogram,
+  type CoordinateSeries, type SampleSet, type DensityCurve, type XYSeries,
+  compileVegaLite, renderSvg, plotErrorVs, plotLossCurves, plotCoordinates, plotHistograms, histogram, plotXY,
 } from "./plot.ts";
+export { type OlsFit, ols, studentTwoSided, studentCritical } from "../stats/ols.ts";
 export {
   type Scale, type PresetName, type PresetOptions, type PresetSummary, type AxisFit, type CoefficientFit, type Ladders,
-  PRESET_NAMES, THEORY, LADDERS, PRESET_PROBLEM, EMBEDDING_SEED, runPreset, formatSummary,
+  type ChenSummary, type ChenScale, CHEN_SCALES,
+  PRESET_NAMES, THEORY, LADDERS, PRESET_PROBLEM, EMBEDDING_SEED, runPreset, formatSummary, formatChenSummary,
 } from "./presets/index.ts";
 /** Exact W1 of two empirical laws (stats/distances.ts; formerly an approximate quantile version here). */
 export { w1 } from "../stats/distances.ts";

@@ -10,6 +10,7 @@
  *   plotLossCurves:     "curves" (one line per named curve)
  *   plotCoordinates:    "finite" (lines with points), "limit" (dashed lines)
  *   plotHistograms:     "histogram" (step lines), "density" (lines)
+ *   plotXY:             "lines", "dashed" (lines), "points"
  */
 import { writeFileSync } from "node:fs";
 import type * as vega from "vega";
@@ -269,4 +270,43 @@ export async function plotHistograms(samples: SampleSet[], opts: PlotOptions & {
   if (hist.length) layers.push({ name: "histogram", data: { values: hist }, mark: { type: "line", interpolate: "step-after" }, encoding: enc });
   if (dens.length) layers.push({ name: "density", data: { values: dens }, mark: { type: "line", strokeDash: [6, 3], strokeWidth: 2 }, encoding: enc });
   return finish({ ...frame(opts), layer: layers }, opts);
+}
+
+export interface XYSeries {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** "line" (default), "dashed" or "points". */
+  kind?: "line" | "dashed" | "points";
+}
+
+/**
+ * Any y against any x, one colour per named series (lines, dashed lines or points); on a log
+ * axis the non-positive or non-finite values are left out (listed in the spec's `description`).
+ */
+export async function plotXY(series: XYSeries[], opts: PlotOptions & { xTitle?: string; yTitle?: string; logX?: boolean; logY?: boolean } = {}): Promise<PlotResult> {
+  let dropped = 0;
+  const rows = (kind: "line" | "dashed" | "points") => series.filter((c) => (c.kind ?? "line") === kind).flatMap((c) => {
+    if (c.x.length !== c.y.length) throw new RangeError(`series ${c.name}: ${c.x.length} x values but ${c.y.length} y values`);
+    const out: { x: number; y: number; name: string }[] = [];
+    for (let i = 0; i < c.x.length; i++) {
+      const x = c.x[i], y = c.y[i];
+      if (!Number.isFinite(x) || !Number.isFinite(y) || (opts.logX && x <= 0) || (opts.logY && y <= 0)) { dropped++; continue; }
+      out.push({ x, y, name: c.name });
+    }
+    return out;
+  });
+  const enc = {
+    x: { field: "x", type: "quantitative", title: opts.xTitle ?? "x", scale: opts.logX ? { type: "log" } : { zero: false } },
+    y: { field: "y", type: "quantitative", title: opts.yTitle ?? "y", scale: opts.logY ? { type: "log" } : { zero: false } },
+    color: { field: "name", type: "nominal", title: null },
+  };
+  const layers: VegaLiteSpec[] = [];
+  const line = rows("line"), dashed = rows("dashed"), points = rows("points");
+  if (line.length) layers.push({ name: "lines", data: { values: line }, mark: { type: "line", point: { size: 15 } }, encoding: enc });
+  if (dashed.length) layers.push({ name: "dashed", data: { values: dashed }, mark: { type: "line", strokeDash: [6, 3] }, encoding: enc });
+  if (points.length) layers.push({ name: "points", data: { values: points }, mark: { type: "point", filled: true, size: 30, opacity: 0.6 }, encoding: enc });
+  const spec: VegaLiteSpec = { ...frame(opts), layer: layers };
+  if (dropped) spec.description = `${dropped} value(s) not shown (non-positive on a log axis, or not finite)`;
+  return finish(spec, opts);
 }

@@ -21,7 +21,7 @@ import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, show } from "../core/validate.ts";
 import { type Problem, withChanges } from "../problem/problem.ts";
 import { outputRms, type Trajectory } from "../problem/trajectory.ts";
-import { trainResNet } from "../resnet/solver.ts";
+import { forward, trainResNet } from "../resnet/solver.ts";
 import type { ThreadsOption } from "../parallel/pool.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 import { solve } from "../problem/algorithm.ts";
@@ -300,6 +300,33 @@ export const finiteVsDmft: LimitTask = limitTask(
   { cacheKey: (p, o) => limitKey(p, o, true), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, limitHidden: dmftHidden },
 );
 
+/**
+ * "finite-test-error": train the finite ResNet of the run on its training data and evaluate
+ * the trained model (the weights after the K updates) on the problem's test points
+ * (data.XTest, data.YTest, e.g. a two-spirals generator with NTest and a fixed testSeed):
+ * `testError` = fraction of test outputs whose sign differs from the target's (0-1 error of
+ * sign f, every output), `trainError` likewise on the training points at the last recorded step,
+ * `lossLast`, `testLoss`, `N`. No options.
+ */
+export const finiteTestError: Task = (problem, ctx) => {
+  knownKeys("taskOptions", ctx.options, []);
+  const { XTest, YTest, NTest, dIn, dOut, N, Y } = problem.data;
+  if (!XTest || !YTest || !NTest) throw new ValidationError("data.YTest", "is required by the finite-test-error task (give data.XTest and data.YTest, or a generator with NTest)");
+  // train without the test points (their forward pass at every step is not needed), evaluate once at the end
+  const train = { ...problem, data: { dIn, dOut, N, X: problem.data.X, Y } };
+  const t = trainResNet(train, { returnWeights: true });
+  const K = problem.train.steps;
+  const test = { ...problem, data: { dIn, dOut, N: NTest, X: XTest, Y: YTest } };
+  const f = forward(test, t.extras.weights!);
+  const signErr = (F: ArrayLike<number>, T: ArrayLike<number>, off = 0) => {
+    let e = 0;
+    for (let i = 0; i < T.length; i++) if (Math.sign(F[off + i]) !== Math.sign(T[i])) e++;
+    return e / T.length;
+  };
+  return { N, testError: signErr(f.f.data, YTest), testLoss: f.loss, trainError: signErr(t.f.data, Y, (K - 1) * dOut * N), lossLast: t.loss[K - 1] };
+};
+
+registerBuiltin("finite-test-error", finiteTestError);
 registerBuiltin("finite-vs-reference", finiteVsReference);
 registerBuiltin("synthetic-rate", syntheticRate);
 registerBuiltin("finite-vs-meanode", finiteVsMeanOde);

@@ -18,13 +18,13 @@
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, oneOf, positiveInt, show } from "../core/validate.ts";
 import { DepthGrid, type Scheme, SCHEMES } from "../depth/grid.ts";
-import { withRichardson } from "../depth/richardson.ts";
+import { richardson, withRichardson } from "../depth/richardson.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingGram, initEmbeddings } from "../problem/embeddings.ts";
 import type { Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
-import { bindParticleOptions, type ParticleExtras, particleRun } from "../particles/mean-ode.ts";
+import { bindParticleOptions, type ParticleExtras, particleRecordOption, particleRun } from "../particles/mean-ode.ts";
 import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
 import { type SkeletonExtras, type SkeletonSolveOptions, skeletonTrajectory } from "../skeleton/solve.ts";
 
@@ -50,8 +50,8 @@ export interface MeanOdeOptions {
   particleSeed?: number;
   /**
    * What to record: depth profiles "h", "b" (reconstructed in R^D on the node grid, at
-   * recordSteps), the tangent Gram matrix "gram" and the KL of the trained law "kl" (MATH §8;
-   * skeleton method only) at every step.
+   * recordSteps), the tangent Gram matrix "gram" (both methods) and the KL of the trained law "kl"
+   * (MATH §8; skeleton method only) at every step.
    */
   record?: MeanOdeRecord[];
   recordSteps?: number[];
@@ -70,7 +70,7 @@ export interface ParticleMeanOdeBound {
   richardson: boolean;
   particles: number;
   particleSeed: number;
-  record: ("h" | "b")[];
+  record: ("h" | "b" | "gram")[];
   recordSteps: number[];
 }
 
@@ -104,7 +104,7 @@ export function checkMeanOdeOptions(o: unknown, field: string): Given {
   const scheme = opts.scheme === undefined ? undefined : oneOf(`${field}.scheme`, opts.scheme, SCHEMES);
   if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new ValidationError(`${field}.richardson`, `must be true or false (got ${show(opts.richardson)})`);
   if (opts.richardson === true && scheme === "staggered-euler") throw new ValidationError(`${field}.richardson`, `is not supported with scheme "staggered-euler" (it is the exact M = ∞ ResNet at L = depthSteps; extrapolating it changes the object)`);
-  const g: Given = { method, record: recordOption(field, opts.record, method === "skeleton" ? (["h", "b", "gram", "kl"] as const) : (["h", "b"] as const)) };
+  const g: Given = { method, record: method === "skeleton" ? recordOption(field, opts.record, ["h", "b", "gram", "kl"] as const) : particleRecordOption(field, opts.record) };
   if (scheme !== undefined) g.scheme = scheme;
   if (opts.richardson !== undefined) g.richardson = opts.richardson as boolean;
   if (opts.depthSteps !== undefined) g.depthSteps = positiveInt(`${field}.depthSteps`, opts.depthSteps);
@@ -160,8 +160,8 @@ export function bindSkeletonMeanOde(problem: Problem, g: Given, field: string): 
 /** Bind checked options to a problem. */
 export function bindMeanOde(problem: Problem, g: Given, field: string): MeanOdeBound {
   if (g.method === "skeleton") return bindSkeletonMeanOde(problem, g, field);
-  const record = g.record as ("h" | "b")[];
-  const recordSteps = bindRecordSteps(field, record, g.recordSteps, problem.train.steps);
+  const record = g.record as ("h" | "b" | "gram")[];
+  const recordSteps = bindRecordSteps(field, record.filter((r) => r !== "gram"), g.recordSteps, problem.train.steps);
   const depth = bindDepth(g);
   const p = bindParticleOptions(problem, { scheme: depth.scheme, depthSteps: depth.depthSteps, particles: g.particles, particleSeed: g.particleSeed }, field);
   return { method: "particles", ...depth, particles: p.particles, particleSeed: p.particleSeed as number, record, recordSteps };
@@ -184,8 +184,10 @@ export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string)
     particleRun(problem, { scheme, depthSteps: S, particles, particleSeed, record: fine ? record : [], recordSteps: fine ? recordSteps : [] }), (r) => r.f);
   const extras: ParticleExtras = { ...run.fine.extras };
   if (run.correction !== null) extras.richardsonCorrection = run.correction;
+  // test outputs extrapolated like f (a test input equal to a training input gives its output); the Gram matrix from the fine grid
+  const fTest = run.coarse && run.fine.fTest ? richardson(run.coarse.fTest!, run.fine.fTest, new DepthGrid(scheme, o.depthSteps).order) : run.fine.fTest;
   return makeTrajectory(problem, {
-    algorithm, options: o, f: run.f, loss: run.coarse ? undefined : run.fine.loss, profiles: run.fine.profiles,
+    algorithm, options: o, f: run.f, loss: run.coarse ? undefined : run.fine.loss, profiles: run.fine.profiles, gram: run.fine.gram, fTest,
     timings: run.coarse ? { totalMs: performance.now() - t0 } : run.fine.timings, extras,
   });
 }

@@ -49,15 +49,19 @@ import type { Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { type DepthProfiles, lossOf, makeTrajectory, type Trajectory, type TrajectoryParts } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
-import { DepthGrid, type Field, IntegratorWorkspace, type Scheme } from "../depth/grid.ts";
+import { DepthGrid, type Field, IntegratorWorkspace, type Scheme, slotWeights } from "../depth/grid.ts";
 import { integrate } from "../depth/integrate.ts";
 import { activationRange } from "../kernels/activation.ts";
 import { axpy, dot } from "../kernels/vector.ts";
+import { rowDots } from "../kernels/resnet.ts";
 import { reportProgress } from "../core/progress.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
 export const PARTICLE_STREAM_U = 1000;
 export const PARTICLE_STREAM_V = 1001;
+
+/** What the particle Mean ODE records: profiles "h", "b" (at recordSteps) and the tangent Gram matrix "gram" (every step). */
+export type ParticleRecord = "h" | "b" | "gram";
 
 export interface ParticleSet {
   /** P × D: row i = u^i. */
@@ -77,8 +81,8 @@ export interface ParticleMeanOdeOptions {
   particleSeed?: number;
   /** Supplied initial particles (P × D each), shared by all depths; copied, not modified. */
   initialParticles?: { U: Float64Array | number[]; V: Float64Array | number[] };
-  /** Depth profiles to record on the node grid: h_k(s), b_k(s). */
-  record?: ("h" | "b")[];
+  /** Depth profiles to record on the node grid: h_k(s), b_k(s); and the tangent Gram matrix "gram" (MATH §8) at every step. */
+  record?: ParticleRecord[];
   /** Steps at which to record them (default: every step when `record` is non-empty). */
   recordSteps?: number[];
 }
@@ -94,7 +98,7 @@ export interface ParticleBound {
   particleSeed: number | null;
   /** The supplied initial particles (absent: drawn from particleSeed). */
   initialParticles?: ParticleSet;
-  record: ("h" | "b")[];
+  record: ParticleRecord[];
   recordSteps: number[];
 }
 
@@ -137,11 +141,19 @@ export function bindParticleOptions(problem: Problem, o: unknown, field = "solve
   }
   const particleSeed = initial ? null : seedValue(`${field}.particleSeed`, opts.particleSeed ?? problem.seed);
   if (initial && opts.particleSeed !== undefined && opts.particleSeed !== null) seedValue(`${field}.particleSeed`, opts.particleSeed);
-  const record = recordOption(field, opts.record, ["h", "b"] as const);
-  const recordSteps = bindRecordSteps(field, record, recordStepsOption(field, opts.recordSteps), problem.train.steps);
+  const record = particleRecordOption(field, opts.record);
+  const recordSteps = bindRecordSteps(field, record.filter((r) => r !== "gram"), recordStepsOption(field, opts.recordSteps), problem.train.steps);
   const out: ParticleBound = { scheme: grid.scheme, depthSteps: grid.S, particles: P, particleSeed, record, recordSteps };
   if (initial) out.initialParticles = initial;
   return out;
+}
+
+/** Validate the particle method's `record`: "h", "b", "gram"; "kl" is named as unavailable (no factor map for particles). */
+export function particleRecordOption(field: string, v: unknown): ParticleRecord[] {
+  if (Array.isArray(v)) v.forEach((r, i) => {
+    if (r === "kl") throw new ValidationError(`${field}.record[${i}]`, `"kl" is not available for the particle Mean ODE (its law is an empirical measure of P particles, which has no density); record it with the skeleton method, meanOde({ record: ["kl"] }), or dmft()`);
+  });
+  return recordOption(field, v, ["h", "b", "gram"] as const);
 }
 
 function flatArray(field: string, v: unknown): Float64Array {
@@ -270,15 +282,18 @@ export class ParticleMeanOde {
    * Pre/Sig/dSig (they are those of the update and the backward solve).
    */
   private forwardField(y: Float64Array, slot: number, dy: Float64Array): void {
-    const { P, N, D, U, V, H } = this;
+    const { P, N, D, H } = this;
     const PN = P * N, ND = N * D;
-    let pre: Float64Array, sg: Float64Array, dsg: Float64Array, off: number;
     if (y.buffer === H.buffer && y.byteOffset === H.byteOffset + this.grid.hNode(slot) * ND * 8) {
-      pre = this.Pre; sg = this.Sig; dsg = this.dSig; off = slot * PN;
       this.pReady[slot] = 1;
-    } else {
-      pre = this.sP; sg = this.sS; dsg = this.sdS; off = 0;
-    }
+      this.forwardFieldN(y, slot, dy, N, this.Pre, this.Sig, this.dSig, slot * PN);
+    } else this.forwardFieldN(y, slot, dy, N, this.sP, this.sS, this.sdS, 0);
+  }
+
+  /** The forward field for N′ points y (N′ × D) with p, σ(p), σ′(p) written to pre/sg/dsg at `off` (P × N′). */
+  private forwardFieldN(y: Float64Array, slot: number, dy: Float64Array, N: number, pre: Float64Array, sg: Float64Array, dsg: Float64Array, off: number): void {
+    const { P, D, U, V } = this;
+    const PN = P * N;
     const uo = slot * P * D, invD = 1 / D;
     for (let i = 0; i < P; i++) {
       const ub = uo + i * D, pb = off + i * N;
@@ -402,6 +417,90 @@ export class ParticleMeanOde {
     this.k++;
   }
 
+  /**
+   * The tangent Gram matrix K_k (MATH §8) at the current forward pass (requires forward()) into
+   * out[off .. off + (d_out N)²): d_out per-output backward solves b^(o) (terminal value W_U e_o),
+   * then at every slot t, with `quad` the slot quadrature weights of ∫₀¹ ds (depth/grid slotWeights)
+   * and the particle averages (1/P) Σ_i,
+   *   K += quad_t { η_u ⟨σ′(p_n) q^(o)_n σ′(p_m) q^(o')_m⟩ h_n(hNode)ᵀh_m(hNode)/D
+   *               + η_v ⟨σ(p_n) σ(p_m)⟩ b^(o)_n(bNode)ᵀ b^(o')_m(bNode)/D }.
+   * With staggered Euler (quad = 1/S) this is the finite formula of the ResNet whose S layers are the slots.
+   */
+  tangentGram(out: Float64Array, off: number, quad: Float64Array): void {
+    if (!this.haveForward) throw new Error("ParticleMeanOde.tangentGram() needs a preceding forward()");
+    const { grid, N, D, dOut, P, WU, V, H, Sig, dSig } = this;
+    const ND = N * D, PN = P * N, dN = dOut * N;
+    const nodes = this.nodes;
+    const g = (this.gramWs ??= {
+      Bo: new Float64Array(dOut * nodes * ND), b1: new Float64Array(ND), Gt: new Float64Array(dN * P), St: new Float64Array(N * P),
+      Bs: new Float64Array(dN * D), gg: new Float64Array(dN * dN), ss: new Float64Array(N * N), hh: new Float64Array(N * N), bb: new Float64Array(dN * dN),
+    });
+    for (let o = 0; o < dOut; o++) {
+      for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) g.b1[n * D + d] = WU[d * dOut + o];
+      integrate(grid, -1, ND, g.b1, this.bwd, g.Bo.subarray(o * nodes * ND, (o + 1) * nodes * ND), this.ws);
+    }
+    out.fill(0, off, off + dN * dN);
+    const { etaU, etaV } = this.problem.train;
+    const invD = 1 / D, invP = 1 / P;
+    for (let slot = 0; slot < this.slots; slot++) {
+      const hb = grid.hNode(slot) * ND, bb = grid.bNode(slot) * ND, zo = slot * P * D, so = slot * PN;
+      // b^(o)_n at bNode, rows x = o·N + n
+      for (let o = 0; o < dOut; o++) g.Bs.set(g.Bo.subarray(o * nodes * ND + bb, o * nodes * ND + bb + ND), o * ND);
+      // g_(o,n),i = σ′(p^i_n) q^(o)i_n, q^(o)i_n = v^i·b^(o)_n/D; transposed to dN × P
+      for (let i = 0; i < P; i++)
+        for (let x = 0; x < dN; x++) g.Gt[x * P + i] = dSig[so + i * N + (x % N)] * dot(V, zo + i * D, g.Bs, x * D, D) * invD;
+      for (let i = 0; i < P; i++) for (let n = 0; n < N; n++) g.St[n * P + i] = Sig[so + i * N + n];
+      rowDots(g.Gt, 0, dN, g.Gt, 0, dN, P, g.gg, 0, invP);
+      rowDots(g.St, 0, N, g.St, 0, N, P, g.ss, 0, invP);
+      rowDots(H, hb, N, H, hb, N, D, g.hh, 0, invD);
+      rowDots(g.Bs, 0, dN, g.Bs, 0, dN, D, g.bb, 0, invD);
+      const wq = quad[slot];
+      for (let x = 0; x < dN; x++) {
+        const nx = x % N;
+        for (let y = 0; y < dN; y++) {
+          const ny = y % N;
+          out[off + x * dN + y] += wq * (etaU * g.gg[x * dN + y] * g.hh[nx * N + ny] + etaV * g.ss[nx * N + ny] * g.bb[x * dN + y]);
+        }
+      }
+    }
+    for (let x = 0; x < dN; x++)
+      for (let y = x + 1; y < dN; y++) {
+        const a = 0.5 * (out[off + x * dN + y] + out[off + y * dN + x]);
+        out[off + x * dN + y] = a; out[off + y * dN + x] = a;
+      }
+  }
+
+  /**
+   * Outputs on test inputs XT (d_in × NT) at the current particles: the forward solve of §2 for
+   * zero-weight data points (MATH §8), the same arithmetic per point as the training forward solve.
+   */
+  testOutputs(XT: Float64Array, NT: number, out: Float64Array, off: number): void {
+    const { grid, D, dIn, dOut, WE, WU, P, nodes } = this;
+    const n = NT * D;
+    const t = (this.testWs ??= {
+      h0: new Float64Array(n), H: new Float64Array(nodes * n), ws: new IntegratorWorkspace(n),
+      pre: new Float64Array(P * NT), sg: new Float64Array(P * NT), dsg: new Float64Array(P * NT), NT,
+    });
+    if (t.NT !== NT) throw new Error("ParticleMeanOde.testOutputs: the number of test points changed");
+    for (let m = 0; m < NT; m++)
+      for (let d = 0; d < D; d++) {
+        let s = 0;
+        for (let i = 0; i < dIn; i++) s += WE[d * dIn + i] * XT[i * NT + m];
+        t.h0[m * D + d] = s;
+      }
+    integrate(grid, 1, n, t.h0, (y, slot, dy) => this.forwardFieldN(y, slot, dy, NT, t.pre, t.sg, t.dsg, 0), t.H, t.ws);
+    const hL = (nodes - 1) * n;
+    for (let o = 0; o < dOut; o++)
+      for (let m = 0; m < NT; m++) {
+        let s = 0;
+        for (let d = 0; d < D; d++) s += WU[d * dOut + o] * t.H[hL + m * D + d];
+        out[off + o * NT + m] = s / D;
+      }
+  }
+
+  private gramWs: { Bo: Float64Array; b1: Float64Array; Gt: Float64Array; St: Float64Array; Bs: Float64Array; gg: Float64Array; ss: Float64Array; hh: Float64Array; bb: Float64Array } | undefined;
+  private testWs: { h0: Float64Array; H: Float64Array; ws: IntegratorWorkspace; pre: Float64Array; sg: Float64Array; dsg: Float64Array; NT: number } | undefined;
+
   /** One GD step: forward, divergence check, backward, update. Returns the loss before the update. */
   step(): number {
     const loss = this.forward();
@@ -442,11 +541,24 @@ export function particleRun(problem: Problem, o: ParticleBound): Omit<Trajectory
   const bRec = o.record.includes("b") ? new Float64Array(Rn * nodes * ND) : null;
   const f = new Float64Array(K * dOut * N);
   const loss = new Float64Array(K);
+  const dN = dOut * N;
+  const gram = o.record.includes("gram") ? new Float64Array(K * dN * dN) : null;
+  const quad = gram ? slotWeights(grid) : null;
+  const { XTest, NTest } = problem.data;
+  const fTest = XTest && NTest ? new Float64Array(K * dOut * NTest) : null;
   for (let k = 0; k < K; k++) {
     const l = ode.forward();
     if (!Number.isFinite(l)) throw new DivergenceError(k, "loss");
     loss[k] = l;
     f.set(ode.F, k * dOut * N);
+    if (gram) {
+      ode.tangentGram(gram, k * dN * dN, quad!);
+      for (let i = k * dN * dN; i < (k + 1) * dN * dN; i++) if (!Number.isFinite(gram[i])) throw new DivergenceError(k, "tangent Gram matrix");
+    }
+    if (fTest) {
+      ode.testOutputs(XTest!, NTest!, fTest, k * dOut * NTest!);
+      for (let i = k * dOut * NTest!; i < (k + 1) * dOut * NTest!; i++) if (!Number.isFinite(fTest[i])) throw new DivergenceError(k, "test output fTest");
+    }
     const r = recIndex.get(k);
     if (r !== undefined && hRec) hRec.set(ode.H, r * nodes * ND);
     // the last step needs no backward pass / update unless b is recorded there
@@ -464,7 +576,7 @@ export function particleRun(problem: Problem, o: ParticleBound): Omit<Trajectory
     if (bRec) profiles.b = view(bRec, [Rn, nodes, N, D]);
   }
   return {
-    f, loss, profiles,
+    f, loss, profiles, gram: gram ?? undefined, fTest: fTest ?? undefined,
     timings: { totalMs: tEnd - t0, initMs: tInit - t0, trainMs: tEnd - tInit, msPerStep: (tEnd - tInit) / K },
     extras: { P, scheme: grid.scheme, depthSteps: grid.S, nodes: grid.nodes, slots: grid.slots, particleSeed: o.particleSeed },
   };

@@ -165,7 +165,34 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
   };
   const profiles = profilesOf(source, r.profiles);
   if (profiles) t.profiles = profiles;
+  diagnosticsOf(source, r, t);
   return t;
+}
+
+/** The MATH §8 fields of a result file (fTest, lossTest, gram, gramLambdaMin, kl, klProfile, warnings), typed, shapes checked against K. */
+function diagnosticsOf(source: string, r: Record<string, unknown>, t: LoadedTrajectory): void {
+  const arr = (key: string, dims: number) => {
+    if (r[key] === undefined || r[key] === null) return undefined;
+    const a = fromNested(r[key], `${source}: ${key}`);
+    if (a.shape.length !== dims || a.shape[0] !== t.K) fail(source, `${key} must be a ${dims}-d array with K = ${t.K} rows (got shape [${a.shape}])`);
+    return a;
+  };
+  const fTest = arr("fTest", 3), gram = arr("gram", 3), klProfile = arr("klProfile", 2);
+  if (fTest) {
+    if (fTest.shape[1] !== t.dOut) fail(source, `fTest has ${fTest.shape[1]} outputs but f has d_out = ${t.dOut}`);
+    t.fTest = view(fTest.data, fTest.shape);
+  }
+  if (gram) {
+    const dN = t.dOut * t.N;
+    if (gram.shape[1] !== dN || gram.shape[2] !== dN) fail(source, `gram must be K × d_out·N × d_out·N = ${t.K} × ${dN} × ${dN} (got [${gram.shape}])`);
+    t.gram = view(gram.data, gram.shape);
+  }
+  if (klProfile) t.klProfile = view(klProfile.data, klProfile.shape);
+  for (const key of ["lossTest", "gramLambdaMin", "kl"] as const) {
+    const a = arr(key, 1);
+    if (a) t[key] = a.data;
+  }
+  if (Array.isArray(r.warnings)) t.warnings = r.warnings.map(String);
 }
 
 /** A trajectory read back from a result file: options and extras as the JSON holds them. */
@@ -173,7 +200,7 @@ export type LoadedTrajectory = Trajectory<Record<string, unknown>, Record<string
 
 /** Top-level keys of a result file that are metadata (kept under extras.meta). */
 const META_KEYS = ["version", "command", "problem", "problemHash", "problemPath", "solver", "time"];
-const TRAJECTORY_KEYS = new Set(["algorithm", "options", "seed", "K", "dOut", "N", "f", "loss", "profiles", "timings", "extras"]);
+const TRAJECTORY_KEYS = new Set(["algorithm", "options", "seed", "K", "dOut", "N", "f", "loss", "profiles", "timings", "extras", "fTest", "lossTest", "gram", "gramLambdaMin", "kl", "klProfile", "warnings"]);
 
 // ------------------------------------------------------------------ problems in result files
 
@@ -191,7 +218,11 @@ export function problemToJSON(p: Problem, maxInit = MAX_EMBEDDED_INIT): Record<s
   const m = { ...model, activation: model.activation.name };
   const out: Record<string, unknown> = {
     model: m,
-    data: { X: toNested(data.X, [data.dIn, data.N]), Y: toNested(data.Y, [data.dOut, data.N]) },
+    data: {
+      X: toNested(data.X, [data.dIn, data.N]), Y: toNested(data.Y, [data.dOut, data.N]),
+      ...(data.XTest && data.NTest ? { XTest: toNested(data.XTest, [data.dIn, data.NTest]) } : {}),
+      ...(data.YTest && data.NTest ? { YTest: toNested(data.YTest, [data.dOut, data.NTest]) } : {}),
+    },
     train: { ...train },
     seed,
   };
@@ -405,6 +436,14 @@ export function trajectoryArrays(t: Trajectory): Record<string, NpyArray> {
       const a = pr[key];
       if (a) out[key] = { data: toFlat(a), shape: a.shape.slice() };
     }
+  }
+  // the MATH §8 diagnostics
+  if (t.fTest) out.fTest = { data: toFlat(t.fTest), shape: t.fTest.shape.slice() };
+  if (t.gram) out.gram = { data: toFlat(t.gram), shape: t.gram.shape.slice() };
+  if (t.klProfile) out.klProfile = { data: toFlat(t.klProfile), shape: t.klProfile.shape.slice() };
+  for (const key of ["lossTest", "gramLambdaMin", "kl"] as const) {
+    const a = t[key];
+    if (a) out[key] = { data: a, shape: [a.length] };
   }
   for (const [k, v] of Object.entries(t.extras ?? {})) {
     if (k === "meta") continue;

@@ -14,8 +14,9 @@ import { type Activation, resolveActivation } from "../core/activations.ts";
 import { ValidationError } from "../core/errors.ts";
 import { isNdArray, toFlat } from "../core/arrays.ts";
 import { StreamFamily } from "../core/rng.ts";
+import { TWO_SPIRALS_KEYS, twoSpiralsData, type TwoSpiralsSpec } from "./spirals.ts";
 import {
-  finiteArray, finiteNumber, isPlainObject, knownKeys, matrixFromNested, nonNegativeNumber,
+  finiteArray, finiteNumber, isPlainObject, knownKeys, matrixFromNested, nonNegativeInt, nonNegativeNumber,
   oneOf, plainObject, positiveInt, positiveNumber, seedValue, show,
 } from "../core/validate.ts";
 
@@ -86,7 +87,7 @@ export interface ProblemInput {
     activation?: string | Activation;
     alpha?: number; sigmaU?: number; sigmaV?: number; sigmaIn?: number; sigmaOut?: number;
   };
-  data: { X: unknown; Y: unknown; XTest?: unknown; YTest?: unknown } | TeacherDataSpec;
+  data: { X: unknown; Y: unknown; XTest?: unknown; YTest?: unknown } | TeacherDataSpec | TwoSpiralsSpec;
   train: { steps: number; etaU: number; etaV: number; etaE?: number; etaO?: number };
   seed?: number;
   init?: { WE?: unknown; WU?: unknown; U?: unknown; V?: unknown };
@@ -101,6 +102,8 @@ export interface TeacherDataSpec {
   N: number;
   seed?: number;
   nonlinearity?: "linear" | "tanh";
+  /** Test points from the same teacher (stream 2 of `seed`): data.XTest, data.YTest (default 0: none). */
+  NTest?: number;
 }
 
 const MODEL_KEYS = ["L", "M", "D", "activation", "alpha", "sigmaU", "sigmaV", "sigmaIn", "sigmaOut"] as const;
@@ -114,17 +117,26 @@ export function teacherData(spec: Omit<TeacherDataSpec, "generator">): Dataset {
   const N = positiveInt("data.N", spec.N);
   const seed = seedValue("data.seed", spec.seed ?? 0);
   const nl = oneOf("data.nonlinearity", spec.nonlinearity ?? "linear", ["linear", "tanh"] as const);
+  const NTest = nonNegativeInt("data.NTest", spec.NTest ?? 0);
   const fam = new StreamFamily(seed);
   const X = fam.get(0).fillNormal(new Float64Array(dIn * N));
   const T = fam.get(1).fillNormal(new Float64Array(dOut * dIn), 1 / Math.sqrt(dIn));
-  const Y = new Float64Array(dOut * N);
-  for (let o = 0; o < dOut; o++)
-    for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let i = 0; i < dIn; i++) s += T[o * dIn + i] * X[i * N + n];
-      Y[o * N + n] = nl === "tanh" ? Math.tanh(s) : s;
-    }
-  return { dIn, dOut, N, X, Y };
+  const targets = (Xs: Float64Array, n: number) => {
+    const Y = new Float64Array(dOut * n);
+    for (let o = 0; o < dOut; o++)
+      for (let m = 0; m < n; m++) {
+        let s = 0;
+        for (let i = 0; i < dIn; i++) s += T[o * dIn + i] * Xs[i * n + m];
+        Y[o * n + m] = nl === "tanh" ? Math.tanh(s) : s;
+      }
+    return Y;
+  };
+  const data: Dataset = { dIn, dOut, N, X, Y: targets(X, N) };
+  if (NTest > 0) {
+    const XT = fam.get(2).fillNormal(new Float64Array(dIn * NTest));
+    data.XTest = XT; data.YTest = targets(XT, NTest); data.NTest = NTest;
+  }
+  return data;
 }
 
 function matrixInput(field: string, v: unknown, rows?: number, cols?: number): { data: Float64Array; rows: number; cols: number } {
@@ -227,9 +239,14 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
   const d = plainObject("data", top.data);
   let data: Dataset;
   if (d.generator !== undefined) {
-    oneOf("data.generator", d.generator, ["teacher"] as const);
-    knownKeys("data", d, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity"]);
-    data = teacherData(d as unknown as TeacherDataSpec);
+    const gen = oneOf("data.generator", d.generator, ["teacher", "two-spirals"] as const);
+    if (gen === "teacher") {
+      knownKeys("data", d, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity", "NTest"]);
+      data = teacherData(d as unknown as TeacherDataSpec);
+    } else {
+      knownKeys("data", d, TWO_SPIRALS_KEYS);
+      data = twoSpiralsData(d as unknown as TwoSpiralsSpec);
+    }
   } else {
     knownKeys("data", d, ["X", "Y", "XTest", "YTest"]);
     const X = matrixInput("data.X", d.X);

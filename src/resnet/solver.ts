@@ -11,18 +11,22 @@ import { embeddingsTrained, type Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import { assertFinite, ResNetEngine } from "./engine.ts";
+import { FiniteGram, testProblem } from "./gram.ts";
 import { resolveThreads, sharedF64 } from "./parallel.ts";
 import { checkThreads, type ThreadsOption } from "../parallel/pool.ts";
 import { cloneWeights, initWeights, type ResNetWeights, weightsToJSON } from "./weights.ts";
 import { reportProgress } from "../core/progress.ts";
 
-export type Recordable = "h" | "b" | "p";
-const RECORDABLE: readonly Recordable[] = ["h", "b", "p"];
+export type Recordable = "h" | "b" | "p" | "gram";
+const RECORDABLE: readonly Recordable[] = ["h", "b", "p", "gram"];
 
 export interface FiniteResNetOptions {
-  /** Depth profiles to record: h_ℓ, b_ℓ (ℓ = 0..L) and preactivations p_ℓ. */
+  /**
+   * What to record: depth profiles h_ℓ, b_ℓ (ℓ = 0..L) and preactivations p_ℓ (at recordSteps), and the
+   * tangent Gram matrix "gram" K_k of MATH §8 at every step (traj.gram, traj.gramLambdaMin).
+   */
   record?: Recordable[];
-  /** Steps at which to record them (default: every step when `record` is non-empty). */
+  /** Steps at which to record the profiles (default: every step when a profile is recorded). */
   recordSteps?: number[];
   /** Start from these weights instead of the problem's init / seed (they are not modified). */
   weights?: ResNetWeights;
@@ -61,6 +65,9 @@ function checkOptions(o: unknown, field: string): Omit<FiniteResNetBound, "recor
   if (o === undefined) o = {};
   if (!isPlainObject(o)) throw new ValidationError(field, `must be an object (got ${show(o)})`);
   knownKeys(field, o, OPTION_KEYS);
+  if (Array.isArray(o.record)) o.record.forEach((r, i) => {
+    if (r === "kl") throw new ValidationError(`${field}.record[${i}]`, `"kl" is not available for the finite ResNet: the KL of the trained law (MATH §8) is defined for the limit laws; record it with meanOde() or dmft() (the finite ResNet records "h", "b", "p" and "gram")`);
+  });
   const record = recordOption(field, o.record, RECORDABLE);
   const recordSteps = recordStepsOption(field, o.recordSteps);
   const threads = checkThreads(`${field}.threads`, o.threads ?? "auto");
@@ -77,7 +84,7 @@ export function finiteResNet(options?: FiniteResNetOptions, field = "options"): 
   return {
     name: "finiteResNet",
     requires: [],
-    bind: (problem) => ({ ...given, recordSteps: bindRecordSteps(field, given.record, given.recordSteps, problem.train.steps) }),
+    bind: (problem) => ({ ...given, recordSteps: bindRecordSteps(field, given.record.filter((r) => r !== "gram"), given.recordSteps, problem.train.steps) }),
     run: runFinite,
   };
 }
@@ -125,6 +132,14 @@ function runTraining(problem: Problem, opts: FiniteResNetBound, eng: ResNetEngin
 
   const f = new Float64Array(K * dOut * N);
   const loss = new Float64Array(K);
+  // MATH §8 diagnostics, on the calling thread between the forward pass and the update
+  const gramWs = record.includes("gram") ? new FiniteGram(eng) : null;
+  const dN = dOut * N;
+  const gram = gramWs ? new Float64Array(K * dN * dN) : null;
+  const tp = testProblem(problem);
+  const testEng = tp ? new ResNetEngine(tp, eng.w, { threads: 1, drawnLayers: true }) : null;
+  const NT = tp ? tp.data.N : 0;
+  const fTest = testEng ? new Float64Array(K * dOut * NT) : null;
   for (let k = 0; k < K; k++) {
     const l = eng.forward();
     if (!Number.isFinite(l)) {
@@ -133,6 +148,15 @@ function runTraining(problem: Problem, opts: FiniteResNetBound, eng: ResNetEngin
     }
     loss[k] = l;
     f.set(eng.F, k * dOut * N);
+    if (gramWs) {
+      gramWs.compute(gram!, k * dN * dN);
+      assertFinite(k, "tangent Gram matrix", gram!, dN * dN, k * dN * dN);
+    }
+    if (testEng) {
+      testEng.forward();
+      assertFinite(k, "test output fTest", testEng.F);
+      fTest!.set(testEng.F, k * dOut * NT);
+    }
     eng.backwardAndUpdate();
     const r = recIndex.get(k);
     if (r !== undefined) {
@@ -153,7 +177,7 @@ function runTraining(problem: Problem, opts: FiniteResNetBound, eng: ResNetEngin
   const extras: FiniteResNetExtras = { L, M, D, embeddingsTrained: embeddingsTrained(problem) };
   if (opts.returnWeights) extras.weights = w;
   return makeTrajectory(problem, {
-    algorithm: "finiteResNet", options: opts, f, loss, profiles,
+    algorithm: "finiteResNet", options: opts, f, loss, profiles, fTest: fTest ?? undefined, gram: gram ?? undefined,
     timings: { totalMs: tEnd - t0, initMs: tInit - t0, trainMs: tEnd - tInit },
     extras,
   });

@@ -36,7 +36,8 @@
  */
 import { type Activation, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { DepthGrid, IntegratorWorkspace } from "../depth/grid.ts";
+import { DepthGrid, IntegratorWorkspace, slotWeights } from "../depth/grid.ts";
+export { slotWeights };
 import { integrate } from "../depth/integrate.ts";
 import { axpy, dot } from "../kernels/vector.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
@@ -154,19 +155,6 @@ export interface FactorRunResult {
   evaluations: number;
 }
 
-/** Quadrature weights over the slots for ∫₀¹ g(s) ds: Simpson on the rk4 half grid, trapezoid on S+1 nodes, Riemann on staggered slots. */
-export function slotWeights(grid: DepthGrid): Float64Array {
-  const w = new Float64Array(grid.slots);
-  const S = grid.S;
-  if (grid.scheme === "staggered-euler") w.fill(1 / S);
-  else if (grid.scheme === "rk4") {
-    const h = 1 / (2 * S);
-    for (let i = 0; i < grid.nodes; i++) w[i] = (h / 3) * (i === 0 || i === grid.nodes - 1 ? 1 : i % 2 === 1 ? 4 : 2);
-  } else {
-    for (let i = 0; i < grid.nodes; i++) w[i] = (i === 0 || i === grid.nodes - 1 ? 0.5 : 1) / S;
-  }
-  return w;
-}
 
 /**
  * σ, σ′ (and σ″ when d2 is given) of p[i0..i1) by activation kind; a user activation that
@@ -433,13 +421,13 @@ export class FactorSolver {
       if (!Number.isFinite(this.loss[k])) throw new DivergenceError(k, "loss", `loss = ${this.loss[k]}`);
       reportProgress(k + 1, K, "GD steps (skeleton, one randomization)");
       this.activateStep(k);
-      // ---- backward solve of a^b_k (the d_out per-output adjoints with gram)
+      // ---- backward solve of a^b_k (with gram: the d_out per-output adjoints b^(o), terminal value e_o, also for d_out = 1)
       const B = this.B, yb = this.y0B;
       for (let nn = 0; nn < N; nn++)
         for (let bb = 0; bb < B; bb++)
           for (let a = 0; a < r; a++) {
             let s = 0;
-            if (B === 1) for (let o = 0; o < dOut; o++) s += R[(dIn + o) * r + a] * (this.f[(k * dOut + o) * N + nn] - Y[o * N + nn]);
+            if (!this.wantGram) for (let o = 0; o < dOut; o++) s += R[(dIn + o) * r + a] * (this.f[(k * dOut + o) * N + nn] - Y[o * N + nn]);
             else s = R[(dIn + bb) * r + a];
             yb[(nn * B + bb) * r + a] = s;
           }
@@ -451,7 +439,7 @@ export class FactorSolver {
       this.checkFinite(this.abo, k, "b (backward solve of the coefficient vectors)");
       for (let node = 0; node < nodes; node++) {
         const dst = base + node * N * r, src = node * N * B * r;
-        if (B === 1) this.ab.set(this.abo.subarray(src, src + N * r), dst);
+        if (!this.wantGram) this.ab.set(this.abo.subarray(src, src + N * r), dst);
         else {
           // b = Σ_o (f_o − y_o) b^(o): the backward equations are linear in b
           for (let nn = 0; nn < N; nn++)

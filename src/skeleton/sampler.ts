@@ -52,8 +52,13 @@ export interface LimitLawOptions {
   samples?: number;
   /** Seed of the standard normals ξ (default 1). */
   seed?: number;
-  /** Which quantities to return (default ["p", "q"]). */
-  what?: ("p" | "q")[];
+  /**
+   * Which quantities to return (default ["p", "q"]); "z" (factor form only): the particle's
+   * factor coordinates T(ξ) = (ξ_u + Rᵀδ_u/σ_u, ξ_v + Rᵀδ_v/σ_v) ∈ R^{2r} of MATH §8, whose law
+   * is that of the trained particle in span(W) (its KL to N(0, I) is KL(ρ_k(s) ‖ μ_0)); "xi": the
+   * standard normals ξ each sample was drawn from (the untrained particle, coupled to z).
+   */
+  what?: ("p" | "q" | "z" | "xi")[];
   /** Model constants of the skeleton maps (η_u, η_v, α, σ, σ_u, σ_v): from a problem ... */
   problem?: Problem;
   /** ... or given directly (default: `traj.extras.skeletonParams` when the solver stored them). */
@@ -69,6 +74,10 @@ export interface LimitLawSamples {
   p?: F64;
   /** q_{k,n} of sample t at [t, n]: shape [samples, N] (when requested). */
   q?: F64;
+  /** Factor coordinates T(ξ) of sample t at [t, c]: shape [samples, 2r] (what "z"; c < r: the u part). */
+  z?: F64;
+  /** The standard normals ξ of sample t at [t, c]: shape [samples, 2r] (what "xi"). */
+  xi?: F64;
   /** Γ^H at hNode over (j ≤ k, m) (index j·N + m), (k+1)N square. */
   gammaH: Float64Array;
   /** Γ^B at bNode over (j ≤ k, m), (k+1)N square. */
@@ -98,7 +107,7 @@ interface ParsedLaw {
   x: ReturnType<typeof skeletonExtras>;
   K: number; nodes: number; N: number; r: number;
   k: number; hNode: number; bNode: number; S: number; seed: number;
-  what: ("p" | "q")[];
+  what: ("p" | "q" | "z" | "xi")[];
   params: ReturnType<typeof resolveParams>;
 }
 
@@ -125,8 +134,8 @@ function parseLaw(traj: Trajectory, options: LimitLawOptions): ParsedLaw {
   const S = positiveInt("options.samples", options.samples ?? 4096);
   const seed = seedValue("options.seed", options.seed ?? 1);
   const what = options.what ?? ["p", "q"];
-  if (!Array.isArray(what) || what.length === 0) throw new ValidationError("options.what", `must be a non-empty array of "p", "q" (got ${show(what)})`);
-  what.forEach((w, i) => { if (w !== "p" && w !== "q") throw new ValidationError(`options.what[${i}]`, `must be "p" or "q" (got ${show(w)})`); });
+  if (!Array.isArray(what) || what.length === 0) throw new ValidationError("options.what", `must be a non-empty array of "p", "q", "z", "xi" (got ${show(what)})`);
+  what.forEach((w, i) => { if (w !== "p" && w !== "q" && w !== "z" && w !== "xi") throw new ValidationError(`options.what[${i}]`, `must be "p", "q", "z" or "xi" (got ${show(w)})`); });
   let rawParams: SkeletonParams | undefined = options.params;
   if (options.problem !== undefined) {
     if (options.params !== undefined) throw new ValidationError("options.params", "give either problem or params, not both");
@@ -149,6 +158,7 @@ function parseLaw(traj: Trajectory, options: LimitLawOptions): ParsedLaw {
  */
 export function gspaceLimitLawSamples(traj: Trajectory, options: LimitLawOptions): LimitLawSamples {
   const { x, nodes, N, r, k, hNode, bNode, S, seed, what, params } = parseLaw(traj, options);
+  if (what.includes("z") || what.includes("xi")) throw new ValidationError("options.what", `"z" and "xi" (the factor coordinates) are drawn by limitLawSamples only (the G-space maps carry no factor state)`);
   const dim = (k + 1) * N;
   const GH = gramAtNode(x.coefficients.h.data, x.E, r, nodes, N, k, hNode);
   const GB = gramAtNode(x.coefficients.b.data, x.E, r, nodes, N, k, bNode);
@@ -233,6 +243,8 @@ export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): Lim
   const wantP = what.includes("p"), wantQ = what.includes("q");
   const pOut = wantP ? new Float64Array(S * N) : null;
   const qOut = wantQ ? new Float64Array(S * N) : null;
+  const zOut = what.includes("z") ? new Float64Array(S * Q) : null;
+  const xiOut = what.includes("xi") ? new Float64Array(S * Q) : null;
   for (let t0 = 0; t0 < S; t0 += chunk) {
     const L = Math.min(chunk, S - t0);
     stream.fillNormal(xi, 1, 0, L * Q);
@@ -257,6 +269,9 @@ export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): Lim
         if (pOut) pOut[dst + n] = p[n];
         if (qOut) qOut[dst + n] = q[n];
       }
+      // T(ξ) = w / σ: w = σ ξ + Rᵀδ after the k updates
+      if (zOut) for (let c = 0; c < Q; c++) zOut[(t0 + t) * Q + c] = w[c] / (c < r ? sigmaU : sigmaV);
+      if (xiOut) xiOut.set(xi.subarray(t * Q, (t + 1) * Q), (t0 + t) * Q);
     }
   }
   const GH = gramAtNode(x.coefficients.h.data, x.E, d, nodes, N, k, hNode);
@@ -264,5 +279,7 @@ export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): Lim
   const out: LimitLawSamples = { k, hNode, bNode, samples: S, gammaH: GH, gammaB: GB };
   if (pOut) out.p = view(pOut, [S, N]);
   if (qOut) out.q = view(qOut, [S, N]);
+  if (zOut) out.z = view(zOut, [S, Q]);
+  if (xiOut) out.xi = view(xiOut, [S, Q]);
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * Long check (`npm run verify`): the three reproduction presets at
+ * Long check (`npm run verify`): the reproduction presets at
  * `--scale small` (≈ 1–1.5 min each on 2 cores), exponents against the theory
  * with tolerances tighter than the tiny-ladder test (test/experiments-presets.test.ts).
  * Measured values are in docs/presets/*.md.
@@ -40,4 +40,24 @@ test("trajectories --scale small: embedding-space exponents and figures", async 
   near(s.exponents.D, -0.5, 0.2, "D (embedding)");
   assert.ok(s.exponents.L < -0.7, `L (embedding) ${s.exponents.L}`);
   for (const f of ["coordinates.svg", "coordinates-k0.svg", "preactivations.svg"]) assert.ok(existsSync(join(dir, "trajectories", f)), f);
+});
+
+test("chen --scale small: test error falls with n (exponent < 0, p < 0.05), realised rates match the first-order prediction, the limits' λ_min next to the finite ones, KL grows from 0", async () => {
+  const s = await runPreset("chen", { out: join(dir, "chen"), log: null });
+  assert.ok(!("error" in s.testError.fit), "OLS fit");
+  if (!("error" in s.testError.fit)) {
+    assert.ok(s.testError.fit.exponent < 0 && s.testError.fit.ci[1] < 0 && s.testError.fit.pValue < 0.05, `exponent ${s.testError.fit.exponent}, interval ${s.testError.fit.ci}, p ${s.testError.fit.pValue}`);
+  }
+  assert.ok(s.testError.sizes.length >= 6 && s.testError.reps >= 10);
+  for (const c of s.convergence) {
+    assert.ok(c.maxFirstOrderGap < 0.02, `${c.name}: first-order gap ${c.maxFirstOrderGap}`);
+    assert.ok(c.realisedRate < 1, `${c.name}: the loss decreases`);
+  }
+  assert.equal(s.kl.meanOde[0], 0);
+  assert.ok(s.kl.meanOde[s.gram.K - 1] > 0 && s.kl.dmft[s.gram.K - 1] > 0);
+  // the widest, deepest finite model's λ_min at the last step is within a factor 3 of the Mean ODE's
+  const last = (name: string) => s.gram.runs.find((r) => r.name.startsWith(name))!.lambdaMin[s.gram.K - 1];
+  const ratio = last("finite L=32, M=256") / last("Mean ODE");
+  assert.ok(ratio > 1 / 3 && ratio < 3, `λ_min ratio ${ratio}`);
+  assert.ok(s.runtimeSec < 120, `runtime ${s.runtimeSec} s`);
 });

@@ -5,6 +5,7 @@
  * metadata. Imports no solver: each command module brings its own, so
  * `limitdyn train` loads only the finite ResNet.
  */
+import { ValidationError } from "../../core/errors.ts";
 import { loadProblem, type Problem } from "../../problem/problem.ts";
 import { trajectoryToJSON, type Trajectory } from "../../problem/trajectory.ts";
 import { checkOutPath, parseKnownFlags, requireFlag, writeResult } from "../flags.ts";
@@ -33,4 +34,32 @@ export function problemCommand<T extends Trajectory>(
   for (const k of drop) delete extras?.[k];
   // the package version, the resolved problem (+ SHA-256, config path); the resolved options are json.options
   writeResult(out, { ...resultMeta(`limitdyn ${command}`, problem, flags.config), ...shape(json, traj), solver: traj.algorithm, time: traj.timings.totalMs / 1000 });
+}
+
+/** The names of `--record a,b` (none: undefined). */
+export function recordFlag(flags: Record<string, string>): string[] | undefined {
+  if (flags.record === undefined) return undefined;
+  const names = flags.record.split(",").map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new ValidationError("--record", `needs a comma-separated list of names (got ${JSON.stringify(flags.record)})`);
+  return names;
+}
+
+/**
+ * Build a limit solver from the problem's solver options with the `--record` names added to
+ * solver.record; the constructor's error about a flag name is reported as an error of
+ * --record[i] (errors about the file's own solver.record entries keep their field).
+ */
+export function withRecord<T>(problem: Problem, flags: Record<string, string>, build: (opts: Record<string, unknown>) => T): T {
+  const names = recordFlag(flags);
+  const solver = { ...problem.solver };
+  const given = Array.isArray(solver.record) ? (solver.record as unknown[]) : [];
+  if (names) solver.record = [...given, ...names.filter((n) => !given.includes(n))];
+  try {
+    return build(solver);
+  } catch (e) {
+    const m = e instanceof ValidationError ? /^solver\.record\[(\d+)\]$/.exec(e.field) : null;
+    if (!m || !names || Number(m[1]) < given.length) throw e;
+    const i = names.indexOf((solver.record as unknown[])[Number(m[1])] as string);
+    throw new ValidationError(`--record[${i}]`, (e as Error).message.slice((e as Error).message.indexOf(" ") + 1));
+  }
 }

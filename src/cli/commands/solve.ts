@@ -1,28 +1,30 @@
 /**
  * The solver commands: one problem file in, one result file out.
  *
- *   limitdyn train   --config problem.json --out result.json [--record h,b,p]   finite ResNet
- *   limitdyn meanode --config problem.json --out result.json                    Mean ODE
- *   limitdyn dmft    --config problem.json --out result.json                    D → ∞
- *   limitdyn chaos   --config problem.json --out result.json                    large M
+ *   limitdyn train   --config problem.json --out result.json [--record h,b,p,gram]   finite ResNet
+ *   limitdyn meanode --config problem.json --out result.json [--record gram,kl,h,b] Mean ODE
+ *   limitdyn dmft    --config problem.json --out result.json [--record gram,kl]     D → ∞
+ *   limitdyn chaos   --config problem.json --out result.json                        large M
  *
- * Algorithm options come from the problem file's "solver" object (errors name `solver.<key>`).
+ * Algorithm options come from the problem file's "solver" object (errors name `solver.<key>`);
+ * `--record a,b` adds to its `record` list (the MATH §8 diagnostics "gram", "kl"; profiles), and
+ * a name the solver cannot record is an error naming --record[i].
  */
 import { solve } from "../../problem/algorithm.ts";
 import { meanOde, type MeanOdeOptions } from "../../limits/mean-ode.ts";
 import { dmft, type DmftOptions } from "../../limits/dmft.ts";
 import { chaosSimulator, type ChaosOptions } from "../../chaos/simulate.ts";
 import { toNested } from "../../core/arrays.ts";
-import { problemCommand } from "./problem-command.ts";
+import { problemCommand, withRecord } from "./problem-command.ts";
 
 export { cmdTrain } from "./train.ts";
 
 export function cmdMeanOde(args: string[]): void {
-  problemCommand("meanode", args, [], (problem) => solve(problem, meanOde(problem.solver as MeanOdeOptions, "solver")), ["coefficients", "skeletonParams"]);
+  problemCommand("meanode", args, ["record"], (problem, flags) => solve(problem, withRecord(problem, flags, (o) => meanOde(o as MeanOdeOptions, "solver"))), ["coefficients", "skeletonParams"]);
 }
 
 export function cmdDmft(args: string[]): void {
-  problemCommand("dmft", args, [], (problem) => solve(problem, dmft(problem.solver as DmftOptions, "solver")), ["skeletonParams"]);
+  problemCommand("dmft", args, ["record"], (problem, flags) => solve(problem, withRecord(problem, flags, (o) => dmft(o as DmftOptions, "solver"))), ["skeletonParams"]);
 }
 
 /** The chaos result file: the diagnostics at the top level (docs/chaos.md), the limit's f̄, loss̄ under `limit` and as f, loss. */

@@ -13,7 +13,7 @@ import type { Point, SweepSpec } from "../spec.ts";
 import { runSweep } from "../sweep.ts";
 
 export type Scale = "small" | "paper";
-export const PRESET_NAMES = ["hidden-width", "all-shapes", "trajectories"] as const;
+export const PRESET_NAMES = ["hidden-width", "all-shapes", "trajectories", "chen"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 export type Axis = "L" | "M" | "D";
 
@@ -33,6 +33,8 @@ export interface PresetOptions {
   log?: ((line: string) => void) | null;
   /** Override the ladders (tests: tiny grids). */
   ladders?: Partial<Ladders>;
+  /** The chen preset: override its configuration (tests: tiny runs); fields of `gram` / `testError` replace the scale's. */
+  chen?: { gram?: Record<string, unknown>; testError?: Record<string, unknown> };
 }
 
 export interface AxisFit {
@@ -64,7 +66,7 @@ export interface CoefficientFit {
 }
 
 export interface PresetSummary {
-  preset: PresetName;
+  preset: Exclude<PresetName, "chen">;
   scale: Scale;
   level: number;
   theory: Record<Axis, number>;
@@ -193,6 +195,8 @@ export interface Ctx {
   ld: Ladders;
   files: string[];
   log: (line: string) => void;
+  /** PresetOptions.chen (the chen preset's overrides). */
+  chen?: PresetOptions["chen"];
 }
 
 export async function sweep(ctx: Ctx, file: string, spec: SweepSpec): Promise<SweepRow[]> {
@@ -241,7 +245,7 @@ export async function ladders(ctx: Ctx, dLimit: "meanode" | "dmft", withGrid: bo
 export function summaryOf(ctx: Ctx, value: "errLast" | "errEmbed", axes: Record<Axis, AxisFit>, other: PresetSummary["other"], coefficients: PresetSummary["coefficients"], t0: number, extra?: Record<string, unknown>): PresetSummary {
   const ex = (a: Axis) => axes[a].exponent;
   return {
-    preset: ctx.name, scale: ctx.scale, level: LEVEL, theory: { L: axes.L.theory, M: axes.M.theory, D: axes.D.theory },
+    preset: ctx.name as Exclude<PresetName, "chen">, scale: ctx.scale, level: LEVEL, theory: { L: axes.L.theory, M: axes.M.theory, D: axes.D.theory },
     exponents: { L: ex("L"), M: ex("M"), D: ex("D") },
     ci: { L: axes.L.ci, M: axes.M.ci, D: axes.D.ci },
     value, axes, other, coefficients, extra,

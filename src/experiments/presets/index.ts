@@ -24,13 +24,16 @@ import { type Axis, type Ctx, LADDERS, type Ladders, type PresetName, type Prese
 import { hiddenWidth } from "./hidden-width.ts";
 import { allShapes } from "./all-shapes.ts";
 import { trajectories } from "./trajectories.ts";
+import { chenPreset, type ChenSummary, formatChenSummary } from "./chen.ts";
 
 export {
   type Scale, type PresetName, type PresetOptions, type PresetSummary, type AxisFit, type CoefficientFit, type Ladders,
   THEORY, LADDERS, PRESET_PROBLEM, EMBEDDING_SEED,
 } from "./common.ts";
 
-export const PRESET_NAMES = ["hidden-width", "all-shapes", "trajectories"] as const;
+export { type ChenSummary, type ChenScale, type ConvergenceStats, type GramRun, CHEN_SCALES, formatChenSummary, convergenceStats } from "./chen.ts";
+
+export const PRESET_NAMES = ["hidden-width", "all-shapes", "trajectories", "chen"] as const;
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -79,8 +82,14 @@ function laddersFor(name: PresetName, scale: Scale): Ladders {
   return ld;
 }
 
-/** Run a preset: sweeps (JSONL rows, resumable), fits (fit.json), figures (.svg + .vl.json) in `out`. */
-export async function runPreset(name: string, opts: PresetOptions = {}): Promise<PresetSummary> {
+/**
+ * Run a preset: sweeps (JSONL rows, resumable), fits (fit.json), figures (.svg + .vl.json) in `out`.
+ * The rate presets return a PresetSummary, "chen" a ChenSummary (the Gram / KL / test-error objects).
+ */
+export async function runPreset(name: "chen", opts?: PresetOptions): Promise<ChenSummary>;
+export async function runPreset(name: Exclude<PresetName, "chen">, opts?: PresetOptions): Promise<PresetSummary>;
+export async function runPreset(name: string, opts?: PresetOptions): Promise<PresetSummary | ChenSummary>;
+export async function runPreset(name: string, opts: PresetOptions = {}): Promise<PresetSummary | ChenSummary> {
   if (!(PRESET_NAMES as readonly string[]).includes(name)) throw new ValidationError("preset", `must be one of ${PRESET_NAMES.join(", ")} (got ${JSON.stringify(name)})`);
   const scale = opts.scale ?? "small";
   if (scale !== "small" && scale !== "paper") throw new ValidationError("--scale", `must be small or paper (got ${JSON.stringify(scale)})`);
@@ -90,14 +99,14 @@ export async function runPreset(name: string, opts: PresetOptions = {}): Promise
   const log = opts.log === null ? () => {} : (opts.log ?? ((l: string) => console.log(l)));
   const ctx: Ctx = {
     name: preset, scale, out, workers: opts.workers ?? availableParallelism(), progress: opts.progress ?? "none", B: opts.B ?? 1000,
-    ld: { ...laddersFor(preset, scale), ...(opts.ladders ?? {}) }, files: [], log,
+    ld: { ...laddersFor(preset, scale), ...(opts.ladders ?? {}) }, files: [], log, chen: opts.chen,
   };
   log(`limitdyn reproduce ${preset} --scale ${scale} → ${out}`);
-  const summary = preset === "hidden-width" ? await hiddenWidth(ctx) : preset === "all-shapes" ? await allShapes(ctx) : await trajectories(ctx);
+  const summary = preset === "hidden-width" ? await hiddenWidth(ctx) : preset === "all-shapes" ? await allShapes(ctx) : preset === "trajectories" ? await trajectories(ctx) : await chenPreset(ctx);
   const fitFile = join(out, "fit.json");
   summary.files = [...summary.files, fitFile];
   writeFileSync(fitFile, JSON.stringify(summary, null, 2) + "\n");
   log("");
-  for (const l of formatSummary(summary)) log(l);
+  for (const l of summary.preset === "chen" ? formatChenSummary(summary) : formatSummary(summary)) log(l);
   return summary;
 }
