@@ -301,3 +301,9 @@ test("tol: the refinement grows the points while the measured QMC rate pays, add
   assert.ok(t.extras.solved.points <= 128 && t.extras.solved.randomizations <= 6 && t.extras.solved.depthSteps <= 6);
   assert.ok(t.warnings?.some((w) => /tol = 1e-9 not reached within the budget \(6 randomizations/.test(w)), String(t.warnings));
 });
+
+test("test points with Richardson: fTest is extrapolated like f (a test input equal to a training input gives its output)", () => {
+  const p = makeProblem({ model: { D: 8, activation: "tanh" }, data: { X: [[0.5, -1, 0.3], [1, 0.2, -0.4]], Y: [[0.3, -0.2, 0.5]], XTest: [[-1], [0.2]] }, train: { steps: 3, etaU: 1, etaV: 1 }, seed: 3 });
+  const t = solve(p, meanOde({ richardson: true, depthSteps: 2, expectation: { points: 128, randomizations: 2 } }));
+  for (let k = 0; k < 3; k++) assert.ok(Math.abs(t.fTest!.get(k, 0, 0) - t.f.get(k, 0, 1)) < 1e-12, `k=${k}`);
+});

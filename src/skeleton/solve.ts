@@ -16,7 +16,7 @@ import { ValidationError } from "../core/errors.ts";
 import { profileRow } from "../core/layout.ts";
 import { show } from "../core/validate.ts";
 import { DepthGrid, type Scheme } from "../depth/grid.ts";
-import { withRichardson } from "../depth/richardson.ts";
+import { richardson, withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import type { BoundFactorExpectation } from "./factor-options.ts";
@@ -173,7 +173,9 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   if (tolGiven(options) && extras.error.tolReached === false) warnings.push(`tol = ${options.tol} not reached within the budget (${options.budget.randomizations} randomizations, ${options.budget.points} points each, ${options.budget.depthSteps} depth steps): largest error estimate ${max.toExponential(2)}`);
   return makeTrajectory(problem, {
     algorithm, options, f: run.f, profiles, timings: { totalMs: performance.now() - t0 }, extras,
-    fTest: fine.fTest, gram: fine.gram, kl: fine.kl, klProfile: fine.klProfile, klSlots: fineGrid.slots, warnings,
+    // with Richardson the test outputs are extrapolated like f (a test point equal to a training input then gives its f)
+    fTest: run.coarse && fine.fTest && run.coarse.fTest ? richardson(run.coarse.fTest, fine.fTest, fineGrid.order) : fine.fTest,
+    gram: fine.gram, kl: fine.kl, klProfile: fine.klProfile, klSlots: fineGrid.slots, warnings,
   });
 }
 
