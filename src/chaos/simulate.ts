@@ -35,7 +35,8 @@ import { FitError, fitPowerLaw } from "../stats/fit.ts";
 import { type Algorithm, checkRequirement, type Requirement } from "../problem/algorithm.ts";
 import { type Problem, withChanges } from "../problem/problem.ts";
 import { makeTrajectory } from "../problem/trajectory.ts";
-import { largeWidth, type LargeWidthOptions, resolveLargeWidthOptions } from "../limits/large-width.ts";
+import { largeWidth, largeWidthMeanOdeOptions, type LargeWidthOptions, resolveLargeWidthOptions } from "../limits/large-width.ts";
+import { checkMeanOdeOptions } from "../limits/mean-ode.ts";
 import { runSeed } from "../core/rng.ts";
 import { chaosWeights, coupledRun } from "./coupling.ts";
 import { LimitLawReference, layerLawDistance } from "./laws.ts";
@@ -116,6 +117,7 @@ function checkChaosOptions(o: unknown, field: string): Omit<ResolvedChaosOptions
   const limitRaw: Record<string, unknown> = {};
   for (const k of ["method", "expectation", "particles", "particleSeed"]) if (opts[k] !== undefined) limitRaw[k] = opts[k];
   const limit = resolveLargeWidthOptions(limitRaw, field);
+  checkMeanOdeOptions(largeWidthMeanOdeOptions(1, limit, field), field); // the limit solver's options, structurally (values with the problem)
   if (limit.method === "particles" && diagnostics.includes("laws")) {
     throw new ValidationError(`${field}.method`, `"particles" has no limit-law sampler; the "laws" diagnostic needs method "skeleton" (or drop "laws" from ${field}.diagnostics)`);
   }
@@ -253,7 +255,13 @@ function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cach
   const t0 = performance.now();
   requireResources(chaosNeed(problem, o, field));
   const pK = atSteps(problem, o.steps);
-  const limit = cached ?? limitFields(pK, o.limit, field);
+  let limit: LimitFields;
+  try {
+    limit = cached ?? limitFields(pK, o.limit, field);
+  } catch (e) {
+    if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} (the M = ∞ limit of the chaos simulator)`, e.detail);
+    throw e;
+  }
   if (limit.K < o.steps) throw new ValidationError(`${field}.steps`, `is ${o.steps} but the cached limit has ${limit.K} steps`);
   const tLimit = performance.now();
   const { L, D, N } = limit;

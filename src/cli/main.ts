@@ -6,7 +6,7 @@
  * Exit codes: 0 success; 2 bad usage, bad input, or a diverging run (DivergenceError: the
  * problem's rates make the loss non-finite); 1 other failures.
  */
-import { LimitdynError } from "../core/errors.ts";
+import { installLastResort, reportError } from "./report.ts";
 import { UsageError } from "./flags.ts";
 import { cmdChaos, cmdDmft, cmdMeanOde, cmdTrain } from "./commands/solve.ts";
 import { cmdSweep } from "./commands/sweep.ts";
@@ -34,7 +34,12 @@ The problem file is described in docs/problem-file.md, sweep files in docs/exper
 
 const COMMANDS: Record<string, (args: string[]) => void> = { train: cmdTrain, meanode: cmdMeanOde, dmft: cmdDmft, chaos: cmdChaos, sweep: cmdSweep, merge: cmdMerge, reproduce: cmdReproduce };
 
-export function main(argv: string[]): number {
+/**
+ * Run the command of `argv`; returns the exit code (the asynchronous commands, sweep and reproduce,
+ * set process.exitCode when they end). `lastResort`: also report errors that escape the asynchronous
+ * commands in one line (the `limitdyn` bin sets it; in-process callers such as tests do not).
+ */
+export function main(argv: string[], opts: { lastResort?: boolean } = {}): number {
   const [cmd, ...rest] = argv;
   if (!cmd) {
     console.error(USAGE);
@@ -45,6 +50,7 @@ export function main(argv: string[]): number {
     return 0;
   }
   const fn = COMMANDS[cmd];
+  if (opts.lastResort) installLastResort(cmd);
   try {
     if (!fn) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     fn(rest);
@@ -54,10 +60,6 @@ export function main(argv: string[]): number {
       console.error(`limitdyn: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof LimitdynError) {
-      console.error(`limitdyn ${cmd}: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    return reportError(cmd, e);
   }
 }

@@ -55,13 +55,22 @@ function parseWork(field: string, text: string): number {
   return v;
 }
 
+const machineMemory = totalmem();
+let envCache: { mem: string | undefined; work: string | undefined; limits: ResourceLimits } | null = null;
+
 /** The limits in force: setResourceLimits, else the environment, else the defaults. */
 export function resourceLimits(): ResourceLimits {
   const envMem = process.env.LIMITDYN_MAX_MEMORY, envWork = process.env.LIMITDYN_MAX_WORK;
-  return {
-    memory: override.memory ?? (envMem ? parseBytes("LIMITDYN_MAX_MEMORY", envMem) : DEFAULT_MEMORY_FRACTION * totalmem()),
-    work: override.work ?? (envWork ? parseWork("LIMITDYN_MAX_WORK", envWork) : DEFAULT_WORK),
-  };
+  if (!envCache || envCache.mem !== envMem || envCache.work !== envWork) {
+    envCache = {
+      mem: envMem, work: envWork,
+      limits: {
+        memory: envMem ? parseBytes("LIMITDYN_MAX_MEMORY", envMem) : DEFAULT_MEMORY_FRACTION * machineMemory,
+        work: envWork ? parseWork("LIMITDYN_MAX_WORK", envWork) : DEFAULT_WORK,
+      },
+    };
+  }
+  return { memory: override.memory ?? envCache.limits.memory, work: override.work ?? envCache.limits.work };
 }
 
 /**

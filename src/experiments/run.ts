@@ -18,7 +18,11 @@ export async function loadTaskModules(modules: string[], cwd = process.cwd()): P
   for (const m of modules) {
     const spec = m.startsWith("file:") || m.startsWith("node:") ? m
       : m.startsWith(".") || isAbsolute(m) ? pathToFileURL(resolve(cwd, m)).href : m;
-    await import(spec);
+    try {
+      await import(spec);
+    } catch (e) {
+      throw new UnknownTaskError(`taskModules: ${JSON.stringify(m)} cannot be imported: ${(e as Error).message?.split("\n")[0] ?? String(e)}`);
+    }
   }
 }
 

@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
+import { requireResources } from "../core/resources.ts";
 
 export type AxisValue = number | string | boolean;
 export type Point = Record<string, AxisValue>;
@@ -121,6 +122,12 @@ export function sweepRunSeed(base: number, point: Point, rep: number, seedAxes: 
   return sha256(`limitdyn-sweep|${base}|${pointId(point, keys)}|${rep}`).readUInt32BE(0);
 }
 
+/** The expanded run list holds ≈ 512 bytes per run (id, point, seed: one sha256 each). */
+function checkRunCount(points: number, repetitions: number, pointsField: string): void {
+  const runs = points * repetitions;
+  requireResources({ what: "the sweep's run list", drivers: [["sweep.repetitions", repetitions], [pointsField, points]], bytes: 512 * runs, work: 5000 * runs });
+}
+
 const SPEC_KEYS = ["problem", "grid", "list", "repetitions", "task", "taskOptions", "taskModules", "seed", "seedAxes", "comment", "$schema"];
 
 /** Validate a sweep spec and fill in defaults. */
@@ -144,6 +151,7 @@ export function normalizeSweep(input: unknown): NormalizedSweep {
     });
     axes = entries.map((e) => e[0]);
     if (new Set(axes).size !== axes.length) throw new ValidationError("sweep.grid", `names an axis twice (${axes.join(", ")})`);
+    checkRunCount(entries.reduce((n, e) => n * e[1].length, 1), repetitions, "sweep.grid (points)");
     points = [{}];
     for (const [k, vals] of entries) {
       const next: Point[] = [];
@@ -170,6 +178,7 @@ export function normalizeSweep(input: unknown): NormalizedSweep {
   } else {
     points = [{}];
   }
+  checkRunCount(points.length, repetitions, s.list !== undefined ? "sweep.list (points)" : "sweep.grid (points)");
   const problemSeed = s.problem.seed;
   const seed = seedValue("sweep.seed", s.seed ?? (typeof problemSeed === "number" ? problemSeed : 0));
   let seedAxes = axes;
@@ -192,7 +201,7 @@ export function normalizeSweep(input: unknown): NormalizedSweep {
 
 /** All runs of a sweep, point-major and repetition-minor: index = point · R + rep. */
 export function expandSweep(spec: SweepSpec | NormalizedSweep): RunSpec[] {
-  const s = "fingerprint" in spec ? spec : normalizeSweep(spec);
+  const s = isPlainObject(spec) && "fingerprint" in spec ? (spec as NormalizedSweep) : normalizeSweep(spec);
   const runs: RunSpec[] = [];
   for (const point of s.points) {
     for (let rep = 0; rep < s.repetitions; rep++) {

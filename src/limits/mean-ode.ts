@@ -16,7 +16,7 @@
  * Heun on S = 32 + Richardson.
  */
 import { ValidationError } from "../core/errors.ts";
-import { booleanValue, dflt, isPlainObject, knownKeys, oneOf, positiveInt, seedValue, show } from "../core/validate.ts";
+import { booleanValue, dflt, isPlainObject, knownKeys, oneOf, optionsObject, positiveInt, seedValue, show } from "../core/validate.ts";
 import { DepthGrid, type Scheme, SCHEMES } from "../depth/grid.ts";
 import { withRichardson } from "../depth/richardson.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
@@ -25,7 +25,7 @@ import type { Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordSpec } from "../problem/record.ts";
 import { makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import { bindParticleOptions, type ParticleExtras, particleRun } from "../particles/mean-ode.ts";
-import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
+import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, FACTOR_EXPECTATION_KEYS, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
 import { type SkeletonExtras, skeletonTrajectory } from "../skeleton/solve.ts";
 
 export interface MeanOdeOptions {
@@ -123,7 +123,8 @@ export function checkMeanOdeOptions(o: unknown, field: string): Given {
   if (spec.recordSteps) g.recordSteps = spec.recordSteps;
   if (method === "skeleton") {
     if (opts.particles !== undefined || opts.particleSeed !== undefined) throw new ValidationError(`${field}.${opts.particles !== undefined ? "particles" : "particleSeed"}`, `only applies to method "particles" (method is "skeleton")`);
-    if (opts.expectation !== undefined) g.expectation = opts.expectation;
+    // the structure now (an object of known keys); the values are bound with the problem (they depend on σ and the sizes)
+    if (opts.expectation !== undefined) g.expectation = optionsObject(`${field}.expectation`, opts.expectation, FACTOR_EXPECTATION_KEYS);
     const tol = tolOption(field, opts.tol);
     if (tol !== null) g.tol = tol;
     if (opts.budget !== undefined) { budgetOption(field, opts.budget, 1); g.budget = opts.budget; }

@@ -5,6 +5,7 @@
  */
 import { ValidationError } from "../core/errors.ts";
 import { nonNegativeInt, show } from "../core/validate.ts";
+import { requireResources } from "../core/resources.ts";
 
 /** Validate `record`: an array of distinct names from `allowed` (default []). */
 export function recordOption<T extends string>(field: string, v: unknown, allowed: readonly T[]): T[] {
@@ -48,6 +49,7 @@ export function recordSpec<T extends string>(field: string, o: Record<string, un
 /** The recorded steps for K GD steps: none without `record`, default every step; each must be < K. */
 export function bindRecordSteps(field: string, record: readonly string[], steps: readonly number[] | undefined, K: number): number[] {
   if (record.length === 0) return [];
+  if (!steps) requireResources({ what: `recording ${record.join(", ")} at every step`, drivers: [["train.steps", K]], bytes: 16 * K, detail: `${field}.recordSteps defaults to every step` });
   const out = steps ? [...steps] : Array.from({ length: K }, (_, k) => k);
   out.forEach((k, i) => {
     if (k >= K) throw new ValidationError(`${field}.recordSteps[${i}]`, `is step ${k} but train.steps = ${K} (steps are 0..${K - 1})`);

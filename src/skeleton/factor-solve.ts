@@ -16,7 +16,7 @@
  * Everything is deterministic in the options: randomization ρ uses stream ρ of `seed`,
  * and the budget counts points and depth steps, not seconds.
  */
-import { ValidationError } from "../core/errors.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
 import type { Problem } from "../problem/problem.ts";
 import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/grid.ts";
@@ -170,6 +170,24 @@ export function factorSolveNeed(model: FactorModel, r: number, o: FactorSolveOpt
   };
 }
 
+/**
+ * The randomizations are one solve: its divergence is at the earliest step at which any of them
+ * leaves double precision (the runner stops at the first failing one, in its order). The others
+ * are rerun up to the step found, so that a solve of that many steps is finite.
+ */
+function earliestDivergence(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, R: number, extras: FactorExtras, first: DivergenceError): DivergenceError {
+  let best = first;
+  for (let rho = 0; rho < R && best.step > 0; rho++) {
+    try {
+      runRandomization({ ...model, K: best.step }, factor, o, rho, o.depthSteps, extras);
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      if (e.step < best.step) best = e;
+    }
+  }
+  return best;
+}
+
 /** Whether a need is within the limits (no error). */
 function fits(need: ResourceNeed): boolean {
   try {
@@ -231,12 +249,25 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   let limitedBy: string | null = null;
   for (;;) {
     const R = o.randomizations;
-    const runs = runner(model, factor, o, o.depthSteps, R, extras);
+    let runs: FactorRunResult[];
+    try {
+      runs = runner(model, factor, o, o.depthSteps, R, extras);
+    } catch (e) {
+      if (e instanceof DivergenceError) throw earliestDivergence(model, factor, o, R, extras, e);
+      throw e;
+    }
     for (const r of runs) evaluations += r.evaluations;
     const fStat = meanAndSe(runs, (r) => r.f);
     const depth = new Float64Array(fStat.mean.length);
     if (o.depthError) {
-      const fine = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
+      let fine: FactorRunResult;
+      try {
+        fine = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
+      } catch (e) {
+        // the depth-error estimate (step doubling) can leave double precision before the solve itself does
+        if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
+        throw e;
+      }
       evaluations += fine.evaluations;
       const p = SCHEME_ORDER[o.scheme];
       const c = 2 ** p / (2 ** p - 1);

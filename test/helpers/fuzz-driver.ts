@@ -38,6 +38,9 @@ export interface CampaignReport {
   examples: Partial<Record<Outcome, string[]>>;
   wallMs: number;
   maxCaseMs: number;
+  /** Largest growth of the child's resident memory over its level at start (bytes), and the case it was seen in. */
+  peakGrowth: number;
+  peakCase: string;
 }
 
 const workerFile = fileURLToPath(new URL("./fuzz-worker.ts", import.meta.url));
@@ -65,7 +68,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const t0 = performance.now();
   const all = fc.sample(caseArb, { seed: o.seed, numRuns: o.cases });
   const counts = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
-  const report: CampaignReport = { seed: o.seed, planned: o.cases, ran: 0, counts, byEntry: {}, failures: [], examples: {}, wallMs: 0, maxCaseMs: 0 };
+  const report: CampaignReport = { seed: o.seed, planned: o.cases, ran: 0, counts, byEntry: {}, failures: [], examples: {}, wallMs: 0, maxCaseMs: 0, peakGrowth: 0, peakCase: "" };
   const record = (i: number, r: CaseResult & { text?: string }) => {
     report.ran++;
     counts[r.outcome]++;
@@ -100,6 +103,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       const timer = setInterval(() => {
         if (current < 0) return;
         const rss = rssOf(w.pid);
+        if (baseRss > 0 && rss - baseRss > report.peakGrowth) {
+          report.peakGrowth = rss - baseRss;
+          report.peakCase = buildCase(all[current]).text;
+        }
         if (baseRss > 0 && rss - baseRss > o.memoryBytes) {
           record(current, { outcome: "memory", ms: performance.now() - started, detail: `resident memory grew by ${((rss - baseRss) / 2 ** 20).toFixed(0)} MB` });
           finish(current + 1);
@@ -140,7 +147,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
 
 /** A compact text summary of a report. */
 export function summary(r: CampaignReport): string {
-  const lines = [`fuzz seed ${r.seed}: ${r.ran}/${r.planned} cases in ${(r.wallMs / 1000).toFixed(1)} s (slowest ${r.maxCaseMs.toFixed(0)} ms)`];
+  const lines = [`fuzz seed ${r.seed}: ${r.ran}/${r.planned} cases in ${(r.wallMs / 1000).toFixed(1)} s (slowest ${r.maxCaseMs.toFixed(0)} ms; peak memory growth ${(r.peakGrowth / 2 ** 20).toFixed(0)} MB in ${r.peakCase.slice(0, 120)})`];
   lines.push("  " + OUTCOMES.filter((k) => r.counts[k] > 0).map((k) => `${k} ${r.counts[k]}`).join(", "));
   for (const [name, c] of Object.entries(r.byEntry).sort()) lines.push(`  ${name.padEnd(22)} ${OUTCOMES.filter((k) => c[k]).map((k) => `${k} ${c[k]}`).join(", ")}`);
   return lines.join("\n");

@@ -43,7 +43,8 @@ export type Outcome = (typeof OUTCOMES)[number];
 export const FAILURES: readonly Outcome[] = ["library", "unnamed", "raw", "nonfinite", "slow", "hang", "memory"];
 
 type Tree = unknown;
-type Entry = { name: string; base: () => Tree; run: (input: any) => unknown }; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** `wrapper`: the input's root is the harness's container of the call's arguments (not mutated itself). */
+type Entry = { name: string; base: () => Tree; run: (input: any) => unknown; wrapper?: boolean }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // ---------------------------------------------------------------- valid inputs
 
@@ -112,48 +113,48 @@ export const ENTRIES: Entry[] = [
   { name: "parseProblem", base: () => withInit(), run: (p) => api.parseProblem(JSON.stringify(p) ?? "") },
   { name: "loadProblem", base: () => baseProblem(), run: (p) => api.loadProblem(tmpFile("p.json", JSON.stringify(p) ?? "")) },
   { name: "teacherData", base: () => ({ dIn: 2, dOut: 1, N: 3, seed: 1, nonlinearity: "linear" }), run: (s) => api.teacherData(s) },
-  { name: "withChanges", base: () => ({ problem: baseProblem(), changes: { model: { M: 5, alpha: 2 }, train: { steps: 2 }, seed: 4 } }), run: (i) => api.withChanges(api.makeProblem(i.problem), i.changes) },
+  { name: "withChanges", wrapper: true, base: () => ({ problem: baseProblem(), changes: { model: { M: 5, alpha: 2 }, train: { steps: 2 }, seed: 4 } }), run: (i) => api.withChanges(api.makeProblem(i.problem), i.changes) },
   {
-    name: "finiteResNet", base: () => ({ problem: withInit(), options: { record: ["h", "b", "p"], recordSteps: [0, 2], returnWeights: true, threads: 1 } }),
+    name: "finiteResNet", wrapper: true, base: () => ({ problem: withInit(), options: { record: ["h", "b", "p"], recordSteps: [0, 2], returnWeights: true, threads: 1 } }),
     run: solveWith((o) => api.finiteResNet(o as api.FiniteResNetOptions)),
   },
-  { name: "trainResNet", base: () => ({ problem: teacherProblem(), options: { record: ["h"], threads: 1 } }), run: (i) => api.trainResNet(api.makeProblem(i.problem), i.options) },
+  { name: "trainResNet", wrapper: true, base: () => ({ problem: teacherProblem(), options: { record: ["h"], threads: 1 } }), run: (i) => api.trainResNet(api.makeProblem(i.problem), i.options) },
   {
-    name: "meanOde/skeleton", base: () => ({ problem: baseProblem(), options: { expectation: cheapExpectation(), depthSteps: 2, record: ["h", "gram"], recordSteps: [1] } }),
+    name: "meanOde/skeleton", wrapper: true, base: () => ({ problem: baseProblem(), options: { expectation: cheapExpectation(), depthSteps: 2, record: ["h", "gram"], recordSteps: [1] } }),
     run: solveWith((o) => api.meanOde(o as api.MeanOdeOptions)),
   },
   {
-    name: "meanOde/linear", base: () => { const p = baseProblem(); p.model.activation = "linear"; return { problem: p, options: { scheme: "heun", depthSteps: 4, tol: 1e-3, budget: { points: 256, depthSteps: 8 } } }; },
+    name: "meanOde/linear", wrapper: true, base: () => { const p = baseProblem(); p.model.activation = "linear"; return { problem: p, options: { scheme: "heun", depthSteps: 4, tol: 1e-3, budget: { points: 256, depthSteps: 8 } } }; },
     run: solveWith((o) => api.meanOde(o as api.MeanOdeOptions)),
   },
   {
-    name: "meanOde/particles", base: () => ({ problem: baseProblem(), options: { method: "particles", particles: 64, depthSteps: 4, particleSeed: 5, record: ["b"] } }),
+    name: "meanOde/particles", wrapper: true, base: () => ({ problem: baseProblem(), options: { method: "particles", particles: 64, depthSteps: 4, particleSeed: 5, record: ["b"] } }),
     run: solveWith((o) => api.meanOde(o as api.MeanOdeOptions)),
   },
   {
-    name: "solveParticleMeanOde", base: () => ({ problem: baseProblem(), options: { scheme: "rk4", depthSteps: 2, initialParticles: { U: new Float64Array(16).map((_, i) => Math.sin(i)), V: new Float64Array(16).map((_, i) => Math.cos(i)) } } }),
+    name: "solveParticleMeanOde", wrapper: true, base: () => ({ problem: baseProblem(), options: { scheme: "rk4", depthSteps: 2, initialParticles: { U: new Float64Array(16).map((_, i) => Math.sin(i)), V: new Float64Array(16).map((_, i) => Math.cos(i)) } } }),
     run: (i) => api.solveParticleMeanOde(api.makeProblem(i.problem), i.options),
   },
   {
-    name: "dmft", base: () => ({ problem: baseProblem(), options: { expectation: cheapExpectation(), depthSteps: 2, record: ["gram", "kl"] } }),
+    name: "dmft", wrapper: true, base: () => ({ problem: baseProblem(), options: { expectation: cheapExpectation(), depthSteps: 2, record: ["gram", "kl"] } }),
     run: solveWith((o) => api.dmft(o as api.DmftOptions)),
   },
   {
-    name: "largeWidth", base: () => ({ problem: baseProblem(), options: { expectation: { ...cheapExpectation(), estimator: "ibp" }, record: ["h"] } }),
+    name: "largeWidth", wrapper: true, base: () => ({ problem: baseProblem(), options: { expectation: { ...cheapExpectation(), estimator: "ibp" }, record: ["h"] } }),
     run: solveWith((o) => api.largeWidth(o as api.LargeWidthOptions)),
   },
   {
-    name: "chaosSimulator", base: () => ({ problem: baseProblem(), options: { R: 2, widths: [2, 4], steps: 2, lawSamples: 64, expectation: cheapExpectation() } }),
+    name: "chaosSimulator", wrapper: true, base: () => ({ problem: baseProblem(), options: { R: 2, widths: [2, 4], steps: 2, lawSamples: 64, expectation: cheapExpectation() } }),
     run: solveWith((o) => api.chaosSimulator(o as api.ChaosOptions)),
   },
   {
-    name: "chaosDiagnostics", base: () => ({ problem: baseProblem(), options: { R: 2, widths: [2, 3], diagnostics: ["coupling", "tagged"], method: "particles", particles: 32 } }),
+    name: "chaosDiagnostics", wrapper: true, base: () => ({ problem: baseProblem(), options: { R: 2, widths: [2, 3], diagnostics: ["coupling", "tagged"], method: "particles", particles: 32 } }),
     run: (i) => chaosDiagnostics(api.makeProblem(i.problem), i.options),
   },
   { name: "initWeights", base: () => withInit(), run: (p) => api.initWeights(api.makeProblem(p)) },
-  { name: "forward", base: () => ({ problem: baseProblem(), weights: weightsOf() }), run: (i) => api.forward(api.makeProblem(i.problem), i.weights) },
-  { name: "gradient", base: () => ({ problem: baseProblem(), weights: weightsOf() }), run: (i) => api.gradient(api.makeProblem(i.problem), i.weights) },
-  { name: "gdStep", base: () => ({ problem: baseProblem(), weights: weightsOf() }), run: (i) => { const w = i.weights; const l = api.gdStep(api.makeProblem(i.problem), w); return { l, w }; } },
+  { name: "forward", wrapper: true, base: () => ({ problem: baseProblem(), weights: weightsOf() }), run: (i) => api.forward(api.makeProblem(i.problem), i.weights) },
+  { name: "gradient", wrapper: true, base: () => ({ problem: baseProblem(), weights: weightsOf() }), run: (i) => api.gradient(api.makeProblem(i.problem), i.weights) },
+  { name: "gdStep", wrapper: true, base: () => ({ problem: baseProblem(), weights: weightsOf() }), run: (i) => { const w = i.weights; const l = api.gdStep(api.makeProblem(i.problem), w); return { l, w }; } },
   { name: "limitLawSamples", base: () => ({ step: 1, node: 1, samples: 64, seed: 2, what: ["p", "q"] }), run: (o) => limitLawSamples(skelTraj(), o) },
   { name: "dmftCoordinates", base: () => ({ R: 2, e: new Float64Array([1, 0.5, -0.5, 1]), o: new Float64Array([0.3, -1]) }), run: (rows) => api.dmftCoordinates(dmftTraj(), rows) },
   { name: "sampleEmbeddingRows", base: () => [3, 2, 1, 1, 1, 7], run: (a) => (api.sampleEmbeddingRows as (...x: unknown[]) => unknown)(...(Array.isArray(a) ? a : [a])) },
@@ -161,10 +162,10 @@ export const ENTRIES: Entry[] = [
     name: "checkLipschitz", base: () => ({ f: (x: number[]) => x.map(Math.tanh), pairs: vectorPairArb(2), bound: 1, numRuns: 20, seed: 3, norm: "l2", relTol: 1e-12 }),
     run: (o) => api.checkLipschitz(o),
   },
-  { name: "estimatePsi2", base: () => ({ samples: new Float64Array(64).map((_, i) => Math.sin(i * 1.7)), options: { confidence: 0.9, support: 1 } }), run: (i) => api.estimatePsi2(i.samples, i.options) },
+  { name: "estimatePsi2", wrapper: true, base: () => ({ samples: new Float64Array(64).map((_, i) => Math.sin(i * 1.7)), options: { confidence: 0.9, support: 1 } }), run: (i) => api.estimatePsi2(i.samples, i.options) },
   { name: "checkSubGaussian", base: () => ({ sample: (rng: () => number) => rng() - 0.5, proxy: 1, n: 200, confidence: 0.99, seed: 4 }), run: (o) => api.checkSubGaussian(o) },
-  { name: "problemArb", base: () => ({ options: { model: { L: 2, M: 2, D: 2 } }, seed: 5 }), run: (i) => fc.sample(problemArb(i.options), { numRuns: 1, seed: i.seed }) },
-  { name: "vectorPairArb", base: () => ({ dim: 3, options: { scale: 1 } }), run: (i) => fc.sample(vectorPairArb(i.dim, i.options), { numRuns: 2, seed: 1 }) },
+  { name: "problemArb", wrapper: true, base: () => ({ options: { model: { L: 2, M: 2, D: 2 } }, seed: 5 }), run: (i) => fc.sample(problemArb(i.options), { numRuns: 1, seed: i.seed }) },
+  { name: "vectorPairArb", wrapper: true, base: () => ({ dim: 3, options: { scale: 1 } }), run: (i) => fc.sample(vectorPairArb(i.dim, i.options), { numRuns: 2, seed: 1 }) },
   { name: "lawArb", base: () => ({ kinds: ["gaussian", "uniform"] }), run: (o) => fc.sample(lawArb(o), { numRuns: 1, seed: 1 }).map((l) => l.psi2) },
   { name: "expandSweep", base: () => ({ problem: baseProblem(), grid: { "model.M": [2, 4] }, repetitions: 2, task: "finite-vs-meanode", seed: 1 }), run: (s) => expandSweep(s).length },
 ];
@@ -218,9 +219,10 @@ function getAt(tree: unknown, p: Path): unknown {
 
 export interface Mutation { op: "set" | "scale" | "delete" | "addKey" | "entry"; path: number; value: number; factor: number }
 
-/** Apply a mutation to the tree (returns the new root; the root itself may be replaced). */
-function mutate(tree: unknown, m: Mutation): { tree: unknown; text: string } {
-  const ps = paths(tree);
+/** Apply a mutation to the tree (returns the new root; the root itself may be replaced unless it is a wrapper). */
+function mutate(tree: unknown, m: Mutation, wrapper = false): { tree: unknown; text: string } {
+  const all = paths(tree);
+  const ps = wrapper && all.length > 1 ? all.slice(1) : all;
   const p = ps[m.path % ps.length];
   const name = p.length === 0 ? "(input)" : p.join(".");
   const target = getAt(tree, p);
@@ -305,7 +307,7 @@ export function buildCase(c: FuzzCase): { entry: Entry; input: unknown; text: st
   let tree = entry.base();
   const texts: string[] = [];
   for (const m of c.muts) {
-    const r = mutate(tree, m);
+    const r = mutate(tree, m, entry.wrapper === true);
     tree = r.tree;
     texts.push(r.text);
   }

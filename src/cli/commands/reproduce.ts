@@ -2,7 +2,8 @@
  * `limitdyn reproduce <name> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]`:
  * runs a reproduction preset (src/experiments/presets/, docs/presets/).
  */
-import { LimitdynError, ValidationError } from "../../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
+import { reportError } from "../report.ts";
 import { PRESET_NAMES, runPreset, type Scale } from "../../experiments/presets/index.ts";
 import type { ProgressMode } from "../../experiments/progress.ts";
 
@@ -49,7 +50,6 @@ export function parseReproduceArgs(args: string[]): ReproduceArgs {
 export function cmdReproduce(args: string[]): void {
   const a = parseReproduceArgs(args);
   void runPreset(a.name, { scale: a.scale, out: a.out, workers: a.workers, progress: a.progress, B: a.B }).catch((e: unknown) => {
-    console.error(`limitdyn reproduce: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = e instanceof LimitdynError ? 2 : 1;
+    process.exitCode = reportError("reproduce", e);
   });
 }

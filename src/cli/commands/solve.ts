@@ -16,6 +16,7 @@ import { meanOde, type MeanOdeOptions } from "../../limits/mean-ode.ts";
 import { dmft, type DmftOptions } from "../../limits/dmft.ts";
 import { chaosSimulator, type ChaosOptions } from "../../chaos/simulate.ts";
 import { toNested } from "../../core/arrays.ts";
+import { ValidationError } from "../../core/errors.ts";
 import { checkOutPath, parseKnownFlags, requireFlag, writeResult } from "../flags.ts";
 
 /**
@@ -38,10 +39,16 @@ function problemCommand<T extends Trajectory>(
 }
 
 
+/** `train`: the finite ResNet with the problem file's "solver" options (validated: a typo is an error naming solver.<key>); --record overrides solver.record. */
 export function cmdTrain(args: string[]): void {
   problemCommand(args, ["record"], (problem, flags) => {
-    const record = flags.record ? (flags.record.split(",").map((s) => s.trim()).filter(Boolean) as Recordable[]) : undefined;
-    return solve(problem, finiteResNet({ record }));
+    const options: Record<string, unknown> = { ...problem.solver };
+    if (flags.record !== undefined) {
+      const record = flags.record.split(",").map((s) => s.trim()).filter(Boolean) as Recordable[];
+      for (const r of record) if (!["h", "b", "p"].includes(r)) throw new ValidationError("--record", `lists ${JSON.stringify(r)}; it takes a comma-separated list of h, b, p`);
+      options.record = record;
+    }
+    return solve(problem, finiteResNet(options, "solver"));
   });
 }
 
