@@ -3,6 +3,10 @@
  *
  *   import { makeProblem, solve, finiteResNet } from "limitdyn";
  *   const traj = solve(makeProblem({...}), finiteResNet());
+ *
+ * Subpath entries: limitdyn/experiments, limitdyn/verify, limitdyn/skeleton, limitdyn/chaos.
+ *
+ * @module limitdyn
  */
 export { ValidationError, DivergenceError, LimitdynError } from "./core/errors.ts";
 export { ResourceError, type ResourceLimits, resourceLimits, setResourceLimits } from "./core/resources.ts";
@@ -53,12 +57,16 @@ export { limitLawSamples } from "./skeleton/sampler.ts";
 // ---- the large-M limit and propagation of chaos (MATH §4)
 export { chaosDiagnostics, chaosSimulator, type ChaosOptions, type ChaosExtras, type ChaosResult } from "./chaos/simulate.ts";
 
-// ---- lemma checks (MATH §6)
-export { checkLipschitz, estimatePsi2, checkSubGaussian } from "./verify/index.ts";
+// ---- result files in and out (loadTrajectory, .npy / .npz / CSV export)
+export * from "./problem/io.ts";
+export { setProgressListener, type ProgressListener } from "./core/progress.ts";
+export { packageVersion } from "./core/version.ts";
 
-// ---- namespaces for the rest of each layer
+// ---- namespaces for the rest of each layer. The lemma checkers (MATH §6, fast-check) and the
+// experiments (sweeps, fits, Vega-Lite plots, progress bars) are subpath entries only, so that
+// the core entry loads none of those libraries:
+//   import { checkLipschitz, estimatePsi2 } from "limitdyn/verify";
+//   import { runSweep, plotErrorVs } from "limitdyn/experiments";
 export * as skeleton from "./skeleton/index.ts";
 /** The chaos layer (its simulator function is chaosDiagnostics; `chaos.chaos` is a deprecated alias of it). */
 export * as chaos from "./chaos/index.ts";
-export * as verify from "./verify/index.ts";
-export * as experiments from "./experiments/index.ts";

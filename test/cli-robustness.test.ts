@@ -15,8 +15,10 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRows } from "../src/experiments/rows.ts";
 import { main } from "../src/cli/main.ts";
+import { ensureBuilt } from "./helpers/built.ts";
 
 const BIN = resolve(fileURLToPath(import.meta.url), "../../bin/limitdyn.mjs");
+ensureBuilt(); // the bin runs the compiled package
 const dir = mkdtempSync(join(tmpdir(), "limitdyn-cli-robust-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -57,7 +59,9 @@ const edit = (f: (p: Json) => void): Json => { const p = base(); f(p); return p;
 
 /** Exit 2, one line on stderr naming `contains`, no stack trace, no output file (`spawned`: through the bin, else in this process). */
 function userError(name: string, args: string[], contains: RegExp, env: Record<string, string> = {}, out?: string, spawned = false): void {
-  const r = spawned || args[0] === "sweep" ? cli(args, env) : inProcess(args, env);
+  // --quiet: no progress lines on stderr (the solver commands print them after ~1 s off a terminal)
+  const a = ["train", "meanode", "dmft", "chaos"].includes(args[0]) ? [...args, "--quiet"] : args;
+  const r = spawned || args[0] === "sweep" ? cli(a, env) : inProcess(a, env);
   assert.equal(r.status, 2, `${name}: exit ${r.status}; stderr: ${r.stderr}`);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, `${name}: stderr has ${lines.length} lines:\n${r.stderr}`);
@@ -76,7 +80,7 @@ test("CLI: user errors exit 2 with one line and no stack trace", { timeout: 300_
   userError("model.D = 1e9", ["train", "--config", file("d.json", edit((p) => { p.model.D = 1e9; })), "--out", join(dir, "d.out.json")], /^limitdyn train: model\.D = 1\.00e9 .*GB of memory/, {}, join(dir, "d.out.json"), true);
   userError("model.L = 1e9", ["train", "--config", file("l.json", edit((p) => { p.model.L = 1e9; })), "--out", join(dir, "l.out.json")], /model\.L = 1\.00e9/);
   userError("train.steps = 1e9 (meanode)", ["meanode", "--config", file("k.json", edit((p) => { p.train.steps = 1e9; })), "--out", join(dir, "k.out.json")], /train\.steps = 1\.00e9/);
-  userError("a typo in the solver block of train", ["train", "--config", file("typo.json", edit((p) => { p.solver = { recrod: ["h"] }; })), "--out", join(dir, "t.json")], /solver\.recrod is not a known key/);
+  userError("a typo in the solver block of train", ["train", "--config", file("typo.json", edit((p) => { p.solver = { depthStep: 3 }; })), "--out", join(dir, "t.json")], /solver\.depthStep is not a known key of any solver/);
   userError("a bad --record", ["train", "--config", ok, "--out", join(dir, "t.json"), "--record", "h,x"], /--record lists "x"/);
   userError("meanode linear η = 1e6 diverges", ["meanode", "--config", file("div.json", edit((p) => { p.model.activation = "linear"; p.train = { steps: 6, etaU: 1e6, etaV: 1e6 }; })), "--out", join(dir, "div.out.json")], /divergence at step \d+: /, {}, join(dir, "div.out.json"));
   userError("dmft linear η = 1e6 diverges", ["dmft", "--config", join(dir, "div.json"), "--out", join(dir, "div2.out.json")], /divergence at step \d+: /);
@@ -113,8 +117,9 @@ test("CLI: a valid run still writes its result (exit 0), with finite numbers onl
 
 test("CLI sweeps lock their rows file: a second writer is refused; a killed sweep's lock is taken over and the sweep resumes", { timeout: 300_000 }, async () => {
   // run 2 (and later) of the first sweep never finishes (LIMITDYN_TEST_HANG_AT = 2, set in that child only)
-  const mod = join(dir, "hang-task.mts");
-  const tasksUrl = new URL("../src/experiments/tasks.ts", import.meta.url).href;
+  // plain JavaScript against dist: the CLI runs the compiled package (one task registry for every copy)
+  const mod = join(dir, "hang-task.mjs");
+  const tasksUrl = new URL("../dist/experiments/tasks.js", import.meta.url).href;
   writeFileSync(mod, `import { getTask, registerTask } from ${JSON.stringify(tasksUrl)};
 const rate = getTask("synthetic-rate");
 registerTask("rate-or-hang", async (p, ctx) => {

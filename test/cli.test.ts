@@ -123,7 +123,7 @@ test("usage errors exit with 2 and print the usage", () => {
 
   const help = cli(["--help"]);
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /train\s+--config/);
+  assert.match(help.stdout, /train\s+finite ResNet/);
 });
 
 test("bad problem files and bad options exit with 2 and name the field on stderr", () => {

@@ -23,7 +23,9 @@ import { trainResNet } from "../src/resnet/solver.ts";
 import { initEmbeddings } from "../src/problem/embeddings.ts";
 import { DepthGrid } from "../src/depth/grid.ts";
 import { meanOde } from "../src/limits/mean-ode.ts";
-import { dmft, dmftCoordinates, gramProfiles, rowsFromEmbeddings } from "../src/limits/dmft.ts";
+import { dmft, dmftCoordinates, gramProfiles, rowsFromEmbeddings, sampleEmbeddingRows } from "../src/limits/dmft.ts";
+import { ksSorted } from "../src/stats/distances.ts";
+import { gspace } from "./helpers/gspace.ts";
 import { StreamFamily } from "../src/core/rng.ts";
 import { ValidationError } from "../src/core/errors.ts";
 import { linearMomentMeanOde } from "./helpers/linear-moments.ts";
@@ -212,4 +214,22 @@ test("DMFT bad input gives ValidationError naming the field", () => {
     [() => gramProfiles(trainResNet(makeProblem({ ...linSpec, model: { ...linSpec.model, L: 2, M: 2 } }))), "trajectory"],
   ];
   for (const [fn, field] of cases) assert.throws(fn, (e: unknown) => e instanceof ValidationError && e.field.startsWith(field), `expected ValidationError on ${field}`);
+});
+
+test("coordinate sampler: the factor-form DMFT's coordinate processes have the law of the previous (G-space) engine's (two-sample KS on h_k(1) over embedding rows), tanh, d_out = 2", () => {
+  const p = makeProblem({ model: { D: 1, activation: "tanh", sigmaIn: 0.8, sigmaOut: 1.3 }, data: { generator: "teacher", dIn: 2, dOut: 2, N: 2, seed: 5 }, train: { steps: 3, etaU: 1, etaV: 1 }, seed: 2 });
+  const fac = solve(p, dmft({ expectation: { points: 4096 } }));
+  const gs = gspace(p, { limit: "dmft", scheme: "rk4", depthSteps: 3, expectation: { kind: "qmc", samples: 1 << 15, factor: "embedding" } });
+  const Rn = 8192;
+  const rowsA = sampleEmbeddingRows(Rn, 2, 2, 0.8, 1.3, 11), rowsB = sampleEmbeddingRows(Rn, 2, 2, 0.8, 1.3, 12);
+  const a = dmftCoordinates(fac, rowsA), b = dmftCoordinates(gs as never, rowsB);
+  const [, K, nodes, N] = a.h.shape;
+  // two independent samples of one law: KS critical value at α = 1e-3 is 1.95 √(2/Rn) ≈ 0.0305
+  for (let k = 1; k < K; k++)
+    for (let n = 0; n < N; n++) {
+      const x = Float64Array.from({ length: Rn }, (_, d) => a.h.get(d, k, nodes - 1, n)).sort();
+      const y = Float64Array.from({ length: Rn }, (_, d) => b.h.get(d, k, nodes - 1, n)).sort();
+      const ks = ksSorted(x, Rn, y, Rn);
+      assert.ok(ks < 0.0305, `k=${k} n=${n}: KS ${ks.toFixed(4)}`);
+    }
 });

@@ -156,8 +156,10 @@ test("resume after SIGKILL of `limitdyn sweep` (CLI, mid-run): same rows as an u
   // The child's task is finite-vs-reference, except that run 5 (and later) never finishes when
   // LIMITDYN_TEST_HANG_AT = 5 is set (only in the child): it is killed with exactly 5 rows written,
   // whatever the machine's speed (no race between the kill and the runs).
-  const mod = join(dir, "hang-task.mts");
-  const tasksUrl = new URL("../src/experiments/tasks.ts", import.meta.url).href;
+  // plain JavaScript: the CLI runs the compiled package (no tsx), and every copy of the task
+  // module (the CLI bundle's, dist's, the sources') shares one registry
+  const mod = join(dir, "hang-task.mjs");
+  const tasksUrl = new URL("../dist/experiments/tasks.js", import.meta.url).href;
   writeFileSync(mod, `import { getTask, registerTask } from ${JSON.stringify(tasksUrl)};
 const ref = getTask("finite-vs-reference");
 registerTask("reference-or-hang", async (p, ctx) => {

@@ -16,7 +16,7 @@ test("src/index.ts imports from a CommonJS-context script and exposes the solver
   const entry = resolve("src/index.ts");
   const script = join(dir, "notebook.ts");
   writeFileSync(script, `import * as ld from ${JSON.stringify(entry)};
-const names = ["makeProblem", "solve", "finiteResNet", "meanOde", "dmft", "largeWidth", "limitLawSamples", "checkLipschitz", "estimatePsi2", "checkSubGaussian"];
+const names = ["makeProblem", "solve", "finiteResNet", "meanOde", "dmft", "largeWidth", "limitLawSamples", "loadTrajectory", "exportTrajectory"];
 const missing = names.filter((n) => typeof (ld as Record<string, unknown>)[n] !== "function");
 if (missing.length) throw new Error("missing exports: " + missing.join(", "));
 const p = ld.makeProblem({ model: { L: 2, M: 3, D: 4 }, data: { generator: "teacher", dIn: 2, dOut: 1, N: 2 }, train: { steps: 2, etaU: 0.1, etaV: 0.1 } });

@@ -14,11 +14,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  chaosDiagnostics, chaosSimulator, checkLipschitz, checkSubGaussian, customActivation, DivergenceError, dmft, dmftCoordinates, estimatePsi2,
+  chaosDiagnostics, chaosSimulator, customActivation, DivergenceError, dmft, dmftCoordinates,
   finiteResNet, forward, gdStep, gradient, initWeights, largeWidth, LimitdynError, loadProblem, makeProblem, meanOde, ResourceError,
   resourceLimits, sampleEmbeddingRows, setResourceLimits, solve, trainResNet, trajectoryToJSON, ValidationError,
 } from "../src/index.ts";
 import { limitLawSamples } from "../src/skeleton/sampler.ts";
+import { checkLipschitz, checkSubGaussian, estimatePsi2 } from "../src/verify/index.ts";
 import { lawArb, problemArb, vectorPairArb } from "../src/verify/arbitraries.ts";
 import { expandSweep, normalizeSweep } from "../src/experiments/spec.ts";
 import { jsonable } from "../src/problem/trajectory.ts";

@@ -1,4 +1,8 @@
-/** Large-M limit, coupled twins and propagation-of-chaos diagnostics (MATH §4; docs/chaos.md). */
+/**
+ * Large-M limit, coupled twins and propagation-of-chaos diagnostics (MATH §4; docs/chaos.md).
+ *
+ * @module limitdyn/chaos
+ */
 export { limitFields, type LimitFields } from "./limit.ts";
 export { largeWidth, resolveLargeWidthOptions, largeWidthMeanOdeOptions, type LargeWidthOptions } from "../limits/large-width.ts";
 export {

@@ -42,6 +42,7 @@ import { chaosWeights, coupledRun } from "./coupling.ts";
 import { LimitLawReference, layerLawDistance } from "./laws.ts";
 import { limitFields, type LimitFields } from "./limit.ts";
 import { TAG_FUNCTIONALS, type TagFunctional, TaggedAccumulator, tagFunctional } from "./tagged.ts";
+import { reportProgress } from "../core/progress.ts";
 
 export const DIAGNOSTICS = ["coupling", "tagged", "laws"] as const;
 export type Diagnostic = (typeof DIAGNOSTICS)[number];
@@ -283,7 +284,7 @@ function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cach
     options: o,
     timings: { totalMs: 0, limitMs: tLimit - t0, referenceMs: tRef - tLimit },
   };
-  for (const M of o.widths) {
+  for (const [wi, M] of o.widths.entries()) {
     const tw = performance.now();
     const wd = new Float64Array(KL), pd = new Float64Array(KL), qd = new Float64Array(KL), og = new Float64Array(K);
     const w1 = new Float64Array(KL), ks = new Float64Array(KL), w1t = new Float64Array(KL), kst = new Float64Array(KL);
@@ -296,6 +297,7 @@ function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cach
         twins: wantC,
         onStep: (sys) => {
           const k = sys.k;
+          reportProgress(((wi * o.R + r) * K + k + 1), o.widths.length * o.R * K, "coupled runs (GD steps over widths × runs)");
           for (let l = 0; l < L; l++) {
             if (wantT) TAG_FUNCTIONALS.forEach((f, i) => {
               tagFunctional(f, l, M, D, N, sys.P, sys.Uk, sys.Vk, sys.U0, sys.V0, phi);

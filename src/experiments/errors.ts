@@ -119,6 +119,8 @@ export interface ShapeStats {
   values: number[];
   /** Runs of the group that failed or had no finite value. */
   missing: number;
+  /** Optional interval of rms (e.g. bootstrap over repetitions), drawn as error bars by plotErrorVs. */
+  ci?: [number, number];
 }
 
 export interface AggregateOptions {

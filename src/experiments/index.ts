@@ -1,6 +1,8 @@
 /**
  * limitdyn/experiments — sweeps, errors against limits, rate fits, plots.
  * (docs/experiments.md)
+ *
+ * @module limitdyn/experiments
  */
 export {
   type AxisValue, type Point, type SweepSpec, type NormalizedSweep, type RunSpec, type Shard,
@@ -37,3 +39,4 @@ export {
 } from "./presets/index.ts";
 /** Exact W1 of two empirical laws (stats/distances.ts; formerly an approximate quantile version here). */
 export { w1 } from "../stats/distances.ts";
+export { type MimeBundle, VEGA_LITE_MIME, JUPYTER_DISPLAY, mimeBundle, displayable, display } from "./display.ts";

@@ -17,6 +17,7 @@ import type * as vega from "vega";
 import type * as vl from "vega-lite";
 import type { ShapeStats } from "./errors.ts";
 import { type Shape, type ShapeAxis, shapeAxis } from "../stats/fit.ts";
+import { displayable } from "./display.ts";
 
 // Vega-Lite's TopLevelSpec type is large; specs are built as plain JSON objects.
 export type VegaLiteSpec = Record<string, unknown>;
@@ -62,7 +63,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 
 async function finish(spec: VegaLiteSpec, opts: PlotOptions): Promise<PlotResult> {
   const svg = await renderSvg(spec);
-  const res: PlotResult = { spec, svg };
+  const res: PlotResult = displayable({ spec, svg }); // shows inline in Jupyter (./display.ts)
   if (opts.out) {
     const files = { spec: `${opts.out}.vl.json`, svg: `${opts.out}.svg` };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2) + "\n");
@@ -96,6 +97,8 @@ export interface ErrorPlotOptions extends PlotOptions {
   fit?: Predictor;
   /** Label of the fit in the legend (default "fit"). */
   yTitle?: string;
+  /** Guide lines drawn in black with their labels (e.g. 0.7·P^(−1/5)), as functions of x. */
+  guides?: { label: string; predict: (x: number) => number }[];
 }
 
 function seriesLabel(g: ShapeStats, fields: string[]): string {
@@ -114,11 +117,13 @@ export async function plotErrorVs(table: ShapeStats[], opts: ErrorPlotOptions): 
   const x = opts.x;
   const varying = (["L", "M", "D"] as const).filter((a) => a !== x && new Set(groups.map((g) => g[a])).size > 1);
   const fields = opts.series ?? (x === "L" || x === "M" || x === "D" ? [...varying] : varying.filter((a) => !x.includes(a)));
-  const measured = groups.map((g) => ({ x: shapeAxis(g, x), err: g.rms, series: seriesLabel(g, fields), L: g.L, M: g.M, D: g.D, n: g.n }));
+  const measured = groups.map((g) => ({ x: shapeAxis(g, x), err: g.rms, series: seriesLabel(g, fields), L: g.L, M: g.M, D: g.D, n: g.n, ...(g.ci ? { lo: g.ci[0], hi: g.ci[1] } : {}) }));
   const layers: VegaLiteSpec[] = [];
   const xEnc = { field: "x", type: "quantitative", scale: { type: "log" }, title: x === "P" ? "P = LMD" : x };
   const yEnc = { field: "err", type: "quantitative", scale: { type: "log" }, title: opts.yTitle ?? "error (RMS over repetitions)" };
-  const color = { field: "series", type: "nominal", title: fields.join(", ") || "series" };
+  // legend in numeric order (M=14, M=31, M=66, M=301 — not the lexicographic 14, 301, 31, 66)
+  const order = [...new Set(measured.map((m) => m.series))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const color = { field: "series", type: "nominal", title: fields.join(", ") || "series", sort: order, scale: { domain: order } };
   if (opts.fit) {
     const f = opts.fit;
     const predict = typeof f === "function" ? f : "exponent" in f ? (s: Shape) => f.predict(shapeAxis(s, x)) : (s: Shape) => (f.predict as (s: Shape) => number)(s);
@@ -138,6 +143,19 @@ export async function plotErrorVs(table: ShapeStats[], opts: ErrorPlotOptions): 
       }
     }
     layers.push({ name: "fit", data: { values: fitted }, mark: { type: "line", strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { x: xEnc, y: yEnc, color } });
+  }
+  const withCi = measured.filter((m) => (m.lo ?? 0) > 0);
+  if (withCi.length) {
+    layers.push({ name: "intervals", data: { values: withCi }, mark: { type: "rule", strokeWidth: 1 }, encoding: { x: xEnc, y: { ...yEnc, field: "lo" }, y2: { field: "hi" }, color } });
+  }
+  if (opts.guides?.length) {
+    const xs = measured.map((m) => m.x);
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    const gv = opts.guides.flatMap((g) => logSpaced(lo, hi, 20).map((v) => ({ x: v, err: g.predict(v), guide: g.label })));
+    layers.push({
+      name: "guides", data: { values: gv }, mark: { type: "line", color: "black", strokeWidth: 1 },
+      encoding: { x: xEnc, y: yEnc, strokeDash: { field: "guide", type: "nominal", title: "guide" } },
+    });
   }
   layers.push({
     name: "measured", data: { values: measured }, mark: { type: "point", filled: true, size: 50 },

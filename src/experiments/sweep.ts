@@ -8,7 +8,7 @@
  * give the canonical order).
  */
 import type { Worker } from "node:worker_threads";
-import { deathOf, release, takeWorkers, threadBudget } from "../parallel/pool.ts";
+import { deathOf, getPoolOptions, release, takeWorkers, threadBudget } from "../parallel/pool.ts";
 import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { isPlainObject, show } from "../core/validate.ts";
 import { resourceOverride } from "../core/resources.ts";
@@ -72,9 +72,11 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
       let next = 0;
       let inFlight = 0;
       let finished = false;
+      let watchdog: ReturnType<typeof setInterval> | undefined;
       const finish = (err?: Error) => {
         if (finished) return;
         finished = true;
+        if (watchdog !== undefined) clearInterval(watchdog);
         signal?.removeEventListener("abort", onAbort);
         if (err) reject(err); else resolve();
       };
@@ -89,13 +91,25 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
         w.postMessage({ type: "run", run: runs[next++] });
       };
       signal?.addEventListener("abort", onAbort);
+      // a worker that never gets ready (its entry or the task modules hang while loading: e.g. tsx
+      // registered in a Deno worker, issue 14) ends the sweep after the pool's start limit
+      const notReady = new Set(lease.workers.map((p) => p.w));
+      const t0 = Date.now();
+      const { startMs } = getPoolOptions();
+      watchdog = setInterval(() => {
+        if (finished || notReady.size === 0) return clearInterval(watchdog);
+        if (Date.now() - t0 > startMs) finish(new SweepError(`${notReady.size} sweep worker thread${notReady.size > 1 ? "s" : ""} did not get ready within ${startMs / 1000} s (startMs, LIMITDYN_WORKER_START_MS); use workers: 0`));
+      }, Math.max(1, Math.min(250, startMs)));
       for (const p of lease.workers) {
         const w = p.w;
         w.ref(); // pooled workers are unref'd: the sweep waits for their messages, so they must keep the process alive meanwhile
         const name = `sweep worker thread #${p.id}`;
         w.on("message", (m: { type: string; row?: SweepRow; message?: string }) => {
           if (finished) return;
-          if (m.type === "ready") dispatch(w);
+          if (m.type === "ready") {
+            notReady.delete(w);
+            dispatch(w);
+          }
           else if (m.type === "row") {
             inFlight--;
             try {

@@ -29,6 +29,7 @@ import { meanOde, type MeanOdeOptions } from "../limits/mean-ode.ts";
 import { dmft, dmftCoordinates, rowsFromEmbeddings, type DmftOptions } from "../limits/dmft.ts";
 import { canonicalJson, type RunSpec } from "./spec.ts";
 import { embeddingError, finalHidden } from "./errors.ts";
+import { paperGridTask, paperStandinTask } from "./paper-tasks.ts";
 
 export type TaskValues = Record<string, unknown>;
 
@@ -40,13 +41,24 @@ export interface TaskContext {
 
 export type Task = (problem: Problem, ctx: TaskContext) => TaskValues | Promise<TaskValues>;
 
-const registry = new Map<string, Task>();
+/**
+ * One registry per process, whatever copy of this module registers or looks up a task: the
+ * CLI runs a bundle, a user's task module imports "limitdyn/experiments" (dist/), tests import
+ * the sources — three module instances that must see the same tasks.
+ */
+const REGISTRY = Symbol.for("limitdyn.taskRegistry");
+const registry: Map<string, Task> = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, Task>()) as Map<string, Task>;
 
 /** Register a task under a name (throws if the name is taken by a different function). */
 export function registerTask(name: string, task: Task): void {
   const prev = registry.get(name);
   if (prev && prev !== task) throw new ValidationError("name", `${JSON.stringify(name)}: a different task is already registered under this name`);
   registry.set(name, task);
+}
+
+/** The built-in tasks: registered once per process (another copy of this module finds them there). */
+function registerBuiltin(name: string, task: Task): void {
+  if (!registry.has(name)) registry.set(name, task);
 }
 
 export function getTask(name: string): Task | undefined {
@@ -288,7 +300,11 @@ export const finiteVsDmft: LimitTask = limitTask(
   { cacheKey: (p, o) => limitKey(p, o, true), optionKeys: ["embeddingSeed"], prepare: fixEmbeddings, limitHidden: dmftHidden },
 );
 
-registerTask("finite-vs-reference", finiteVsReference);
-registerTask("synthetic-rate", syntheticRate);
-registerTask("finite-vs-meanode", finiteVsMeanOde);
-registerTask("finite-vs-dmft", finiteVsDmft);
+registerBuiltin("finite-vs-reference", finiteVsReference);
+registerBuiltin("synthetic-rate", syntheticRate);
+registerBuiltin("finite-vs-meanode", finiteVsMeanOde);
+registerBuiltin("finite-vs-dmft", finiteVsDmft);
+
+// the All Shapes paper reproduction (presets/all-shapes-paper.ts)
+registerBuiltin("all-shapes-paper/standin", paperStandinTask);
+registerBuiltin("all-shapes-paper", paperGridTask);

@@ -26,7 +26,7 @@ import { bindRecordSteps, recordSpec } from "../problem/record.ts";
 import { makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import { bindParticleOptions, type ParticleExtras, particleRun } from "../particles/mean-ode.ts";
 import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, FACTOR_EXPECTATION_KEYS, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
-import { type SkeletonExtras, skeletonTrajectory } from "../skeleton/solve.ts";
+import { type SkeletonExtras, type SkeletonSolveOptions, skeletonTrajectory } from "../skeleton/solve.ts";
 
 export interface MeanOdeOptions {
   method?: "skeleton" | "particles";
@@ -59,19 +59,8 @@ export interface MeanOdeOptions {
 
 export type MeanOdeRecord = "h" | "b" | "gram" | "kl";
 
-/** Bound options of the skeleton method. */
-export interface SkeletonMeanOdeBound {
-  method: "skeleton";
-  scheme: Scheme;
-  depthSteps: number;
-  richardson: boolean;
-  expectation: BoundFactorExpectation;
-  tol: number | null;
-  budget: { points: number; depthSteps: number };
-  depthError: boolean;
-  record: MeanOdeRecord[];
-  recordSteps: number[];
-}
+/** Bound options of the skeleton method: the skeleton solve's, with what to record always given. */
+export type SkeletonMeanOdeBound = { method: "skeleton" } & SkeletonSolveOptions & { record: MeanOdeRecord[]; recordSteps: number[] };
 
 /** Bound options of the particle method. */
 export interface ParticleMeanOdeBound {

@@ -21,12 +21,18 @@ export const F_LOAD = 1;
 /** Heartbeat period while loading (ms). */
 export const BEAT_MS = 20;
 
+/** A runtime that imports TypeScript itself (Deno, Bun): worker entries load without tsx. */
+export const NATIVE_TS = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" || typeof process.versions.bun === "string";
+
 /**
  * The module a worker loads: `<baseName>.js` beside the calling module when it
- * is compiled / bundled, `<baseName>.ts` through tsx's API otherwise.
+ * is compiled / bundled, `<baseName>.ts` through tsx's API otherwise (directly
+ * on a runtime that runs TypeScript: under Deno, registering tsx in a worker
+ * never finishes — the hang of issue 14).
  */
 export function workerEntry(callerUrl: string, baseName: string): { target: string; api: string | null } {
   if (!callerUrl.endsWith(".ts")) return { target: new URL(`./${baseName}.js`, callerUrl).href, api: null };
+  if (NATIVE_TS) return { target: new URL(`./${baseName}.ts`, callerUrl).href, api: null };
   const api = typeof import.meta.resolve === "function"
     ? import.meta.resolve("tsx/esm/api")
     : new URL("./esm/api/index.mjs", pathToFileURL(createRequire(callerUrl).resolve("tsx"))).href; // when loaded as CommonJS

@@ -54,6 +54,7 @@ import { DepthGrid, type Field, IntegratorWorkspace, type Scheme } from "../dept
 import { integrate } from "../depth/integrate.ts";
 import { activationRange } from "../kernels/activation.ts";
 import { axpy, dot } from "../kernels/vector.ts";
+import { reportProgress } from "../core/progress.ts";
 
 /** Stream indices (of `new StreamFamily(particleSeed)`) of the initial particles. */
 export const PARTICLE_STREAM_U = 1000;
@@ -514,6 +515,7 @@ export function particleRun(problem: Problem, o: ParticleBound, field = "solver"
     ode.checkBackward(k);
     if (r !== undefined && bRec) bRec.set(ode.B, r * nodes * ND);
     if (k < K - 1) ode.update();
+    reportProgress(k + 1, K, "GD steps (particle Mean ODE)");
   }
   const tEnd = performance.now();
   let profiles: DepthProfiles | undefined;

@@ -15,6 +15,7 @@ import { checkBackward, checkForward, finiteResNetNeed, firstNonFinite, ResNetEn
 import { resolveThreads, sharedF64 } from "./parallel.ts";
 import { checkThreads, type ThreadsOption } from "../parallel/pool.ts";
 import { cloneWeights, initWeights, type ResNetWeights, validateWeights, weightsToJSON } from "./weights.ts";
+import { reportProgress } from "../core/progress.ts";
 
 export type Recordable = "h" | "b" | "p";
 const RECORDABLE: readonly Recordable[] = ["h", "b", "p"];
@@ -149,6 +150,7 @@ function runTraining(problem: Problem, opts: FiniteResNetBound, eng: ResNetEngin
       if (bRec) bRec.set(eng.B, r * (L + 1) * ND);
       if (pRec) pRec.set(eng.P, r * L * M * N);
     }
+    reportProgress(k + 1, K, "GD steps (finite ResNet)");
   }
   const tEnd = performance.now();
   let profiles: DepthProfiles | undefined;

@@ -23,6 +23,7 @@ import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { DepthGrid, IntegratorWorkspace } from "../depth/grid.ts";
 import { integrate } from "../depth/integrate.ts";
 import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
+import { reportProgress } from "../core/progress.ts";
 
 /** Coefficients of the linear depth system at one depth stage (MATH §3). */
 export interface CoefficientProvider {
@@ -233,6 +234,7 @@ export function solveSkeletonCore(inp: SkeletonCoreInput): SkeletonCoreResult {
     for (let i = 0; i < per; i++) {
       if (!Number.isFinite(cb[base + i]) || !Number.isFinite(ch[base + i])) throw new DivergenceError(k, "depth profiles h, b", `non-finite coefficient`);
     }
+    reportProgress(k + 1, K, "GD steps (skeleton: Mean ODE, DMFT, large-M limit)");
   }
   return { f, loss, ch, cb, r, nodes, evaluations };
 }

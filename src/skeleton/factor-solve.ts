@@ -87,6 +87,8 @@ export interface FactorSolveResult {
   error: FactorErrorEstimate;
   /** Field evaluations summed over every solve that ran (incl. depth doubling and refinements). */
   evaluations: number;
+  /** Per randomization: c^h at s = 1 (K × N × d), for error estimates of quantities linear in it (e.g. DMFT coordinates). */
+  chLastRuns: Float64Array[];
   /** Means over randomizations of the optional outputs. */
   gram?: Float64Array;
   gramError?: Float64Array;
@@ -343,8 +345,14 @@ function assemble(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOpt
   }
   const ah = meanAndSe(runs, (r) => r.ah).mean, ab = meanAndSe(runs, (r) => r.ab).mean;
   const grid = new DepthGrid(o.scheme, o.depthSteps);
+  const { r } = factor, nodes = grid.nodes;
+  const chLastRuns = runs.map((run) => {
+    const last = new Float64Array(K * N * r);
+    for (let k = 0; k < K; k++) last.set(run.ah.subarray(((k * nodes + nodes - 1) * N) * r, ((k * nodes + nodes - 1) * N + N) * r), k * N * r);
+    return toCoefficients(last, factor);
+  });
   const out: FactorSolveResult = {
-    options: o, factor, grid, f, loss, ah, ab, ch: toCoefficients(ah, factor), cb: toCoefficients(ab, factor), error, evaluations,
+    options: o, factor, grid, f, loss, ah, ab, ch: toCoefficients(ah, factor), cb: toCoefficients(ab, factor), error, evaluations, chLastRuns,
   };
   if (runs[0].gram) { const g = meanAndSe(runs, (r) => r.gram); out.gram = g.mean; out.gramError = g.se; out.abo = meanAndSe(runs, (r) => r.abo).mean; }
   if (runs[0].kl) {

@@ -38,8 +38,10 @@ import { type Activation, activationFailure, erf } from "../core/activations.ts"
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { DepthGrid, IntegratorWorkspace } from "../depth/grid.ts";
 import { integrate } from "../depth/integrate.ts";
+import { axpy, dot } from "../kernels/vector.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
+import { reportProgress } from "../core/progress.ts";
 
 /** The model constants and data a factor solve needs (all validated by the caller). */
 export interface FactorModel {
@@ -219,18 +221,6 @@ function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64
  */
 export function runFactor(model: FactorModel, factor: EmbeddingFactor, o: FactorRunOptions): FactorRunResult {
   return new FactorSolver(model, factor, o).run();
-}
-
-/** y[0..n) += a · x[xo..xo+n). */
-function axpy(y: Float64Array, x: Float64Array, xo: number, a: number, n: number): void {
-  for (let i = 0; i < n; i++) y[i] += a * x[xo + i];
-}
-
-/** Σ_i x[xo+i] y[yo+i]. */
-function dotN(x: Float64Array, xo: number, y: Float64Array, yo: number, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += x[xo + i] * y[yo + i];
-  return s;
 }
 
 /**
@@ -441,6 +431,7 @@ export class FactorSolver {
         }
       this.loss[k] = (0.5 * l) / N;
       if (!Number.isFinite(this.loss[k])) throw new DivergenceError(k, "loss", `loss = ${this.loss[k]}`);
+      reportProgress(k + 1, K, "GD steps (skeleton, one randomization)");
       this.activateStep(k);
       // ---- backward solve of a^b_k (the d_out per-output adjoints with gram)
       const B = this.B, yb = this.y0B;
@@ -504,25 +495,25 @@ export class FactorSolver {
     for (let v = 0; v < nF; v++) {
       const yo = v * r;
       pv.fill(0);
-      for (let a = 0; a < r; a++) axpy(pv, w, wb + a * n, y[yo + a], n);
+      for (let a = 0; a < r; a++) axpy(y[yo + a], w, wb + a * n, pv, 0, n);
       activate(act, pv, sv, dv, null, 0, n);
       this.weigh(sv);
       if (ibp) this.weigh(dv);
       if (cv) {
         pv.fill(0);
-        for (let a = 0; a < r; a++) axpy(pv, xi, a * n, su * y[yo + a], n);
+        for (let a = 0; a < r; a++) axpy(su * y[yo + a], xi, a * n, pv, 0, n);
         activateValues(act, pv, s0v, n);
         this.weigh(s0v);
       }
       for (let b = 0; b < r; b++) {
         const vo = wb + (r + b) * n, xo = (r + b) * n;
-        let acc = dotN(sv, 0, w, vo, n);
-        if (cv) acc -= sgv * dotN(s0v, 0, xi, xo, n);
+        let acc = dot(sv, 0, w, vo, n);
+        if (cv) acc -= sgv * dot(s0v, 0, xi, xo, n);
         if (ibp) {
           // σ_v E[ξ_v σ(p)] = σ_v E[σ'(p) (∂w_u/∂ξ_v)ᵀ a^h]; the Δ_v = w_v − σ_v ξ_v part stays direct
           let t = 0;
-          for (let a = 0; a < r; a++) t += y[yo + a] * dotN(dv, 0, J!, ((slot * Q + a) * Q + r + b) * n, n);
-          acc += sgv * (t - dotN(sv, 0, xi, xo, n));
+          for (let a = 0; a < r; a++) t += y[yo + a] * dot(dv, 0, J!, ((slot * Q + a) * Q + r + b) * n, n);
+          acc += sgv * (t - dot(sv, 0, xi, xo, n));
         }
         dy[yo + b] = acc;
       }
@@ -539,7 +530,7 @@ export class FactorSolver {
       const ao = (k * nodes + this.grid.hNode(t)) * N * r;
       for (let nn = 0; nn < N; nn++) {
         pv.fill(0);
-        for (let a = 0; a < r; a++) axpy(pv, w, (t * Q + a) * n, this.ah[ao + nn * r + a], n);
+        for (let a = 0; a < r; a++) axpy(this.ah[ao + nn * r + a], w, (t * Q + a) * n, pv, 0, n);
         const so = (t * N + nn) * n;
         activate(act, pv, this.sP.subarray(so, so + n), this.dP.subarray(so, so + n), this.d2P ? this.d2P.subarray(so, so + n) : null, 0, n);
         for (let i = 0; i < n; i++) if (!Number.isFinite(pv[i])) throw new DivergenceError(k, "p (preactivations of the limit particles)", `p = ${pv[i]}`);
@@ -552,13 +543,13 @@ export class FactorSolver {
             al[c] = sacc;
           }
           pv.fill(0);
-          for (let c = 0; c < Q; c++) axpy(pv, this.xi, c * n, al[c], n);
+          for (let c = 0; c < Q; c++) axpy(al[c], this.xi, c * n, pv, 0, n);
           const dt = this.dPt;
           for (let i = 0; i < n; i++) dt[so + i] = derivativeValue(act, pv[i]);
         }
         if (this.dP0) {
           pv.fill(0);
-          for (let a = 0; a < r; a++) axpy(pv, this.xi, a * n, su * this.ah[ao + nn * r + a], n);
+          for (let a = 0; a < r; a++) axpy(su * this.ah[ao + nn * r + a], this.xi, a * n, pv, 0, n);
           const d0 = this.dP0;
           for (let i = 0; i < n; i++) d0[so + i] = derivativeValue(act, pv[i]);
         }
@@ -580,22 +571,22 @@ export class FactorSolver {
         const yo = (nn * B + bb) * r;
         // q_i = w_v·y, g_i = σ'(p_i) q_i (weighted)
         pv.fill(0);
-        for (let a = 0; a < r; a++) axpy(pv, w, wb + (r + a) * n, y[yo + a], n);
+        for (let a = 0; a < r; a++) axpy(y[yo + a], w, wb + (r + a) * n, pv, 0, n);
         for (let i = 0; i < n; i++) gv[i] = this.dP[so + i] * pv[i];
         this.weigh(gv);
         if (cv) {
           // control variate σ_u ξ_u σ'(σ_u ξ_u·a^h)(σ_v ξ_v·y), mean 0
           s0v.fill(0);
-          for (let a = 0; a < r; a++) axpy(s0v, xi, (r + a) * n, sgv * y[yo + a], n);
+          for (let a = 0; a < r; a++) axpy(sgv * y[yo + a], xi, (r + a) * n, s0v, 0, n);
           for (let i = 0; i < n; i++) s0v[i] *= this.dP0![so + i] * su;
           this.weigh(s0v);
         }
         for (let b = 0; b < r; b++) {
-          let acc = dotN(gv, 0, w, wb + b * n, n);
-          if (cv) acc -= dotN(s0v, 0, xi, b * n, n);
+          let acc = dot(gv, 0, w, wb + b * n, n);
+          if (cv) acc -= dot(s0v, 0, xi, b * n, n);
           if (ibp) {
             // σ_u E[ξ_u σ'(p) q] = σ_u E[σ''(p) q ∂p/∂ξ_u + σ'(p) ∂q/∂ξ_u]; the Δ_u part stays direct
-            acc -= su * dotN(gv, 0, xi, b * n, n);
+            acc -= su * dot(gv, 0, xi, b * n, n);
             let t2 = 0, t1 = 0;
             for (let a = 0; a < r; a++) {
               const jh = ((slot * Q + a) * Q + b) * n, jb = ((slot * Q + r + a) * Q + b) * n;
@@ -634,8 +625,7 @@ export class FactorSolver {
       for (let nn = 0; nn < N; nn++) {
         const qo = nn * n;
         qN.fill(0, qo, qo + n);
-        const sub = qN.subarray(qo, qo + n);
-        for (let a = 0; a < r; a++) axpy(sub, w, wb + (r + a) * n, ab[abn + nn * r + a], n);
+        for (let a = 0; a < r; a++) axpy(ab[abn + nn * r + a], w, wb + (r + a) * n, qN, qo, n);
       }
       if (this.wantGram) this.gramSlot(k, t, wb, aho, abo0, dN);
       if (J) {
@@ -646,8 +636,8 @@ export class FactorSolver {
           for (let b = 0; b < Q; b++) {
             gp.fill(0); gq.fill(0);
             for (let a = 0; a < r; a++) {
-              axpy(gp, J, ((t * Q + a) * Q + b) * n, ah[aho + nn * r + a], n);
-              axpy(gq, J, ((t * Q + r + a) * Q + b) * n, ab[abn + nn * r + a], n);
+              axpy(ah[aho + nn * r + a], J, ((t * Q + a) * Q + b) * n, gp, 0, n);
+              axpy(ab[abn + nn * r + a], J, ((t * Q + r + a) * Q + b) * n, gq, 0, n);
             }
             const uo = (nn * Q + b) * n;
             for (let i = 0; i < n; i++) {
@@ -675,8 +665,8 @@ export class FactorSolver {
         const g = this.gv;
         for (let i = 0; i < n; i++) g[i] = this.dP[so + i] * qN[qo + i];
         for (let a = 0; a < r; a++) {
-          axpy(w.subarray(wb + a * n, wb + (a + 1) * n), g, 0, -cu * ah[aho + nn * r + a], n);
-          axpy(w.subarray(wb + (r + a) * n, wb + (r + a + 1) * n), this.sP, so, -cvv * ab[abn + nn * r + a], n);
+          axpy(-cu * ah[aho + nn * r + a], g, 0, w, wb + a * n, n);
+          axpy(-cvv * ab[abn + nn * r + a], this.sP, so, w, wb + (r + a) * n, n);
         }
       }
       if (this.Areg) {
@@ -687,7 +677,7 @@ export class FactorSolver {
             let sacc = 0;
             const wo = wb + c * n, xo = c2 * n;
             if (wts) for (let i = 0; i < n; i++) sacc += wts[i] * w[wo + i] * this.xi[xo + i];
-            else sacc = dotN(w, wo, this.xi, xo, n) / n;
+            else sacc = dot(w, wo, this.xi, xo, n) / n;
             A[(t * Q + c) * Q + c2] = sacc;
           }
       }
@@ -708,10 +698,10 @@ export class FactorSolver {
       al[c] = sacc;
     }
     pv.fill(0);
-    for (let c = 0; c < Q; c++) axpy(pv, xi, c * n, al[c], n);
+    for (let c = 0; c < Q; c++) axpy(al[c], xi, c * n, pv, 0, n);
     activateValues(act, pv, s0v, n);
     this.weigh(s0v);
-    for (let c = 0; c < Q; c++) Sx[c] = dotN(s0v, 0, xi, c * n, n);
+    for (let c = 0; c < Q; c++) Sx[c] = dot(s0v, 0, xi, c * n, n);
     // E[ξ σ(ξ·α)] = α E[σ'(|α| Z)]  (Stein)
     let rho = 0;
     for (let c = 0; c < Q; c++) rho += al[c] * al[c];
@@ -744,11 +734,11 @@ export class FactorSolver {
       be[c] = sb;
     }
     pv.fill(0);
-    for (let c = 0; c < Q; c++) axpy(pv, xi, c * n, be[c], n);
+    for (let c = 0; c < Q; c++) axpy(be[c], xi, c * n, pv, 0, n);
     const dt = this.dPt!;
     for (let i = 0; i < n; i++) s0v[i] = dt[so + i] * pv[i];
     this.weigh(s0v);
-    for (let c = 0; c < Q; c++) Sx[c] = dotN(s0v, 0, xi, c * n, n);
+    for (let c = 0; c < Q; c++) Sx[c] = dot(s0v, 0, xi, c * n, n);
     // α₁ (recomputed: cheap, 2r²)
     const ao = (this.currentStep * nodes + this.grid.hNode(slot)) * N * r + nn * r;
     let rho2 = 0;
@@ -788,10 +778,9 @@ export class FactorSolver {
     for (let o = 0; o < this.m.dOut; o++)
       for (let nn = 0; nn < N; nn++) {
         const go = (o * N + nn) * n, so = (t * N + nn) * n;
-        const sub = G.subarray(go, go + n);
-        sub.fill(0);
-        for (let a = 0; a < r; a++) axpy(sub, w, wb + (r + a) * n, abo[abo0 + (nn * B + o) * r + a], n);
-        for (let i = 0; i < n; i++) sub[i] *= this.dP[so + i];
+        G.fill(0, go, go + n);
+        for (let a = 0; a < r; a++) axpy(abo[abo0 + (nn * B + o) * r + a], w, wb + (r + a) * n, G, go, n);
+        for (let i = 0; i < n; i++) G[go + i] *= this.dP[so + i];
       }
     for (let x = 0; x < dN; x++)
       for (let y = x; y < dN; y++) {
@@ -859,11 +848,12 @@ export class FactorSolver {
   }
 }
 
-const GH64 = gaussHermite(64);
+// the 64-node rule costs an eigen decomposition (≈ 20 ms): computed on first use, not when the package is imported
+let GH64: ReturnType<typeof gaussHermite> | null = null;
 
 /** E[Z^j g(ρ Z)], Z ~ N(0, 1), g = σ (deriv 0) or σ' (deriv 1), by 64-node Gauss–Hermite. */
 function ghMean(act: Activation, rho: number, j: number, deriv: 0 | 1): number {
-  const { nodes, weights } = GH64;
+  const { nodes, weights } = (GH64 ??= gaussHermite(64));
   let s = 0;
   for (let i = 0; i < nodes.length; i++) {
     const z = nodes[i];

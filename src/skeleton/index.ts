@@ -1,4 +1,8 @@
-/** Skeleton maps, Gaussian expectation engines, the Mean ODE coefficients, the depth core and the skeleton solve (MATH §3; docs/skeleton.md). */
+/**
+ * Skeleton maps, Gaussian expectation engines, the Mean ODE coefficients, the depth core and the skeleton solve (MATH §3; docs/skeleton.md).
+ *
+ * @module limitdyn/skeleton
+ */
 export {
   SkeletonMap, SkeletonBlock, skeletonMaps, evaluateBatch, resolveParams, checkGram,
   type SkeletonParams, type ResolvedParams, type JacobianMode, type SkeletonSample, type BatchOutput,

@@ -20,7 +20,7 @@ import { withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import type { BoundFactorExpectation } from "./factor-options.ts";
-import { factorModelOf, type FactorSolveOptions, type FactorSolveResult, type RandomizationRunner, solveFactor } from "./factor-solve.ts";
+import { type FactorErrorEstimate, factorModelOf, type FactorSolveOptions, type FactorSolveResult, type RandomizationRunner, solveFactor } from "./factor-solve.ts";
 import { f64, requireResources } from "../core/resources.ts";
 import { threadedRunner } from "./factor-parallel.ts";
 import type { SkeletonParams } from "./maps.ts";
@@ -63,23 +63,13 @@ export interface SkeletonCoefficients {
   D?: number;
 }
 
-/** The error estimate of a factor-form solve (factor-solve.ts), as arrays shaped like f. */
-export interface SkeletonErrorEstimate {
-  /** √(sampling² + depth²) per entry, [K, d_out, N]. */
+/** The error estimate of a factor-form solve (factor-solve.ts FactorErrorEstimate), its per-entry arrays shaped like f, [K, d_out, N]. */
+export type SkeletonErrorEstimate = Omit<FactorErrorEstimate, "f" | "sampling" | "depth"> & {
+  /** √(sampling² + depth²) per entry. */
   f: F64;
   sampling: F64;
   depth: F64;
-  /** Largest combined estimate, and its sampling and depth parts. */
-  max: number;
-  maxSampling: number;
-  maxDepth: number;
-  /** Per step: max over (o, n). */
-  perStep: Float64Array;
-  /** With tol: whether max ≤ tol; null without tol. */
-  tolReached: boolean | null;
-  /** The sizes the solve ran, in order (with tol: each refinement). */
-  refinements: { points: number; depthSteps: number; max: number; maxSampling: number; maxDepth: number }[];
-}
+};
 
 export interface SkeletonExtras extends SkeletonCoefficients {
   error: SkeletonErrorEstimate;

@@ -16,7 +16,8 @@
  * √(mean ((err − fit)/err)²).
  */
 import { ValidationError } from "../core/errors.ts";
-import { Matrix, QrDecomposition } from "ml-matrix";
+import { createRequire } from "node:module";
+import type * as MlMatrix from "ml-matrix";
 import { StreamFamily } from "../core/rng.ts";
 
 export interface Shape {
@@ -77,6 +78,10 @@ function resolveTerm(t: string | RateTerm): RateTerm {
 
 export class FitError extends Error {}
 
+// ml-matrix takes ≈ 30 ms to load: loaded on the first fit, not with the package entry.
+let mlMatrix: typeof MlMatrix | null = null;
+const ml = (): typeof MlMatrix => (mlMatrix ??= createRequire(import.meta.url)("ml-matrix") as typeof MlMatrix);
+
 /** Unconstrained weighted least squares min Σ w_i (y_i − X_i·β)², on column-scaled X (QR). */
 function lsq(X: number[][], y: number[], w: number[] | undefined, cols: number[]): number[] {
   const n = X.length;
@@ -85,6 +90,7 @@ function lsq(X: number[][], y: number[], w: number[] | undefined, cols: number[]
   if (p === 0) return beta;
   if (n < p) throw new FitError(`${n} data points for ${p} coefficients`);
   const scale = cols.map((j) => Math.sqrt(X.reduce((s, row, i) => s + (w ? w[i] : 1) * row[j] * row[j], 0)) || 1);
+  const { Matrix, QrDecomposition } = ml();
   const A = new Matrix(n, p);
   const b = new Matrix(n, 1);
   for (let i = 0; i < n; i++) {

@@ -2,6 +2,8 @@
  * Property-based verification of the lemmas (MATH §6): arbitraries, laws
  * with known ψ₂ norms, and the generic checkers. Guide:
  * docs/verifying-a-lemma.md.
+ *
+ * @module limitdyn/verify
  */
 export {
   type Size, type SimpleNumberOptions, type EntryOptions, type PairOptions, type ModelSpecInput, type ModelSpecArbOptions,

@@ -35,6 +35,7 @@ import { join } from "node:path";
 import * as api from "../../src/index.ts";
 import { limitLawSamples } from "../../src/skeleton/sampler.ts";
 import { vectorPairArb, problemArb, lawArb } from "../../src/verify/arbitraries.ts";
+import { checkLipschitz, checkSubGaussian, estimatePsi2 } from "../../src/verify/checkers.ts";
 import { expandSweep } from "../../src/experiments/spec.ts";
 import { chaosDiagnostics } from "../../src/chaos/simulate.ts";
 
@@ -160,10 +161,10 @@ export const ENTRIES: Entry[] = [
   { name: "sampleEmbeddingRows", base: () => [3, 2, 1, 1, 1, 7], run: (a) => (api.sampleEmbeddingRows as (...x: unknown[]) => unknown)(...(Array.isArray(a) ? a : [a])) },
   {
     name: "checkLipschitz", base: () => ({ f: (x: number[]) => x.map(Math.tanh), pairs: vectorPairArb(2), bound: 1, numRuns: 20, seed: 3, norm: "l2", relTol: 1e-12 }),
-    run: (o) => api.checkLipschitz(o),
+    run: (o) => checkLipschitz(o),
   },
-  { name: "estimatePsi2", wrapper: true, base: () => ({ samples: new Float64Array(64).map((_, i) => Math.sin(i * 1.7)), options: { confidence: 0.9, support: 1 } }), run: (i) => api.estimatePsi2(i.samples, i.options) },
-  { name: "checkSubGaussian", base: () => ({ sample: (rng: () => number) => rng() - 0.5, proxy: 1, n: 200, confidence: 0.99, seed: 4 }), run: (o) => api.checkSubGaussian(o) },
+  { name: "estimatePsi2", wrapper: true, base: () => ({ samples: new Float64Array(64).map((_, i) => Math.sin(i * 1.7)), options: { confidence: 0.9, support: 1 } }), run: (i) => estimatePsi2(i.samples, i.options) },
+  { name: "checkSubGaussian", base: () => ({ sample: (rng: () => number) => rng() - 0.5, proxy: 1, n: 200, confidence: 0.99, seed: 4 }), run: (o) => checkSubGaussian(o) },
   { name: "problemArb", wrapper: true, base: () => ({ options: { model: { L: 2, M: 2, D: 2 } }, seed: 5 }), run: (i) => fc.sample(problemArb(i.options), { numRuns: 1, seed: i.seed }) },
   { name: "vectorPairArb", wrapper: true, base: () => ({ dim: 3, options: { scale: 1 } }), run: (i) => fc.sample(vectorPairArb(i.dim, i.options), { numRuns: 2, seed: 1 }) },
   { name: "lawArb", base: () => ({ kinds: ["gaussian", "uniform"] }), run: (o) => fc.sample(lawArb(o), { numRuns: 1, seed: 1 }).map((l) => l.psi2) },
