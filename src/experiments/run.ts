@@ -5,13 +5,14 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { LimitdynError } from "../core/errors.ts";
+import { ValidationError } from "../core/errors.ts";
 import { makeProblem } from "../problem/problem.ts";
 import type { SweepRow } from "./rows.ts";
 import { type NormalizedSweep, type RunSpec, runInputs } from "./spec.ts";
 import { getTask, listTasks, type Task } from "./tasks.ts";
 
-export class UnknownTaskError extends LimitdynError {}
+/** A task that is not registered, or a task module that cannot be imported: a ValidationError naming sweep.task / sweep.taskModules. */
+export class UnknownTaskError extends ValidationError {}
 
 /** Import the sweep's task modules (paths relative to `cwd`, or URLs / package names). */
 export async function loadTaskModules(modules: string[], cwd = process.cwd()): Promise<void> {
@@ -21,14 +22,14 @@ export async function loadTaskModules(modules: string[], cwd = process.cwd()): P
     try {
       await import(spec);
     } catch (e) {
-      throw new UnknownTaskError(`taskModules: ${JSON.stringify(m)} cannot be imported: ${(e as Error).message?.split("\n")[0] ?? String(e)}`);
+      throw new UnknownTaskError("sweep.taskModules", `lists ${JSON.stringify(m)}, which cannot be imported: ${(e as Error).message?.split("\n")[0] ?? String(e)}`);
     }
   }
 }
 
 export function resolveTask(name: string): Task {
   const t = getTask(name);
-  if (!t) throw new UnknownTaskError(`unknown task ${JSON.stringify(name)} (registered: ${listTasks().join(", ")}; register it in src/experiments/tasks.ts or in a module listed in the sweep's taskModules)`);
+  if (!t) throw new UnknownTaskError("sweep.task", `names an unknown task ${JSON.stringify(name)} (registered: ${listTasks().join(", ")}; register it in src/experiments/tasks.ts or in a module listed in the sweep's taskModules)`);
   return t;
 }
 

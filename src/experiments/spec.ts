@@ -131,9 +131,18 @@ function checkRunCount(points: number, repetitions: number, pointsField: string)
 const SPEC_KEYS = ["problem", "grid", "list", "repetitions", "task", "taskOptions", "taskModules", "seed", "seedAxes", "comment", "$schema"];
 
 /** Validate a sweep spec and fill in defaults. */
+/** A sweep holds JSON-like values only (it is copied to every run and worker): no functions, symbols or bigints. */
+function checkJsonLike(v: unknown, path: string, depth = 0): void {
+  if (typeof v === "function" || typeof v === "symbol" || typeof v === "bigint") throw new ValidationError(path, `must be a JSON value (got a ${typeof v}): a sweep is copied to its runs and workers`);
+  if (typeof v !== "object" || v === null || ArrayBuffer.isView(v) || depth > 64) return;
+  if (Array.isArray(v)) v.forEach((x, i) => checkJsonLike(x, `${path}[${i}]`, depth + 1));
+  else for (const [k, x] of Object.entries(v)) checkJsonLike(x, `${path}.${k}`, depth + 1);
+}
+
 export function normalizeSweep(input: unknown): NormalizedSweep {
   if (!isPlainObject(input)) throw new ValidationError("sweep", `must be an object (got ${show(input)})`);
   knownKeys("sweep", input, SPEC_KEYS);
+  checkJsonLike(input, "sweep");
   const s = input as unknown as SweepSpec;
   if (!isPlainObject(s.problem)) throw new ValidationError("sweep.problem", `must be a problem-file object (got ${show(s.problem)})`);
   if (typeof s.task !== "string" || s.task === "") throw new ValidationError("sweep.task", `must be a task name (got ${show(s.task)})`);

@@ -137,7 +137,7 @@ export async function runSweep(spec: SweepSpec | NormalizedSweep, opts: RunSweep
   if (!isPlainObject(opts as unknown)) throw new ValidationError("options", `must be an object of sweep options (got ${show(opts)})`);
   const shard = typeof opts.shard === "string" ? parseShard(opts.shard) : opts.shard;
   const workers = opts.workers ?? 0;
-  if (!Number.isInteger(workers) || workers < 0) throw new SweepError(`workers must be a non-negative integer (got ${workers})`);
+  if (!Number.isInteger(workers) || workers < 0) throw new ValidationError("options.workers", `must be a non-negative integer (got ${show(workers)})`);
   await loadTaskModules(s.taskModules);
   const task = resolveTask(s.task); // fail early on an unknown task
 
@@ -169,7 +169,7 @@ async function runLocked(s: NormalizedSweep, opts: RunSweepOptions, task: Return
   }
   let pending = planned.filter((r) => !old.has(r.id));
   if (opts.maxRuns !== undefined) {
-    if (!Number.isInteger(opts.maxRuns) || opts.maxRuns < 0) throw new SweepError(`maxRuns must be a non-negative integer (got ${opts.maxRuns})`);
+    if (!Number.isInteger(opts.maxRuns) || opts.maxRuns < 0) throw new ValidationError("options.maxRuns", `must be a non-negative integer (got ${show(opts.maxRuns)})`);
     pending = pending.slice(0, opts.maxRuns);
   }
   // a typo in an axis or a bad value fails now, naming the field, instead of giving one error row per run
@@ -181,6 +181,8 @@ async function runLocked(s: NormalizedSweep, opts: RunSweepOptions, task: Return
     try {
       makeProblem(runInputs(s, run).problem);
     } catch (e) {
+      // the field of the problem (or of the axis that set it), with the point: a ValidationError like any bad input
+      if (e instanceof ValidationError) throw new ValidationError(e.field, `${e.message.slice(e.field.length + 1)} (at sweep point ${key || "(base problem)"})`);
       throw new SweepError(`point ${key || "(base problem)"}: ${(e as Error).message}`);
     }
   }

@@ -14,11 +14,12 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, statSync, writeFileSync as writeFileAt } from "node:fs";
 import { requireResources } from "../core/resources.ts";
+import { seedValue } from "../core/validate.ts";
 import { join } from "node:path";
 import { isNdArray, toFlat, toNested, view, type F64 } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
 import type { Problem } from "./problem.ts";
-import { jsonable, type DepthProfiles, type Trajectory } from "./trajectory.ts";
+import { firstNonFiniteIn, jsonable, type DepthProfiles, type Trajectory } from "./trajectory.ts";
 
 // ------------------------------------------------------------------ nested arrays
 
@@ -92,8 +93,8 @@ function profilesOf(source: string, p: unknown): DepthProfiles | undefined {
   if (p === undefined || p === null) return undefined;
   if (typeof p !== "object") fail(source, "profiles must be an object");
   const o = p as Record<string, unknown>;
-  const steps = fromNested(o.steps ?? [], `${source}: profiles.steps`);
-  const s = fromNested(o.s ?? [], `${source}: profiles.s`);
+  const steps = fromNested(o.steps ?? [], `${source}: profiles.steps`, true);
+  const s = fromNested(o.s ?? [], `${source}: profiles.s`, true);
   const out: DepthProfiles = { steps: Array.from(steps.data), s: s.data };
   for (const key of ["h", "b", "p"] as const) {
     if (o[key] === undefined) continue;
@@ -166,13 +167,18 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
   const t: LoadedTrajectory = {
     algorithm,
     options,
-    seed: typeof r.seed === "number" ? r.seed : typeof options.seed === "number" ? options.seed : 0,
+    seed: r.seed !== undefined ? seedValue(`${source}: seed`, r.seed) : typeof options.seed === "number" ? seedValue(`${source}: options.seed`, options.seed) : 0,
     ...o,
     timings,
     extras,
   };
   const profiles = profilesOf(source, r.profiles);
   if (profiles) t.profiles = profiles;
+  // a parsed object may carry NaN / ±Infinity (a file cannot): never into a loaded result
+  for (const [name, v] of [["extras", t.extras], ["options", t.options]] as const) {
+    const bad = firstNonFiniteIn(v, `${source}: ${name}`);
+    if (bad) throw new ValidationError(bad.path, `must be a finite number (got ${bad.value})`);
+  }
   return t;
 }
 

@@ -215,14 +215,23 @@ export function gramLambdaMin(gram: Float64Array, K: number, dN: number): Float6
   const { EigenvalueDecomposition, Matrix } = ml();
   const out = new Float64Array(K);
   for (let k = 0; k < K; k++) {
+    // scaled to entries ≤ 1 (the eigensolver squares entries: huge but finite Gram matrices would overflow inside it)
+    let m = 0;
+    for (let i = k * dN * dN; i < (k + 1) * dN * dN; i++) m = Math.max(m, Math.abs(gram[i]));
+    if (m === 0) { out[k] = 0; continue; }
     const rows: number[][] = [];
     for (let x = 0; x < dN; x++) {
       const row: number[] = [];
-      for (let y = 0; y < dN; y++) row.push(0.5 * (gram[(k * dN + x) * dN + y] + gram[(k * dN + y) * dN + x]));
+      for (let y = 0; y < dN; y++) row.push(0.5 * (gram[(k * dN + x) * dN + y] / m + gram[(k * dN + y) * dN + x] / m));
       rows.push(row);
     }
-    const ev = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues;
-    out[k] = Math.min(...ev);
+    let ev: number[];
+    try {
+      ev = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues;
+    } catch (e) {
+      throw new DivergenceError(k, "smallest eigenvalue of the tangent Gram matrix", `the eigensolver failed: ${(e as Error).message}`);
+    }
+    out[k] = Math.min(...ev) * m;
   }
   return out;
 }

@@ -217,6 +217,9 @@ function checkPass(problem: Problem, eng: ResNetEngine, w: ResNetWeights, loss: 
     if (e instanceof DivergenceError) throw overflowAt(problem, w, field, e.quantity);
     throw e;
   }
+  // preactivations can overflow while a saturating σ keeps h finite
+  const i = firstNonFinite(eng.P);
+  if (i >= 0) throw overflowAt(problem, w, field, `the preactivation p of layer ${Math.floor(i / (eng.M * eng.N)) + 1}`);
 }
 
 /** One forward pass at `weights` (default: the problem's initial weights). */

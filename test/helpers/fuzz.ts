@@ -37,6 +37,8 @@ import { limitLawSamples } from "../../src/skeleton/sampler.ts";
 import { vectorPairArb, problemArb, lawArb } from "../../src/verify/arbitraries.ts";
 import { checkLipschitz, checkSubGaussian, estimatePsi2 } from "../../src/verify/checkers.ts";
 import { expandSweep } from "../../src/experiments/spec.ts";
+import { runSweep } from "../../src/experiments/sweep.ts";
+import { loadTrajectory } from "../../src/problem/io.ts";
 import { chaosDiagnostics } from "../../src/chaos/simulate.ts";
 
 export const OUTCOMES = ["ok", "rejected", "refused", "diverged", "library", "unnamed", "raw", "nonfinite", "slow", "hang", "memory"] as const;
@@ -92,6 +94,13 @@ function skelTraj(): api.Trajectory {
 }
 function dmftTraj(): api.Trajectory {
   return (cachedTraj.dmft ??= api.solve(api.makeProblem(baseProblem()), api.dmft({ expectation: cheapExpectation(), depthSteps: 2 })));
+}
+
+let cachedJson: unknown;
+/** A result file's content (a small finite-ResNet run with profiles), as parsed JSON. */
+function resultJson(): unknown {
+  cachedJson ??= JSON.parse(JSON.stringify(api.trajectoryToJSON(api.solve(api.makeProblem(baseProblem()), api.finiteResNet({ record: ["h"], recordSteps: [1], threads: 1 })))));
+  return structuredClone(cachedJson);
 }
 
 let dir: string | undefined;
@@ -168,6 +177,11 @@ export const ENTRIES: Entry[] = [
   { name: "problemArb", wrapper: true, base: () => ({ options: { model: { L: 2, M: 2, D: 2 } }, seed: 5 }), run: (i) => fc.sample(problemArb(i.options), { numRuns: 1, seed: i.seed }) },
   { name: "vectorPairArb", wrapper: true, base: () => ({ dim: 3, options: { scale: 1 } }), run: (i) => fc.sample(vectorPairArb(i.dim, i.options), { numRuns: 2, seed: 1 }) },
   { name: "lawArb", base: () => ({ kinds: ["gaussian", "uniform"] }), run: (o) => fc.sample(lawArb(o), { numRuns: 1, seed: 1 }).map((l) => l.psi2) },
+  { name: "loadTrajectory", base: () => resultJson(), run: (o) => loadTrajectory(o) },
+  {
+    name: "runSweep", wrapper: true, base: () => ({ spec: { problem: baseProblem(), grid: { "model.L": [1, 2] }, repetitions: 2, task: "synthetic-rate", taskOptions: { a: 1, tau: 0.2 } }, options: { workers: 0, maxRuns: 3 } }),
+    run: (i) => runSweep(i.spec, i.options),
+  },
   { name: "expandSweep", base: () => ({ problem: baseProblem(), grid: { "model.M": [2, 4] }, repetitions: 2, task: "finite-vs-meanode", seed: 1 }), run: (s) => expandSweep(s).length },
 ];
 
@@ -223,7 +237,8 @@ export interface Mutation { op: "set" | "scale" | "delete" | "addKey" | "entry";
 /** Apply a mutation to the tree (returns the new root; the root itself may be replaced unless it is a wrapper). */
 function mutate(tree: unknown, m: Mutation, wrapper = false): { tree: unknown; text: string } {
   const all = paths(tree);
-  const ps = wrapper && all.length > 1 ? all.slice(1) : all;
+  const ps = wrapper ? all.slice(1) : all;
+  if (ps.length === 0) return { tree, text: "(nothing left to mutate)" };
   const p = ps[m.path % ps.length];
   const name = p.length === 0 ? "(input)" : p.join(".");
   const target = getAt(tree, p);
