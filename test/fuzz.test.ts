@@ -18,7 +18,7 @@ export const FUZZ_ENV = { LIMITDYN_MAX_MEMORY: "256M", LIMITDYN_MAX_WORK: "3e7" 
 export const MEMORY_BOUND = 768 * 2 ** 20;
 
 test("fuzz (fast): 6000 mutated inputs of every public entry → finite output or a named library error; no hang, no slow case, no memory beyond the resource model", { timeout: 300_000 }, async (t) => {
-  const r = await runCampaign({ seed: 20260, cases: 6000, slowMs: 10_000, hangMs: 30_000, memoryBytes: MEMORY_BOUND, env: FUZZ_ENV });
+  const r = await runCampaign({ seed: 20260, cases: 6000, slowMs: 20_000, hangMs: 60_000, memoryBytes: MEMORY_BOUND, env: FUZZ_ENV });
   for (const line of summary(r).split("\n")) t.diagnostic(line);
   for (const f of r.failures.slice(0, 20)) t.diagnostic(`FAIL ${f.outcome} #${f.i} ${f.text} → ${f.detail}`);
   assert.equal(r.ran, r.planned);

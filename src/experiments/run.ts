@@ -6,6 +6,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ValidationError } from "../core/errors.ts";
+import { firstNonFiniteIn } from "../problem/trajectory.ts";
 import { makeProblem } from "../problem/problem.ts";
 import type { SweepRow } from "./rows.ts";
 import { type NormalizedSweep, type RunSpec, runInputs } from "./spec.ts";
@@ -60,8 +61,11 @@ export async function runOne(s: NormalizedSweep, run: RunSpec, task: Task = reso
   try {
     const problem = makeProblem(input);
     row.shape = { L: problem.model.L, M: problem.model.M, D: problem.model.D, N: problem.data.N, steps: problem.train.steps };
-    const values = await task(problem, { run, options: taskOptions });
-    row.values = plain(values) as Record<string, unknown>;
+    const values = plain(await task(problem, { run, options: taskOptions })) as Record<string, unknown>;
+    // a row file is JSON: a non-finite value would silently become null there
+    const bad = firstNonFiniteIn(values, "values");
+    if (bad) throw new ValidationError(bad.path, `is ${bad.value}: task ${JSON.stringify(s.task)} returned a non-finite value (a row holds finite numbers only, never null for a number)`);
+    row.values = values;
   } catch (e) {
     row.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }

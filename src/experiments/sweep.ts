@@ -11,7 +11,7 @@ import type { Worker } from "node:worker_threads";
 import { deathOf, getPoolOptions, release, takeWorkers, threadBudget } from "../parallel/pool.ts";
 import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { isPlainObject, show } from "../core/validate.ts";
-import { resourceOverride } from "../core/resources.ts";
+import { resourceLimits, resourceOverride } from "../core/resources.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { dedupeRows, prepareResume, RowLock, RowWriter, type SweepRow } from "./rows.ts";
 import { loadTaskModules, resolveTask, runOne } from "./run.ts";
@@ -66,6 +66,8 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
   const count = Math.min(n, runs.length);
   if (count === 0) return;
   const threads = Math.max(1, Math.floor(threadBudget() / count));
+  // the workers run at the same time: each gets its share of the memory limit (the work limit is per run)
+  const limits = { ...resourceOverride(), memory: resourceLimits().memory / count };
   const lease = takeWorkers(SWEEP_WORKERS, count);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -123,7 +125,7 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
         });
         w.on("error", (e) => finish(new SweepError(`${name} failed: ${deathOf(p) ?? e.message}`)));
         w.on("exit", (code) => finish(new SweepError(`${name} exited unexpectedly (code ${code})${deathOf(p)?.startsWith("could not load") ? `: ${deathOf(p)}` : ""}`)));
-        w.postMessage({ type: "init", sweep: s, cwd: process.cwd(), threads, limits: resourceOverride() });
+        w.postMessage({ type: "init", sweep: s, cwd: process.cwd(), threads, limits });
       }
     });
   } finally {

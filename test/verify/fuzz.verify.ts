@@ -11,7 +11,7 @@ const MEMORY_BOUND = 768 * 2 ** 20;
 
 for (const seed of [1, 2, 3]) {
   test(`fuzz (long), seed ${seed}: 20000 mutated inputs → finite output or a named library error; no hang, no slow case, no memory beyond the resource model`, { timeout: 1_800_000 }, async (t) => {
-    const r = await runCampaign({ seed, cases: 20000, slowMs: 10_000, hangMs: 30_000, memoryBytes: MEMORY_BOUND, env: ENV });
+    const r = await runCampaign({ seed, cases: 20000, slowMs: 20_000, hangMs: 60_000, memoryBytes: MEMORY_BOUND, env: ENV });
     for (const line of summary(r).split("\n")) t.diagnostic(line);
     for (const f of r.failures.slice(0, 40)) t.diagnostic(`FAIL ${f.outcome} #${f.i} ${f.text} → ${f.detail}`);
     assert.deepEqual(r.failures.map((f) => `${f.outcome}: ${f.text} → ${f.detail}`), []);
