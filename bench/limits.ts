@@ -98,7 +98,7 @@ if (want("readme")) {
   const p = makeProblem({ model: { L: 16, M: 32, D: 32, activation: "tanh" }, data: { generator: "teacher", dIn: 4, dOut: 2, N: 8, seed: 3 }, train: { steps: 40, etaU: 1, etaV: 1 }, seed: 42 });
   const { v, ms } = timed(() => solve(p, meanOde({ tol: 1e-3 })));
   const e = v.extras.error;
-  console.log(`time ${(ms / 1000).toFixed(1)} s; estimated error max ${e.max.toExponential(2)} (sampling ${e.maxSampling.toExponential(2)}, depth ${e.maxDepth.toExponential(2)}); tol reached: ${e.tolReached}; refinements: ${e.refinements.map((r) => `${r.points}×${v.options.expectation.randomizations} pts, S=${r.depthSteps}: ${r.max.toExponential(2)}`).join(" → ")}`);
+  console.log(`time ${(ms / 1000).toFixed(1)} s; estimated error max ${e.max.toExponential(2)} (sampling ${e.maxSampling.toExponential(2)}, depth ${e.maxDepth.toExponential(2)}); tol reached: ${e.tolReached}; refinements: ${e.refinements.map((r) => `${r.randomizations} × ${r.points} pts, S=${r.depthSteps}: ${r.max.toExponential(2)}`).join(" → ")}`);
 }
 
 // ------------------------------------------------------------------ All Shapes setting
@@ -107,7 +107,7 @@ if (want("allshapes")) {
   const p = makeProblem({ model: { D: 1, activation: "tanh", sigmaIn: Math.sqrt(1 / 5), sigmaOut: Math.sqrt(5) }, data: { generator: "teacher", dIn: 5, dOut: 5, N: 10, seed: 1 }, train: { steps: 15, etaU: 0.2, etaV: 0.2 }, seed: 1 });
   const { v, ms } = timed(() => solve(p, dmft({ tol: 1e-3 })));
   const e = v.extras.error;
-  console.log(`time ${(ms / 1000).toFixed(1)} s; estimated error max ${e.max.toExponential(2)} (sampling ${e.maxSampling.toExponential(2)}, depth ${e.maxDepth.toExponential(2)}); tol reached: ${e.tolReached}; refinements: ${e.refinements.map((r) => `${r.points} pts, S=${r.depthSteps}: ${r.max.toExponential(2)}`).join(" → ")}`);
+  console.log(`time ${(ms / 1000).toFixed(1)} s; estimated error max ${e.max.toExponential(2)} (sampling ${e.maxSampling.toExponential(2)}, depth ${e.maxDepth.toExponential(2)}); tol reached: ${e.tolReached}; refinements: ${e.refinements.map((r) => `${r.randomizations} × ${r.points} pts, S=${r.depthSteps}: ${r.max.toExponential(2)}`).join(" → ")}`);
 }
 
 // ------------------------------------------------------------------ skeleton vs finite ResNet

@@ -67,7 +67,7 @@ test("the bound options show what runs: the skeleton's per-problem defaults", ()
   assert.deepEqual({ scheme: sampled.scheme, depthSteps: sampled.depthSteps, richardson: sampled.richardson }, { scheme: "rk4", depthSteps: 3, richardson: false });
   // tanh, d = 3, N = 2: 2d·N = 12 ≤ 24, so "auto" is the ibp estimator (skeleton/factor-options.ts)
   assert.deepEqual(sampled.expectation, { rule: "sobol", points: 4096, randomizations: 8, seed: 1, estimator: "ibp", controlVariate: "none", threads: "auto" });
-  assert.deepEqual({ tol: sampled.tol, budget: sampled.budget, depthError: sampled.depthError }, { tol: null, budget: { points: 1 << 18, depthSteps: 64 }, depthError: true });
+  assert.deepEqual({ tol: sampled.tol, budget: sampled.budget, depthError: sampled.depthError }, { tol: null, budget: { randomizations: 128, points: 1 << 18, depthSteps: 64 }, depthError: true });
   const big = meanOde().bind(makeProblem({ ...spec("tanh"), data: { generator: "teacher", dIn: 3, dOut: 2, N: 4, seed: 1 } }));
   assert.deepEqual([big.expectation.estimator, big.expectation.controlVariate], ["direct", "linear"]);
   const closed = meanOde().bind(lin);

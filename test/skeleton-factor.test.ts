@@ -275,3 +275,29 @@ test("threads: randomizations on 2 threads are bit-identical to 1 thread (meanOd
   assert.ok(errs[0] instanceof DivergenceError && errs[1] instanceof DivergenceError);
   assert.equal((errs[1] as Error).message, (errs[0] as Error).message);
 });
+
+test("tol: the refinement grows the points while the measured QMC rate pays, adds randomizations (the earlier ones reused bit for bit) at the points budget, and stops at the budget saying so", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 3, K: 3, D: 8, eta: 1 });
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const o = { ...BASE, rule: "sobol" as const, points: 64, randomizations: 4, estimator: "direct" as const, controlVariate: "linear" as const, depthSteps: 3, depthError: true };
+  const plain = solveFactor(model, E, o);
+  const tol = plain.error.max / 3;
+  // points may grow: they do (the first step assumes the Monte Carlo rate)
+  const grown = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000 });
+  assert.equal(grown.error.tolReached, true, `estimate ${grown.error.max} vs tol ${tol}`);
+  assert.ok(grown.options.points > 64, `points ${grown.options.points}`);
+  assert.ok(grown.error.refinements.length >= 2 && grown.error.refinements[0].points === 64);
+  // points capped at 64: randomizations are added, and the first 4 are reused (= a one-shot solve with R)
+  const added = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000, maxPoints: 64 });
+  assert.equal(added.error.tolReached, true);
+  const R = added.options.randomizations;
+  assert.ok(R > 4 && added.options.points === 64, `randomizations ${R}, points ${added.options.points}`);
+  const direct = solveFactor(model, E, { ...o, randomizations: R });
+  assert.deepEqual(Array.from(added.f), Array.from(direct.f));
+  // through the solver: an unreachable tol is a warning naming the budget
+  const t = solve(p, meanOde({ tol: 1e-9, budget: { randomizations: 6, points: 128, depthSteps: 6 }, expectation: { points: 64, randomizations: 4, estimator: "direct" } }));
+  assert.equal(t.extras.error.tolReached, false);
+  assert.ok(t.extras.solved.points <= 128 && t.extras.solved.randomizations <= 6 && t.extras.solved.depthSteps <= 6);
+  assert.ok(t.warnings?.some((w) => /tol = 1e-9 not reached within the budget \(6 randomizations/.test(w)), String(t.warnings));
+});

@@ -35,7 +35,7 @@ export interface LargeWidthOptions {
   /** Skeleton: refine the points until the largest error estimate of f is ≤ tol (the depth grid is the object: S = L). */
   tol?: number;
   /** Skeleton: budget of the refinement (points per randomization; depthSteps is fixed to L). */
-  budget?: { points?: number; depthSteps?: number };
+  budget?: { randomizations?: number; points?: number; depthSteps?: number };
   /** Fixed: false (S = L is the object, not a discretisation). */
   depthError?: false;
   /** Particle method: number of particles P (default 4096). */

@@ -41,7 +41,7 @@ export interface MeanOdeOptions {
   /** Skeleton: refine points and depth steps until the largest error estimate of f is ≤ tol (default: none, one solve). */
   tol?: number;
   /** Skeleton: budget of the refinement (default {points: 2^18, depthSteps: 64}). */
-  budget?: { points?: number; depthSteps?: number };
+  budget?: { randomizations?: number; points?: number; depthSteps?: number };
   /** Skeleton: estimate the depth error by step doubling (default true). */
   depthError?: boolean;
   /** Particle method: number of particles P (default 4096). */

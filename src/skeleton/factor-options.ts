@@ -141,14 +141,20 @@ export function tolOption(field: string, v: unknown): number | null {
   return v;
 }
 
-/** Budget of the tolerance loop: points per randomization and depth steps (defaults 2^18 and 64). */
-export function budgetOption(field: string, v: unknown, depthSteps: number): { points: number; depthSteps: number } {
-  if (v === undefined) return { points: 1 << 18, depthSteps: Math.max(64, depthSteps) };
-  if (!isPlainObject(v)) throw new ValidationError(`${field}.budget`, `must be an object {points, depthSteps} (got ${show(v)})`);
-  knownKeys(`${field}.budget`, v, ["points", "depthSteps"]);
-  const points = v.points === undefined ? 1 << 18 : positiveInt(`${field}.budget.points`, v.points);
+/**
+ * Budget of the tolerance loop (defaults: 128 randomizations, 2^18 points per randomization,
+ * 64 depth steps). Randomizations are added first (earlier ones are reused), then points grow.
+ */
+export function budgetOption(field: string, v: unknown, depthSteps: number): { randomizations: number; points: number; depthSteps: number } {
+  const dflt = { randomizations: 128, points: 1 << 18, depthSteps: Math.max(64, depthSteps) };
+  if (v === undefined) return dflt;
+  if (!isPlainObject(v)) throw new ValidationError(`${field}.budget`, `must be an object {randomizations, points, depthSteps} (got ${show(v)})`);
+  knownKeys(`${field}.budget`, v, ["randomizations", "points", "depthSteps"]);
+  const randomizations = v.randomizations === undefined ? dflt.randomizations : positiveInt(`${field}.budget.randomizations`, v.randomizations);
+  if (randomizations > 4096) throw new ValidationError(`${field}.budget.randomizations`, `must be at most 4096 (got ${randomizations})`);
+  const points = v.points === undefined ? dflt.points : positiveInt(`${field}.budget.points`, v.points);
   if (points > MAX_POINTS) throw new ValidationError(`${field}.budget.points`, `must be at most ${MAX_POINTS} (got ${points})`);
-  const ds = v.depthSteps === undefined ? Math.max(64, depthSteps) : positiveInt(`${field}.budget.depthSteps`, v.depthSteps);
+  const ds = v.depthSteps === undefined ? dflt.depthSteps : positiveInt(`${field}.budget.depthSteps`, v.depthSteps);
   if (ds > 4096) throw new ValidationError(`${field}.budget.depthSteps`, `must be at most 4096 (got ${ds})`);
-  return { points, depthSteps: ds };
+  return { randomizations, points, depthSteps: ds };
 }

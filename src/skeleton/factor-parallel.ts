@@ -38,6 +38,8 @@ interface FactorJob {
   factor: EmbeddingFactor;
   o: FactorSolveOptions;
   S: number;
+  /** Randomization of group 0 (group gi is randomization start + gi). */
+  start: number;
   extras: FactorExtras;
   bufs: Buffers;
 }
@@ -86,8 +88,8 @@ function load(b: Buffers, rho: number, model: FactorModel, factor: EmbeddingFact
 }
 
 /** Threads a factor solve uses for `threads` (1 | 2 | "auto"). */
-export function factorThreads(threads: ThreadsChoice, model: FactorModel, o: FactorSolveOptions, r: number): 1 | 2 {
-  if (threads === 1 || o.randomizations < 2) return 1;
+export function factorThreads(threads: ThreadsChoice, model: FactorModel, o: FactorSolveOptions, r: number, count = o.randomizations): 1 | 2 {
+  if (threads === 1 || count < 2) return 1;
   const portable = model.activation.kind >= 0;
   if (threads === 2) {
     if (!portable) throw new ValidationError("options.expectation.threads", `2 needs a built-in activation (a custom activation's functions cannot cross threads); use threads 1 or "auto"`);
@@ -99,16 +101,16 @@ export function factorThreads(threads: ThreadsChoice, model: FactorModel, o: Fac
 
 /** A RandomizationRunner on `threads` threads (bit-identical to serialRunner). */
 export function threadedRunner(threads: ThreadsChoice): RandomizationRunner {
-  return (model, factor, o, S, R, extras) => {
-    if (factorThreads(threads, model, o, factor.r) === 1) return serialRunner(model, factor, o, S, R, extras);
+  return (model, factor, o, S, start, R, extras) => {
+    if (factorThreads(threads, model, o, factor.r, R) === 1) return serialRunner(model, factor, o, S, start, R, extras);
     const bufs = allocate(model, factor, S, o, R, extras);
     const { activation, ...rest } = model;
-    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, extras, bufs };
-    runGroupsParallel(job, R, (rho) => store(bufs, rho, runRandomization(model, factor, o, rho, S, extras)));
+    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, start, extras, bufs };
+    runGroupsParallel(job, R, (gi) => store(bufs, gi, runRandomization(model, factor, o, start + gi, S, extras)));
     const out: FactorRunResult[] = [];
-    for (let rho = 0; rho < R; rho++) {
+    for (let gi = 0; gi < R; gi++) {
       // a randomization that threw on the worker throws the same typed error here
-      out.push(bufs.failed[rho] ? runRandomization(model, factor, o, rho, S, extras) : load(bufs, rho, model, factor, S, o));
+      out.push(bufs.failed[gi] ? runRandomization(model, factor, o, start + gi, S, extras) : load(bufs, gi, model, factor, S, o));
     }
     return out;
   };
@@ -119,12 +121,12 @@ export function factorJobRunner(job: FactorJob, beat?: () => void): (rho: number
   const activation = activationByKind(job.model.actKind);
   if (!activation) throw new Error(`unknown activation kind ${job.model.actKind}`);
   const model: FactorModel = { ...job.model, activation };
-  return (rho) => {
+  return (gi) => {
     try {
-      store(job.bufs, rho, runRandomization(model, job.factor, job.o, rho, job.S, job.extras, beat));
+      store(job.bufs, gi, runRandomization(model, job.factor, job.o, job.start + gi, job.S, job.extras, beat));
     } catch (e) {
       if (!(e instanceof LimitdynError)) throw e;
-      job.bufs.failed[rho] = 1;
+      job.bufs.failed[gi] = 1;
     }
   };
 }

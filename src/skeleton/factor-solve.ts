@@ -43,7 +43,9 @@ export interface FactorSolveOptions {
   depthError: boolean;
   /** Target on the largest error estimate of f (null: one solve at the given sizes). */
   tol: number | null;
-  /** Budget of the tolerance loop: at most this many points per randomization ... */
+  /** Budget of the tolerance loop: at most this many randomizations (added first: earlier ones are reused) ... */
+  maxRandomizations?: number;
+  /** ... this many points per randomization (grown once the randomizations are at their maximum) ... */
   maxPoints: number;
   /** ... and this many depth steps. */
   maxDepthSteps: number;
@@ -69,7 +71,7 @@ export interface FactorErrorEstimate {
   /** With tol: whether the largest estimate is ≤ tol. */
   tolReached: boolean | null;
   /** With tol: the refinements tried, in order. */
-  refinements: { points: number; depthSteps: number; max: number; maxSampling: number; maxDepth: number }[];
+  refinements: { points: number; randomizations: number; depthSteps: number; max: number; maxSampling: number; maxDepth: number }[];
 }
 
 export interface FactorSolveResult {
@@ -177,9 +179,10 @@ export function factorSolveNeed(model: FactorModel, r: number, o: FactorSolveOpt
  * leaves double precision (the runner stops at the first failing one, in its order). The others
  * are rerun up to the step found, so that a solve of that many steps is finite.
  */
-function earliestDivergence(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, R: number, extras: FactorExtras, first: DivergenceError): DivergenceError {
+function earliestDivergence(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, start: number, end: number, extras: FactorExtras, first: DivergenceError): DivergenceError {
   let best = first;
-  for (let rho = 0; rho < R && best.step > 0; rho++) {
+  // randomizations before `start` completed every step: only the new ones can fail earlier
+  for (let rho = start; rho < end && best.step > 0; rho++) {
     try {
       runRandomization({ ...model, K: best.step }, factor, o, rho, o.depthSteps, extras);
     } catch (e) {
@@ -212,11 +215,11 @@ export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o:
   });
 }
 
-/** Something that runs the randomizations 0..R−1 (in order or in parallel; results in order). */
-export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, count: number, extras: FactorExtras) => FactorRunResult[];
+/** Something that runs the randomizations start..start+count−1 (in order or in parallel; results in order). */
+export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, start: number, count: number, extras: FactorExtras) => FactorRunResult[];
 
-export const serialRunner: RandomizationRunner = (model, factor, o, S, count, extras) =>
-  Array.from({ length: count }, (_, rho) => runRandomization(model, factor, o, rho, S, extras));
+export const serialRunner: RandomizationRunner = (model, factor, o, S, start, count, extras) =>
+  Array.from({ length: count }, (_, i) => runRandomization(model, factor, o, start + i, S, extras));
 
 function meanAndSe(runs: FactorRunResult[], pick: (r: FactorRunResult) => Float64Array | undefined): { mean: Float64Array; se: Float64Array } {
   const first = pick(runs[0])!;
@@ -249,38 +252,47 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   const refinements: FactorErrorEstimate["refinements"] = [];
   let evaluations = 0;
   let limitedBy: string | null = null;
+  let runs: FactorRunResult[] = [];
+  let fine = null as { key: string; f: Float64Array } | null;
   for (;;) {
-    const R = o.randomizations;
-    let runs: FactorRunResult[];
-    try {
-      runs = runner(model, factor, o, o.depthSteps, R, extras);
-    } catch (e) {
-      if (e instanceof DivergenceError) throw earliestDivergence(model, factor, o, R, extras, e);
-      throw e;
+    // randomizations not run yet at these sizes (a refinement that only adds randomizations reuses the others)
+    if (runs.length < o.randomizations) {
+      let more: FactorRunResult[];
+      try {
+        more = runner(model, factor, o, o.depthSteps, runs.length, o.randomizations - runs.length, extras);
+      } catch (e) {
+        if (e instanceof DivergenceError) throw earliestDivergence(model, factor, o, runs.length, o.randomizations, extras, e);
+        throw e;
+      }
+      for (const r of more) evaluations += r.evaluations;
+      runs = runs.concat(more);
     }
-    for (const r of runs) evaluations += r.evaluations;
     const fStat = meanAndSe(runs, (r) => r.f);
     const depth = new Float64Array(fStat.mean.length);
     if (o.depthError) {
-      let fine: FactorRunResult;
-      try {
-        fine = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
-      } catch (e) {
-        // the depth-error estimate (step doubling) can leave double precision before the solve itself does
-        if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
-        throw e;
+      const key = `${o.points}|${o.depthSteps}`;
+      if (fine?.key !== key) {
+        let run: FactorRunResult;
+        try {
+          run = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
+        } catch (e) {
+          // the depth-error estimate (step doubling) can leave double precision before the solve itself does
+          if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
+          throw e;
+        }
+        evaluations += run.evaluations;
+        fine = { key, f: run.f };
       }
-      evaluations += fine.evaluations;
       const p = SCHEME_ORDER[o.scheme];
       const c = 2 ** p / (2 ** p - 1);
       for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(runs[0].f[i] - fine.f[i]);
     }
     const err = combine(fStat.se, depth, model);
-    refinements.push({ points: o.points, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
+    refinements.push({ points: o.points, randomizations: o.randomizations, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
     const done = o.tol === null || err.max <= o.tol;
-    let next = done ? null : refine(o, err, factor.r);
+    let next = done ? null : refine(o, err, refinements);
     if (next !== null && !fits(factorSolveNeed(model, factor.r, next, extras))) {
-      limitedBy = `the next refinement (${next.points} points per randomization, ${next.depthSteps} depth steps) would exceed the resource limits (memory or work; see docs/robustness.md)`;
+      limitedBy = `the next refinement (${next.points} points and ${next.randomizations} randomizations at ${next.depthSteps} depth steps) would exceed the resource limits (memory or work; see docs/robustness.md)`;
       next = null;
     }
     if (done || next === null) {
@@ -290,6 +302,8 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
       out.limitedBy = limitedBy;
       return out;
     }
+    // new depth steps or points: every randomization is solved again
+    if (next.depthSteps !== o.depthSteps || next.points !== o.points) runs = [];
     o = next;
   }
 }
@@ -309,31 +323,70 @@ function combine(se: Float64Array, depth: Float64Array, model: FactorModel): Fac
 }
 
 /**
- * Next sizes of the tolerance loop, or null when the budget is spent. Depth steps double
- * while the depth error exceeds tol/2; points grow by the factor the sampling error asks
- * for at the Monte Carlo rate (a safe bound for RQMC), between 2× and 16×.
+ * Next sizes of the tolerance loop, or null when the budget is spent.
+ *
+ * Depth: while the depth error exceeds tol/2, S grows by the factor it asks for at the scheme's
+ * order, (err/(tol/2))^(1/p) × 1.1 (at least S + 1). Sampling: while the sampling error exceeds
+ * tol/√2, the variance must shrink by v = (err/target)² × 1.2, either by more points per
+ * randomization (the standard error of one randomized net falls like m^(−β), β = 1/2 for plain
+ * Monte Carlo and up to ≈ 3/4 for smooth integrands here) or by more randomizations (1/√R
+ * exactly; the earlier ones are reused). β is measured from the history of the solve (the last
+ * two point counts at the same depth); before there is a measurement, and while β > 1/2, points
+ * grow by v^(1/(2β)) (β = 1/2 at first: a safe over-estimate, ×2 … ×16, a power of 2 for Sobol);
+ * once β ≤ 1/2, or at the points budget, randomizations are added instead (up to the budget).
  */
-function refine(o: FactorSolveOptions, err: FactorErrorEstimate, r: number): FactorSolveOptions | null {
+function refine(o: FactorSolveOptions, err: FactorErrorEstimate, history: FactorErrorEstimate["refinements"]): FactorSolveOptions | null {
   const tol = o.tol!;
   const next = { ...o };
   let changed = false;
-  if (o.depthError && err.maxDepth > tol / 2 && o.depthSteps * 2 <= o.maxDepthSteps) {
-    next.depthSteps = o.depthSteps * 2;
+  const p = SCHEME_ORDER[o.scheme];
+  if (o.depthError && err.maxDepth > tol / 2 && o.depthSteps < o.maxDepthSteps) {
+    const S = Math.max(o.depthSteps + 1, Math.ceil(o.depthSteps * (err.maxDepth / (tol / 2)) ** (1 / p) * 1.1));
+    next.depthSteps = Math.min(S, o.maxDepthSteps);
     changed = true;
   }
-  const samplingTarget = tol / Math.SQRT2;
-  if (!deterministic(o) && err.maxSampling > samplingTarget) {
-    const want = Math.min(16, Math.max(2, ((err.maxSampling / samplingTarget) ** 2) * 1.2));
-    let pts = Math.ceil(o.points * want);
-    if (o.rule === "sobol") pts = 2 ** Math.ceil(Math.log2(pts));
-    pts = Math.min(pts, o.maxPoints);
-    if (o.rule === "sobol" && !Number.isInteger(Math.log2(pts))) pts = 2 ** Math.floor(Math.log2(pts));
-    if (pts > o.points) { next.points = pts; changed = true; }
+  const target = tol / Math.SQRT2;
+  if (!deterministic(o) && err.maxSampling > target) {
+    const v = ((err.maxSampling / target) ** 2) * 1.2;
+    const beta = observedRate(history, o);
+    const maxR = Math.max(o.randomizations, o.maxRandomizations ?? DEFAULT_MAX_RANDOMIZATIONS);
+    let pts = o.points;
+    if ((beta === null || beta > 0.5) && o.points < o.maxPoints) {
+      // per-randomization standard error ∝ m^(−β): v in variance needs m × v^(1/(2β))
+      pts = Math.ceil(o.points * Math.min(16, Math.max(2, v ** (1 / (2 * (beta ?? 0.5))))));
+      if (o.rule === "sobol") pts = 2 ** Math.ceil(Math.log2(pts));
+      pts = Math.min(pts, o.maxPoints);
+      if (o.rule === "sobol" && !Number.isInteger(Math.log2(pts))) pts = 2 ** Math.floor(Math.log2(pts));
+    }
+    if (pts > o.points) {
+      next.points = pts;
+      changed = true;
+    } else {
+      const R = Math.min(maxR, Math.max(o.randomizations + 2, Math.ceil(o.randomizations * v)));
+      if (R > o.randomizations) { next.randomizations = R; changed = true; }
+    }
   }
-  if (o.rule === "gauss-hermite" && err.maxDepth <= tol / 2) return changed ? next : null;
-  void r;
   return changed ? next : null;
 }
+
+/**
+ * β in (per-randomization standard error) ∝ points^(−β), from the last two entries of the history
+ * at the current depth steps with different point counts (null without such a pair).
+ */
+function observedRate(history: FactorErrorEstimate["refinements"], o: FactorSolveOptions): number | null {
+  const same = history.filter((h) => h.depthSteps === o.depthSteps && h.maxSampling > 0);
+  for (let i = same.length - 1; i > 0; i--) {
+    const a = same[i - 1], b = same[i];
+    if (b.points === a.points) continue;
+    // per-randomization error: se · √R
+    const ea = a.maxSampling * Math.sqrt(a.randomizations), eb = b.maxSampling * Math.sqrt(b.randomizations);
+    return Math.log(ea / eb) / Math.log(b.points / a.points);
+  }
+  return null;
+}
+
+/** Default budget of randomizations of the tolerance loop. */
+export const DEFAULT_MAX_RANDOMIZATIONS = 128;
 
 function assemble(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, runs: FactorRunResult[], f: Float64Array, error: FactorErrorEstimate, evaluations: number): FactorSolveResult {
   const { K, dOut, N, Y } = model;

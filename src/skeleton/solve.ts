@@ -34,8 +34,8 @@ export interface SkeletonSolveOptions {
   expectation: BoundFactorExpectation;
   /** Refine until the largest error estimate of f is ≤ tol (null: one solve at the given sizes). */
   tol: number | null;
-  /** Budget of the refinement: points per randomization and depth steps. */
-  budget: { points: number; depthSteps: number };
+  /** Budget of the refinement: randomizations (added first), points per randomization, depth steps. */
+  budget: { randomizations: number; points: number; depthSteps: number };
   /** Estimate the depth error by step doubling (one more solve, randomization 0, on 2S). */
   depthError: boolean;
   /** Profiles to reconstruct in R^D ("h", "b": need finite-D embeddings), and the diagnostics "gram", "kl" of MATH §8. */
@@ -81,8 +81,8 @@ export interface SkeletonExtras extends SkeletonCoefficients {
   fTestError?: F64;
   /** Rank of E kept by the factor (= d unless D < d). */
   factorRank: number;
-  /** Points per randomization and depth steps of the final solve (≠ the bound ones after refinement). */
-  solved: { points: number; depthSteps: number };
+  /** Randomizations, points per randomization and depth steps of the final solve (≠ the bound ones after refinement). */
+  solved: { randomizations: number; points: number; depthSteps: number };
 }
 
 /** The skeleton coefficients of a trajectory, or a ValidationError naming `trajectory` when it has none. */
@@ -100,7 +100,7 @@ function factorOptions(o: SkeletonSolveOptions, S: number, field: string): Facto
   return {
     scheme: o.scheme, depthSteps: S, rule: e.rule, points: e.points ?? 0, randomizations: e.randomizations ?? 1, seed: e.seed ?? 1, nodes: e.nodes ?? 0,
     estimator: e.estimator, controlVariate: e.controlVariate, depthError: o.depthError && !o.richardson, tol: o.tol,
-    maxPoints: o.budget.points, maxDepthSteps: o.budget.depthSteps, field, concurrency: e.threads === 1 ? 1 : 2,
+    maxRandomizations: o.budget.randomizations, maxPoints: o.budget.points, maxDepthSteps: o.budget.depthSteps, field, concurrency: e.threads === 1 ? 1 : 2,
   };
 }
 
@@ -161,7 +161,7 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
       refinements: err.refinements,
     },
     factorRank: fine.factor.r,
-    solved: { points: fine.options.points, depthSteps: fine.options.depthSteps },
+    solved: { randomizations: fine.options.randomizations, points: fine.options.points, depthSteps: fine.options.depthSteps },
   };
   if (embeddings) extras.D = embeddings.D;
   let profiles: DepthProfiles | undefined;
@@ -182,7 +182,7 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   if (tolGiven(options) && extras.error.tolReached === false) {
     warnings.push(fine.limitedBy
       ? `tol = ${options.tol} not reached: ${fine.limitedBy}; largest error estimate ${max.toExponential(2)}`
-      : `tol = ${options.tol} not reached within the budget (${options.budget.points} points per randomization, ${options.budget.depthSteps} depth steps): largest error estimate ${max.toExponential(2)}`);
+      : `tol = ${options.tol} not reached within the budget (${options.budget.randomizations} randomizations, ${options.budget.points} points each, ${options.budget.depthSteps} depth steps): largest error estimate ${max.toExponential(2)}`);
   }
   return makeTrajectory(problem, {
     algorithm, options, f: run.f, profiles, timings: { totalMs: performance.now() - t0 }, extras,

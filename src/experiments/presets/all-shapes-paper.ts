@@ -159,7 +159,7 @@ export async function allShapesPaper(opts: PaperPresetOptions = {}): Promise<Pap
     const E = limitEmbeddingGram(5, 5, base.model.sigmaIn, base.model.sigmaOut);
     const res = solveFactor(factorModelOf(base), E, {
       scheme: bound.scheme, depthSteps: bound.depthSteps, rule: e.rule, points: e.points ?? 0, randomizations: e.randomizations ?? 1, seed: e.seed ?? 1, nodes: e.nodes ?? 0,
-      estimator: e.estimator, controlVariate: e.controlVariate, depthError: true, tol: bound.tol, maxPoints: bound.budget.points, maxDepthSteps: bound.budget.depthSteps,
+      estimator: e.estimator, controlVariate: e.controlVariate, depthError: true, tol: bound.tol, maxRandomizations: bound.budget.randomizations, maxPoints: bound.budget.points, maxDepthSteps: bound.budget.depthSteps,
     }, {}, threadedRunner("auto"));
     const solveSec = (performance.now() - ts) / 1000;
     let s2 = 0;
