@@ -41,6 +41,8 @@ export interface CampaignReport {
   /** Largest growth of the child's resident memory over its level at start (bytes), and the case it was seen in. */
   peakGrowth: number;
   peakCase: string;
+  /** The outcome of each case, by index. */
+  outcomes: Outcome[];
 }
 
 const workerFile = fileURLToPath(new URL("./fuzz-worker.ts", import.meta.url));
@@ -68,10 +70,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const t0 = performance.now();
   const all = fc.sample(caseArb, { seed: o.seed, numRuns: o.cases });
   const counts = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
-  const report: CampaignReport = { seed: o.seed, planned: o.cases, ran: 0, counts, byEntry: {}, failures: [], examples: {}, wallMs: 0, maxCaseMs: 0, peakGrowth: 0, peakCase: "" };
+  const report: CampaignReport = { seed: o.seed, planned: o.cases, ran: 0, counts, byEntry: {}, failures: [], examples: {}, wallMs: 0, maxCaseMs: 0, peakGrowth: 0, peakCase: "", outcomes: [] };
   const record = (i: number, r: CaseResult & { text?: string }) => {
     report.ran++;
     counts[r.outcome]++;
+    report.outcomes[i] = r.outcome;
     const name = buildCase(all[i]).entry.name;
     const e = (report.byEntry[name] ??= {});
     e[r.outcome] = (e[r.outcome] ?? 0) + 1;
