@@ -9,6 +9,7 @@
  * @module limitdyn
  */
 export { ValidationError, DivergenceError, LimitdynError } from "./core/errors.ts";
+export { ResourceError, type ResourceLimits, resourceLimits, setResourceLimits } from "./core/resources.ts";
 export { Stream, StreamFamily, stream } from "./core/rng.ts";
 export {
   type Activation, type ActivationName, ACTIVATIONS, tanh, linear, gelu, sin, customActivation, resolveActivation,

@@ -241,10 +241,10 @@ test("finiteResNet options and solve: bad values name the option", () => {
   expectValidation(() => solve(p, finiteResNet({ record: ["h"], recordSteps: [0, 2] })), "options.recordSteps[1]", "train.steps = 2");
   // Start weights of the wrong shape or with NaN.
   const w = initWeights(p);
-  expectValidation(() => solve(p, finiteResNet({ weights: { ...w, U: w.U.subarray(1) } })), "weights.U", "needs 24");
+  expectValidation(() => solve(p, finiteResNet({ weights: { ...w, U: w.U.subarray(1) } })), "options.weights.U", "needs 24");
   const bad = { ...w, V: Float64Array.from(w.V) };
   bad.V[3] = NaN;
-  expectValidation(() => solve(p, finiteResNet({ weights: bad })), "weights.V[3]");
+  expectValidation(() => solve(p, finiteResNet({ weights: bad })), "options.weights.V[3]");
   // solve with something that is not a validated Problem / algorithm.
   expectValidation(() => solve(null as never, finiteResNet()), "problem");
   expectValidation(() => solve(valid() as never, finiteResNet()), "problem", "makeProblem");

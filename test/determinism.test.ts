@@ -141,8 +141,8 @@ test("StreamFamily.get(i) is independent of the order of calls, and get(i) twice
   assert.throws(() => new StreamFamily(-1), ValidationError);
   assert.throws(() => new StreamFamily(1.5), ValidationError);
   assert.throws(() => new StreamFamily(2 ** 32), ValidationError);
-  assert.throws(() => fam.get(-1), RangeError);
-  assert.throws(() => fam.get(0.5), RangeError);
+  assert.throws(() => fam.get(-1), ValidationError);
+  assert.throws(() => fam.get(0.5), ValidationError);
 });
 
 test("normal() and fillNormal give the same sequence (including the ziggurat's rare paths)", () => {

@@ -34,7 +34,7 @@ import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { positiveInt, seedValue } from "../core/validate.ts";
 import type { Problem } from "../problem/problem.ts";
-import { ResNetEngine } from "../resnet/engine.ts";
+import { checkBackward, checkForward, ResNetEngine } from "../resnet/engine.ts";
 import { drawLayer, type ResNetWeights } from "../resnet/weights.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 import type { LimitFields } from "./limit.ts";
@@ -165,16 +165,27 @@ export class CoupledSystem {
    * and the observables of step k. The twins are updated by advance().
    */
   step(): void {
-    if (this.stepped) throw new Error("CoupledSystem.step(): call advance() first");
+    if (this.stepped) throw new ValidationError("CoupledSystem.step()", "call advance() first");
     const k = this.k + 1;
     if (k >= this.limit.K) throw new ValidationError("steps", `step ${k} is beyond the limit solve's ${this.limit.K} steps`);
     const { eng, L, M, D, N, dOut, limit, Uk, Vk, Q } = this;
     const act = this.problem.model.activation;
     const loss = eng.forward();
-    if (!Number.isFinite(loss)) throw new DivergenceError(k, "loss (finite model of the coupling)", `loss = ${loss}`);
+    const where = `(finite model of the coupling, M = ${M})`;
+    const inContext = (e: unknown) => (e instanceof DivergenceError ? new DivergenceError(e.step, `${e.quantity} ${where}`, e.detail) : e);
+    try {
+      checkForward(eng, k, loss);
+    } catch (e) {
+      throw inContext(e);
+    }
     this.loss = loss;
     Uk.set(eng.U); Vk.set(eng.V);
     eng.backwardAndUpdate();
+    try {
+      checkBackward(eng, k);
+    } catch (e) {
+      throw inContext(e);
+    }
     const ND = N * D;
     const MD = M * D, MN = M * N;
     const invD = 1 / D;
@@ -191,6 +202,7 @@ export class CoupledSystem {
     let g = 0;
     for (let i = 0; i < dOut * N; i++) { const d = eng.F[i] - limit.f[fOff + i]; g += d * d; }
     this.outputGap = Math.sqrt(g / (dOut * N));
+    if (!Number.isFinite(this.outputGap)) throw new DivergenceError(k, `output gap |f − f̄| (coupling, M = ${M})`, `the finite outputs are finite, the limit's are ${limit.f.subarray(fOff, fOff + dOut * N).find((x) => !Number.isFinite(x)) ?? "finite"}`);
     if (this.twins) {
       const { Ubar, Vbar, Pbar, Sbar, dSbar, Qbar } = this;
       const hk = k * (L + 1) * ND;
@@ -208,6 +220,9 @@ export class CoupledSystem {
         this.weightDist[l] = wd / (M * D);
         this.pDist[l] = pd / MN;
         this.qDist[l] = qd / MN;
+        for (const [name, v] of [["weight distance", this.weightDist[l]], ["p distance", this.pDist[l]], ["q distance", this.qDist[l]]] as const) {
+          if (!Number.isFinite(v)) throw new DivergenceError(k, `${name} of the twins (coupling, layer ${l + 1}, M = ${M})`, `${name} = ${v}: the twins' state left double precision`);
+        }
       }
     } else {
       this.weightDist.fill(NaN); this.pDist.fill(NaN); this.qDist.fill(NaN);
@@ -218,7 +233,7 @@ export class CoupledSystem {
 
   /** Update the twins θ̄_k → θ̄_{k+1} with the limit fields of step k (after step()). */
   advance(): void {
-    if (!this.stepped) throw new Error("CoupledSystem.advance(): call step() first");
+    if (!this.stepped) throw new ValidationError("CoupledSystem.advance()", "call step() first");
     if (this.twins) {
       const { L, M, D, N, limit, Ubar, Vbar, Sbar, dSbar, Qbar } = this;
       const ND = N * D, MD = M * D, MN = M * N;

@@ -26,12 +26,17 @@
  *   slopes           = fitted log-log slopes against M (stats/fit.ts fitPowerLaw; null if not fittable)
  */
 import { ValidationError } from "../core/errors.ts";
-import { isPlainObject, knownKeys, oneOf, positiveInt, seedValue, show } from "../core/validate.ts";
+import { dflt, isPlainObject, knownKeys, oneOf, positiveInt, seedValue, show } from "../core/validate.ts";
+import { DivergenceError } from "../core/errors.ts";
+import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
+import { assertProblem } from "../problem/problem.ts";
+import { finiteResNetNeed } from "../resnet/engine.ts";
 import { FitError, fitPowerLaw } from "../stats/fit.ts";
 import { type Algorithm, checkRequirement, type Requirement } from "../problem/algorithm.ts";
 import { type Problem, withChanges } from "../problem/problem.ts";
 import { makeTrajectory } from "../problem/trajectory.ts";
-import { largeWidth, type LargeWidthOptions, resolveLargeWidthOptions } from "../limits/large-width.ts";
+import { largeWidth, largeWidthMeanOdeOptions, type LargeWidthOptions, resolveLargeWidthOptions } from "../limits/large-width.ts";
+import { checkMeanOdeOptions } from "../limits/mean-ode.ts";
 import { runSeed } from "../core/rng.ts";
 import { chaosWeights, coupledRun } from "./coupling.ts";
 import { LimitLawReference, layerLawDistance } from "./laws.ts";
@@ -80,6 +85,7 @@ const KEYS = ["R", "widths", "steps", "diagnostics", "seed", "method", "expectat
 
 /** Validate chaos options (errors name `${field}.<key>`); rejects trained embeddings. */
 export function resolveChaosOptions(problem: Problem, o: unknown, field = "solver"): ResolvedChaosOptions {
+  assertProblem(problem);
   rejectTrainedEmbeddings(problem);
   const c = checkChaosOptions(o, field);
   const steps = c.steps ?? positiveInt(`${field}.steps`, problem.train.steps);
@@ -92,13 +98,13 @@ function checkChaosOptions(o: unknown, field: string): Omit<ResolvedChaosOptions
   const opts = o === undefined ? {} : o;
   if (!isPlainObject(opts)) throw new ValidationError(field, `must be an object of chaos options (got ${show(opts)})`);
   knownKeys(field, opts, KEYS);
-  const diagnostics = (opts.diagnostics ?? [...DIAGNOSTICS]) as unknown;
+  const diagnostics = dflt(opts.diagnostics, [...DIAGNOSTICS]);
   if (!Array.isArray(diagnostics) || diagnostics.length === 0) throw new ValidationError(`${field}.diagnostics`, `must be a non-empty array of ${DIAGNOSTICS.map((d) => JSON.stringify(d)).join(", ")} (got ${show(diagnostics)})`);
   diagnostics.forEach((d, i) => oneOf(`${field}.diagnostics[${i}]`, d, DIAGNOSTICS));
   if (new Set(diagnostics).size !== diagnostics.length) throw new ValidationError(`${field}.diagnostics`, "lists a diagnostic twice");
-  const R = positiveInt(`${field}.R`, opts.R ?? 16);
+  const R = positiveInt(`${field}.R`, dflt(opts.R, 16));
   if (diagnostics.includes("tagged") && R < 2) throw new ValidationError(`${field}.R`, `must be at least 2 for the "tagged" diagnostic (a covariance across runs; got ${R})`);
-  const widths = (opts.widths ?? [16, 64, 256]) as unknown;
+  const widths = dflt(opts.widths, [16, 64, 256]);
   if (!Array.isArray(widths) || widths.length === 0) throw new ValidationError(`${field}.widths`, `must be a non-empty array of positive integers (got ${show(widths)})`);
   widths.forEach((M, i) => positiveInt(`${field}.widths[${i}]`, M));
   for (let i = 1; i < widths.length; i++) {
@@ -107,11 +113,12 @@ function checkChaosOptions(o: unknown, field: string): Omit<ResolvedChaosOptions
   if (diagnostics.includes("tagged") && widths[0] < 2) throw new ValidationError(`${field}.widths[0]`, `must be at least 2 for the "tagged" diagnostic (two distinct units; got ${widths[0]})`);
   const steps = opts.steps === undefined ? undefined : positiveInt(`${field}.steps`, opts.steps);
   const seed = opts.seed === undefined ? undefined : seedValue(`${field}.seed`, opts.seed);
-  const lawSamples = positiveInt(`${field}.lawSamples`, opts.lawSamples ?? 16384);
-  const tagFn = oneOf(`${field}.tagFunctional`, opts.tagFunctional ?? "displacement", TAG_FUNCTIONALS);
+  const lawSamples = positiveInt(`${field}.lawSamples`, dflt(opts.lawSamples, 16384));
+  const tagFn = oneOf(`${field}.tagFunctional`, dflt(opts.tagFunctional, "displacement"), TAG_FUNCTIONALS);
   const limitRaw: Record<string, unknown> = {};
   for (const k of ["method", "expectation", "particles", "particleSeed"]) if (opts[k] !== undefined) limitRaw[k] = opts[k];
   const limit = resolveLargeWidthOptions(limitRaw, field);
+  checkMeanOdeOptions(largeWidthMeanOdeOptions(1, limit, field), field); // the limit solver's options, structurally (values with the problem)
   if (limit.method === "particles" && diagnostics.includes("laws")) {
     throw new ValidationError(`${field}.method`, `"particles" has no limit-law sampler; the "laws" diagnostic needs method "skeleton" (or drop "laws" from ${field}.diagnostics)`);
   }
@@ -129,7 +136,8 @@ export interface ChaosWidthDetail {
   /** √(mean over runs of the squared RMS output gap), per step. */
   outputGapByStep?: number[];
   /** Intraclass correlation per tag functional, [K][L], and averaged over layers [K]. */
-  tag?: Record<TagFunctional, { intraclass: number[][]; intraclassByStep: number[]; pairs: number[][]; pairsByStep: number[]; covariance: number[][] }>;
+  /** (null where the statistic is undefined: fewer than two runs, or zero variance across runs.) */
+  tag?: Record<TagFunctional, { intraclass: (number | null)[][]; intraclassByStep: (number | null)[]; pairs: (number | null)[][]; pairsByStep: (number | null)[]; covariance: (number | null)[][] }>;
   /** Mean over runs (and data points) of W1 / KS: finite units vs limit law, twins vs limit law. */
   w1ByStepLayer?: number[][];
   ksByStepLayer?: number[][];
@@ -179,6 +187,46 @@ function nested(a: Float64Array, K: number, L: number): number[][] {
   return Array.from({ length: K }, (_, k) => Array.from(a.subarray(k * L, (k + 1) * L)));
 }
 
+/** Like nested, NaN (an undefined statistic: fewer than two runs, zero variance) as null — never a silent NaN / null for a number. */
+function nestedOrNull(a: Float64Array, K: number, L: number): (number | null)[][] {
+  return Array.from({ length: K }, (_, k) => Array.from(a.subarray(k * L, (k + 1) * L), (x) => (Number.isNaN(x) ? null : x)));
+}
+
+/** A diagnostic value that must be finite (a DivergenceError naming it and the width otherwise). */
+function finiteDiagnostic(name: string, M: number, K: number, v: number): number {
+  if (!Number.isFinite(v)) throw new DivergenceError(K - 1, `${name} (chaos diagnostics, M = ${M})`, `${name} = ${v}`);
+  return v;
+}
+
+/**
+ * Resource estimate of a chaos run: per width (widths run one after the other) the finite model and
+ * its twins (≈ 10·L·M·D weights, 6·L·M·N preactivations), the tag accumulators (3 functionals ×
+ * 3.5·K·L·M), the limit-law reference (2·K·L·N·lawSamples) and the limit profiles (2·K·(L+1)·N·D);
+ * work R × Σ_M K × (2 × 12·L·M·N·D + …) plus the reference samples.
+ */
+export function chaosNeed(problem: Problem, o: ResolvedChaosOptions, field = "solver"): ResourceNeed {
+  const { L, D } = problem.model;
+  const { N } = problem.data;
+  const K = o.steps;
+  const twins = o.diagnostics.includes("coupling"), tagged = o.diagnostics.includes("tagged"), laws = o.diagnostics.includes("laws");
+  let perWidth = 0, work = 0;
+  for (const M of o.widths) {
+    const pM = { ...problem, model: { ...problem.model, M } };
+    const eng = finiteResNetNeed(pM, { steps: 1 }).bytes / 8;
+    perWidth = Math.max(perWidth, eng + 8 * L * M * D + (twins ? 5 * L * M * N : L * M * N) + (tagged ? 3 * 3.5 * K * L * M : 0) + 2 * M + 4 * K * L);
+    work += o.R * (K * ((twins ? 2 : 1) * 12 * L * M * N * D + (tagged ? 3 * L * M * N * D : 0) + (laws ? (twins ? 2 : 1) * L * N * M * (Math.log2(M + 1) + 1) * 2 : 0) + STEP_OVERHEAD) + 40 * L * M * D);
+  }
+  const ref = laws ? 2 * K * L * N * o.lawSamples + 2 * o.lawSamples * N : 0;
+  const limit = 2 * K * (L + 1) * N * D;
+  work += laws ? K * L * o.lawSamples * (N * (K * 4 * (problem.data.dIn + problem.data.dOut) + Math.log2(o.lawSamples + 1))) : 0;
+  return {
+    what: "the chaos simulator",
+    drivers: [[`${field}.R`, o.R], [`${field}.widths (largest)`, Math.max(...o.widths)], [`${field}.steps`, K], ["model.L", L], ["model.D", D], ["data.N", N], ...(laws ? [[`${field}.lawSamples`, o.lawSamples] as [string, number]] : [])],
+    bytes: f64(perWidth + ref + limit), work, largest: Math.max(laws ? K * L * N * o.lawSamples : 0, L * Math.max(...o.widths) * Math.max(D, N)),
+    detail: `per width: the finite model${twins ? " and its twins" : ""}${tagged ? ", the tag accumulators" : ""}${laws ? "; the limit-law reference" : ""}`,
+  };
+}
+
 function slopeOf(widths: number[], ys: (number | null)[]): number | null {
   const xs: number[] = [], vs: number[] = [];
   ys.forEach((y, i) => { if (y !== null && y > 0 && Number.isFinite(y)) { xs.push(widths[i]); vs.push(y); } });
@@ -206,8 +254,15 @@ function atSteps(problem: Problem, steps: number): Problem {
 
 function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cached?: LimitFields): { result: ChaosResult; limit: LimitFields } {
   const t0 = performance.now();
+  requireResources(chaosNeed(problem, o, field));
   const pK = atSteps(problem, o.steps);
-  const limit = cached ?? limitFields(pK, o.limit, field);
+  let limit: LimitFields;
+  try {
+    limit = cached ?? limitFields(pK, o.limit, field);
+  } catch (e) {
+    if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} (the M = ∞ limit of the chaos simulator)`, e.detail);
+    throw e;
+  }
   if (limit.K < o.steps) throw new ValidationError(`${field}.steps`, `is ${o.steps} but the cached limit has ${limit.K} steps`);
   const tLimit = performance.now();
   const { L, D, N } = limit;
@@ -267,14 +322,18 @@ function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cach
     const det: ChaosWidthDetail = { M, ms: 0 };
     const lastMean = (a: Float64Array) => { let s = 0; for (let l = 0; l < L; l++) s += a[(K - 1) * L + l]; return s / L; };
     if (wantC) {
+      for (const [name, a] of [["weight distance", wd], ["p distance", pd], ["q distance", qd], ["output gap", og]] as const) {
+        const i = a.findIndex((x) => !Number.isFinite(x));
+        if (i >= 0) throw new DivergenceError(a === og ? i : Math.floor(i / L), `${name} of the twins, mean over runs (chaos diagnostics, M = ${M})`, `${name} = ${a[i]}: the sum over runs overflows double precision`);
+      }
       det.couplingByStepLayer = nested(wd, K, L);
       det.pDistByStepLayer = nested(pd, K, L);
       det.qDistByStepLayer = nested(qd, K, L);
       det.outputGapByStep = Array.from(og, Math.sqrt);
-      res.couplingRms.push(Math.sqrt(lastMean(wd)));
-      res.pRms.push(Math.sqrt(lastMean(pd)));
-      res.qRms.push(Math.sqrt(lastMean(qd)));
-      res.outputGapRms.push(Math.sqrt(og[K - 1]));
+      res.couplingRms.push(finiteDiagnostic("couplingRms", M, K, Math.sqrt(lastMean(wd))));
+      res.pRms.push(finiteDiagnostic("pRms", M, K, Math.sqrt(lastMean(pd))));
+      res.qRms.push(finiteDiagnostic("qRms", M, K, Math.sqrt(lastMean(qd))));
+      res.outputGapRms.push(finiteDiagnostic("outputGapRms", M, K, Math.sqrt(og[K - 1])));
     } else {
       res.couplingRms.push(null); res.pRms.push(null); res.qRms.push(null); res.outputGapRms.push(null);
     }
@@ -282,16 +341,25 @@ function simulate(problem: Problem, o: ResolvedChaosOptions, field: string, cach
       const tag = {} as NonNullable<ChaosWidthDetail["tag"]>;
       TAG_FUNCTIONALS.forEach((f, i) => {
         const e = accs[i].estimate();
+        for (const a of [e.intraclass, e.pairs, e.covariance, e.intraclassByStep, e.pairsByStep]) {
+          const j = a.findIndex((x) => x === Infinity || x === -Infinity);
+          if (j >= 0) throw new DivergenceError(a.length === K ? j : Math.floor(j / L), `tag functional "${f}" statistics (chaos diagnostics, M = ${M})`, `a (co)variance over runs is ${a[j]}`);
+        }
+        const orNull = (a: Float64Array) => Array.from(a, (x) => (Number.isNaN(x) ? null : x));
         tag[f] = {
-          intraclass: nested(e.intraclass, K, L), intraclassByStep: Array.from(e.intraclassByStep),
-          pairs: nested(e.pairs, K, L), pairsByStep: Array.from(e.pairsByStep), covariance: nested(e.covariance, K, L),
+          intraclass: nestedOrNull(e.intraclass, K, L), intraclassByStep: orNull(e.intraclassByStep),
+          pairs: nestedOrNull(e.pairs, K, L), pairsByStep: orNull(e.pairsByStep), covariance: nestedOrNull(e.covariance, K, L),
         };
       });
       det.tag = tag;
       const v = tag[o.tagFunctional].intraclassByStep[K - 1];
-      res.tagCorrelation.push(Number.isFinite(v) ? v : null);
+      res.tagCorrelation.push(v !== null && Number.isFinite(v) ? v : null);
     } else res.tagCorrelation.push(null);
     if (ref) {
+      for (const [name, a] of [["W1", w1], ["KS", ks], ["W1 of the twins", w1t], ["KS of the twins", kst]] as const) {
+        const i = a.findIndex((x) => !Number.isFinite(x));
+        if (i >= 0) throw new DivergenceError(Math.floor(i / L), `${name} to the limit law (chaos diagnostics, layer ${(i % L) + 1}, M = ${M})`, `${name} = ${a[i]}`);
+      }
       det.w1ByStepLayer = nested(w1, K, L);
       det.ksByStepLayer = nested(ks, K, L);
       res.w1.push(lastMean(w1));

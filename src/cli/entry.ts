@@ -8,6 +8,7 @@
  */
 import { quickAnswer } from "./quick.ts";
 import { runCommand, type Command } from "./run.ts";
+import { installLastResort } from "./report.ts";
 
 /** Command → its module and export (the same functions main.ts dispatches). */
 const LAZY: Record<string, () => Promise<Command>> = {
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   const quick = quickAnswer(argv);
   if (quick !== null) return quick;
   const [cmd, ...rest] = argv;
+  installLastResort(cmd); // errors escaping the asynchronous commands (sweep, reproduce): one line too
   return runCommand(cmd, await LAZY[cmd](), rest);
 }
 

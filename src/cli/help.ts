@@ -58,7 +58,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["--threads n|auto", "worker threads of the layer passes (default auto; results are identical for any n)"],
     ],
     solver: [],
-    notes: `The finite ResNet reads no "solver" options (the limit solvers' options may stay in the file).\n${RESULT_NOTE}`,
+    notes: `The finite ResNet reads no "solver" options (the limit solvers' options may stay in the file;\na key no solver reads is an error naming solver.<key>).\n${RESULT_NOTE}`,
   },
   meanode: {
     summary: "Mean ODE, L → ∞ at fixed D and M (MATH §2–3)",

@@ -1,10 +1,10 @@
 /**
  * Running one command: `--flag=value` normalised for the commands with their own
  * parsers, usage errors (exit 2, with the command's usage line), LimitdynErrors
- * (exit 2, the message naming the field). Shared by main.ts (every command loaded)
+ * (exit 2, the message naming the field), any other error in one line (./report.ts). Shared by main.ts (every command loaded)
  * and entry.ts (only the called command's module loaded).
  */
-import { LimitdynError } from "../core/errors.ts";
+import { reportError } from "./report.ts";
 import { BOOLEAN_FLAGS, UsageError } from "./flags.ts";
 import { COMMAND_NAMES, commandHelp } from "./help.ts";
 
@@ -23,10 +23,7 @@ export function runCommand(cmd: string, fn: Command, given: string[]): number {
       console.error(`limitdyn ${cmd}: ${e.message}\n\n${line}\n(limitdyn ${cmd} --help lists the flags and solver options)`);
       return 2;
     }
-    if (e instanceof LimitdynError) {
-      console.error(`limitdyn ${cmd}: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    // library errors (exit 2), running out of memory (2), anything else (a bug: 1) — one line, no stack trace
+    return reportError(cmd, e);
   }
 }

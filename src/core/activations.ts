@@ -167,6 +167,15 @@ export function requireSecondDerivative(a: Activation, field = "model.activation
   return a.d2f;
 }
 
+/**
+ * The error of an activation that returned a non-finite value at a finite argument (a user σ:
+ * the built-ins are finite on R): a ValidationError naming model.activation, the activation and
+ * the argument, the same from every solver.
+ */
+export function activationFailure(a: Activation, x: number, f: number, df: number, d2f?: number): ValidationError {
+  return new ValidationError("model.activation", `"${a.name}" returned a non-finite value at the finite argument ${x} (σ = ${f}, σ′ = ${df}${d2f !== undefined ? `, σ″ = ${d2f}` : ""})`);
+}
+
 /** Built-in activation by kind (for worker threads, which cannot receive closures); null for custom ones. */
 export function activationByKind(kind: number): Activation | null {
   for (const a of Object.values(ACTIVATIONS)) if (a.kind === kind) return a;

@@ -22,9 +22,12 @@ export class ValidationError extends LimitdynError {
 export class DivergenceError extends LimitdynError {
   readonly step: number;
   readonly quantity: string;
+  /** What was found (e.g. "loss = Infinity"); "" when nothing more is known. */
+  readonly detail: string;
   constructor(step: number, quantity: string, detail = "") {
     super(`divergence at step ${step}: ${quantity} is not finite${detail ? ` (${detail})` : ""}`);
     this.step = step;
     this.quantity = quantity;
+    this.detail = detail;
   }
 }

@@ -7,6 +7,7 @@
  * of stream i depend only on (seed, i) — never on which other streams were
  * used, in which order, or on which worker thread.
  */
+import { ValidationError } from "./errors.ts";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import type { JumpableRandomGenerator } from "pure-rand/types/JumpableRandomGenerator";
 import { seedValue } from "./validate.ts";
@@ -86,7 +87,7 @@ export class Stream {
     let s01 = g.s01 | 0, s00 = g.s00 | 0, s11 = g.s11 | 0, s10 = g.s10 | 0;
     const X = ZIG_X, RATIO = ZIG_RATIO;
     const end = offset + n;
-    if (end > out.length || offset < 0) throw new RangeError(`fillNormal: [${offset}, ${end}) is outside the array (length ${out.length})`);
+    if (end > out.length || offset < 0) throw new ValidationError("offset", `fillNormal: [${offset}, ${end}) is outside the array (length ${out.length})`);
     let i = offset;
     while (i < end) {
       // draw 1 (u)
@@ -142,6 +143,9 @@ export class Stream {
  * generator jumped i+1 times. Jumped states are cached, so sequential access
  * costs one jump per new index.
  */
+/** Largest stream index (each new index costs one jump of the generator). */
+export const MAX_STREAM = 1 << 20;
+
 export class StreamFamily {
   readonly seed: number;
   private readonly states: JumpableRandomGenerator[] = [];
@@ -150,7 +154,7 @@ export class StreamFamily {
     this.states.push(xoroshiro128plus(seed));
   }
   get(i: number): Stream {
-    if (!Number.isInteger(i) || i < 0) throw new RangeError(`stream index must be a non-negative integer (got ${i})`);
+    if (!Number.isInteger(i) || i < 0 || i > MAX_STREAM) throw new ValidationError("index", `must be a stream index, an integer in 0..${MAX_STREAM} (got ${i})`);
     while (this.states.length <= i + 1) {
       const next = this.states[this.states.length - 1].clone();
       next.jump();

@@ -2,14 +2,21 @@
 import { ValidationError } from "./errors.ts";
 
 export function show(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return v.length > 60 ? `${JSON.stringify(v.slice(0, 60))}…` : JSON.stringify(v);
   if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return `array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name} of length ${(v as unknown as ArrayLike<number>).length}`;
   return typeof v;
 }
 
 export function requireDefined(field: string, v: unknown): void {
-  if (v === undefined || v === null) throw new ValidationError(field, "is required (missing)");
+  if (v === undefined) throw new ValidationError(field, "is required (missing)");
+  if (v === null) throw new ValidationError(field, "is required (got null)");
+}
+
+/** `v` unless it is undefined (null is a value — and an error where a number is required —, not "use the default"). */
+export function dflt<T>(v: unknown, d: T): unknown {
+  return v === undefined ? d : v;
 }
 
 export function finiteNumber(field: string, v: unknown): number {
@@ -33,12 +40,51 @@ export function nonNegativeNumber(field: string, v: unknown): number {
 export function positiveInt(field: string, v: unknown): number {
   requireDefined(field, v);
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ValidationError(field, `must be a positive integer (got ${show(v)})`);
+  if (v > Number.MAX_SAFE_INTEGER) throw new ValidationError(field, `must be a positive integer at most 2^53 − 1 (got ${show(v)})`);
   return v;
 }
 
 export function nonNegativeInt(field: string, v: unknown): number {
   requireDefined(field, v);
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new ValidationError(field, `must be a non-negative integer (got ${show(v)})`);
+  if (v > Number.MAX_SAFE_INTEGER) throw new ValidationError(field, `must be a non-negative integer at most 2^53 − 1 (got ${show(v)})`);
+  return v;
+}
+
+/** An integer in [min, max]. */
+export function intInRange(field: string, v: unknown, min: number, max: number): number {
+  requireDefined(field, v);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ValidationError(field, `must be an integer in ${min}..${max} (got ${show(v)})`);
+  return v;
+}
+
+/** A finite number in [min, max] (open ends with `open`). */
+export function numberInRange(field: string, v: unknown, min: number, max: number, open: { min?: boolean; max?: boolean } = {}): number {
+  const x = finiteNumber(field, v);
+  const lo = open.min ? x > min : x >= min, hi = open.max ? x < max : x <= max;
+  if (!lo || !hi) throw new ValidationError(field, `must be a number in ${open.min ? "(" : "["}${min}, ${max}${open.max ? ")" : "]"} (got ${show(v)})`);
+  return x;
+}
+
+/** true or false. */
+export function booleanValue(field: string, v: unknown): boolean {
+  requireDefined(field, v);
+  if (typeof v !== "boolean") throw new ValidationError(field, `must be true or false (got ${show(v)})`);
+  return v;
+}
+
+/** A function. */
+export function functionValue<F extends (...a: never[]) => unknown>(field: string, v: unknown): F {
+  requireDefined(field, v);
+  if (typeof v !== "function") throw new ValidationError(field, `must be a function (got ${show(v)})`);
+  return v as F;
+}
+
+/** An options object: undefined is {}, anything but a plain object (arrays, typed arrays, numbers, strings, booleans, null) an error. */
+export function optionsObject(field: string, v: unknown, keys?: readonly string[]): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (!isPlainObject(v)) throw new ValidationError(field, `must be an object of options (got ${show(v)})`);
+  if (keys) knownKeys(field, v, keys);
   return v;
 }
 
@@ -57,8 +103,11 @@ export function oneOf<T extends string>(field: string, v: unknown, allowed: read
   return v as T;
 }
 
+/** An object literal (or JSON object, or Object.create(null)): not an array, a typed array, a Map, a class instance. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 export function plainObject(field: string, v: unknown): Record<string, unknown> {

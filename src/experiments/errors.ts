@@ -7,6 +7,7 @@
  * sqrt(mean_r err_r²), which for equal-sized runs equals the RMS over
  * outputs, data points and repetitions together (the papers' convention).
  */
+import { ValidationError } from "../core/errors.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
 import type { SweepRow } from "./rows.ts";
 import type { AxisValue } from "./spec.ts";
@@ -21,15 +22,15 @@ function outputsOf(x: Outputs, step: number | "last" | "all"): ArrayLike<number>
   const t = x as Trajectory;
   if (step === "all") return t.f.data;
   const k = step === "last" ? t.K - 1 : step;
-  if (!Number.isInteger(k) || k < 0 || k >= t.K) throw new RangeError(`step ${k} is outside 0..${t.K - 1}`);
+  if (!Number.isInteger(k) || k < 0 || k >= t.K) throw new ValidationError("step", `is ${k}, outside 0..${t.K - 1}`);
   const per = t.dOut * t.N;
   return t.f.data.subarray(k * per, (k + 1) * per);
 }
 
 /** RMS of a − b over all entries (equal lengths). */
 export function rmsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`arrays differ in length: ${a.length} vs ${b.length}`);
-  if (a.length === 0) throw new RangeError("empty arrays");
+  if (a.length !== b.length) throw new ValidationError("arrays", `differ in length: ${a.length} vs ${b.length}`);
+  if (a.length === 0) throw new ValidationError("arrays", "are empty");
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     const d = a[i] - b[i];
@@ -57,9 +58,9 @@ export function outputError(run: Outputs, ref: Outputs, step: number | "last" | 
  * computed with each repetition's embeddings).
  */
 export function outputErrorRms(runs: Outputs[], ref: Outputs | Outputs[], step: number | "last" | "all" = "last"): number {
-  if (runs.length === 0) throw new RangeError("no runs");
+  if (runs.length === 0) throw new ValidationError("runs", "is empty");
   const refs = Array.isArray(ref) && ref.length > 0 && typeof ref[0] !== "number" ? (ref as Outputs[]) : null;
-  if (refs && refs.length !== runs.length) throw new RangeError(`${runs.length} runs but ${refs.length} references`);
+  if (refs && refs.length !== runs.length) throw new ValidationError("refs", `has ${refs.length} references for ${runs.length} runs`);
   return rms(runs.map((r, i) => outputError(r, refs ? refs[i] : (ref as Outputs), step)));
 }
 
@@ -76,11 +77,11 @@ export function embeddingError(h: ArrayLike<number>, hRef: ArrayLike<number>): n
 /** h at the last depth grid point (s = 1) at GD step `step`, N × D row-major, from a trajectory's depth profiles. */
 export function finalHidden(t: Trajectory, step: number): Float64Array {
   const p = t.profiles;
-  if (!p?.h) throw new RangeError(`${t.algorithm} trajectory has no recorded h profiles`);
+  if (!p?.h) throw new ValidationError("trajectory", `${t.algorithm}: has no recorded h profiles`);
   const r = p.steps.indexOf(step);
-  if (r < 0) throw new RangeError(`${t.algorithm} trajectory has no h profile at step ${step} (recorded: ${p.steps.join(", ")})`);
+  if (r < 0) throw new ValidationError("step", `${step}: the ${t.algorithm} trajectory has no h profile there (recorded: ${p.steps.join(", ")})`);
   const [, S1, N, D] = p.h.shape;
-  if (Math.abs(p.s[S1 - 1] - 1) > 1e-12) throw new RangeError(`${t.algorithm} depth grid ends at s = ${p.s[S1 - 1]}, not 1`);
+  if (Math.abs(p.s[S1 - 1] - 1) > 1e-12) throw new ValidationError("trajectory", `${t.algorithm}: its depth grid ends at s = ${p.s[S1 - 1]}, not 1`);
   const out = new Float64Array(N * D);
   for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) out[n * D + d] = p.h.get(r, S1 - 1, n, d);
   return out;
@@ -138,7 +139,7 @@ export function aggregateRows(rows: SweepRow[], opts: AggregateOptions): ShapeSt
     const key: Record<string, AxisValue> = {};
     for (const f of by) {
       const v = rowField(row, f);
-      if (v === undefined) throw new RangeError(`row ${row.id} has no field ${JSON.stringify(f)}`);
+      if (v === undefined) throw new ValidationError(f, `is not a field of row ${row.id}`);
       key[f] = v as AxisValue;
     }
     const k = JSON.stringify(by.map((f) => key[f]));

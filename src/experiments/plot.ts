@@ -12,6 +12,7 @@
  *   plotHistograms:     "histogram" (step lines), "density" (lines)
  *   plotXY:             "lines", "dashed" (lines), "points"
  */
+import { ValidationError } from "../core/errors.ts";
 import { writeFileSync } from "node:fs";
 import type * as vega from "vega";
 import type * as vl from "vega-lite";
@@ -201,7 +202,7 @@ export interface CoordinateSeries {
 /** Coordinate trajectories along depth (x = s), finite models vs limits. */
 export async function plotCoordinates(series: CoordinateSeries[], opts: PlotOptions & { yTitle?: string } = {}): Promise<PlotResult> {
   const rows = (kind: "finite" | "limit") => series.filter((c) => (c.kind ?? "finite") === kind).flatMap((c) => {
-    if (c.s.length !== c.values.length) throw new RangeError(`series ${c.name}: ${c.s.length} depths but ${c.values.length} values`);
+    if (c.s.length !== c.values.length) throw new ValidationError(`series ${c.name}`, `has ${c.s.length} depths but ${c.values.length} values`);
     return Array.from(c.values, (v, i) => ({ s: c.s[i], value: v, name: c.name }));
   });
   const enc = {

@@ -5,7 +5,10 @@
  * compared *without* their `meta` field (wall-clock timings), which is the
  * only part of a row that is not a pure function of the run.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, resolve } from "node:path";
+import { requireResources } from "../core/resources.ts";
 import { LimitdynError } from "../core/errors.ts";
 import { canonicalJson, type Point } from "./spec.ts";
 
@@ -49,7 +52,15 @@ function checkRow(r: unknown, where: string): SweepRow {
 /** Read a .jsonl row file (missing file = no rows). */
 export function readRows(path: string): ReadRowsResult {
   if (!existsSync(path)) return { rows: [], truncatedTail: false, validBytes: 0 };
-  const buf = readFileSync(path);
+  let buf: Buffer;
+  try {
+    const size = statSync(path).size;
+    requireResources({ what: "reading the row file", drivers: [[`${path} (bytes)`, size]], bytes: 4 * size });
+    buf = readFileSync(path);
+  } catch (e) {
+    if (e instanceof LimitdynError) throw e;
+    throw new RowFileError(`${path} cannot be read: ${(e as Error).message}`);
+  }
   const rows: SweepRow[] = [];
   let pos = 0; // byte offset of the current line
   let validBytes = 0; // end of the last complete, valid line
@@ -89,11 +100,20 @@ export function rowKey(r: SweepRow): string {
 export class RowWriter {
   private fd: number;
   constructor(readonly path: string, private readonly sync = true) {
-    this.fd = openSync(path, "a");
+    checkWritableFolder(path);
+    try {
+      this.fd = openSync(path, "a");
+    } catch (e) {
+      throw new RowFileError(`${path} cannot be opened for writing: ${(e as Error).message}`);
+    }
   }
   write(row: SweepRow): void {
-    writeSync(this.fd, JSON.stringify(row) + "\n");
-    if (this.sync) fsyncSync(this.fd);
+    try {
+      writeSync(this.fd, JSON.stringify(row) + "\n");
+      if (this.sync) fsyncSync(this.fd);
+    } catch (e) {
+      throw new RowFileError(`${this.path} cannot be written: ${(e as Error).message}`);
+    }
   }
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
@@ -134,6 +154,80 @@ export function dedupeRows(rows: Iterable<SweepRow>, sources?: Map<SweepRow, str
   return [...byId.values()].map((e) => e.row).sort((a, b) => a.index - b.index || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** The folder of an output file must exist (a RowFileError naming it otherwise: no stack trace from the CLI). */
+export function checkWritableFolder(path: string): void {
+  const dir = dirname(resolve(path));
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new RowFileError(`${path} cannot be written: folder ${dir} does not exist`);
+}
+
+/**
+ * A lock on a row file: `<rows>.lock` holds {pid, host, started} of the sweep writing it. A second
+ * writer is refused (RowFileError naming the holder); a lock whose process is gone (same host, pid
+ * not running: a killed sweep) is stale and taken over.
+ */
+export class RowLock {
+  readonly path: string;
+  private held = false;
+  constructor(rows: string) {
+    this.path = `${rows}.lock`;
+    checkWritableFolder(rows);
+    for (let attempt = 0; attempt < 3 && !this.held; attempt++) {
+      try {
+        const fd = openSync(this.path, "wx");
+        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }) + "\n");
+        closeSync(fd);
+        this.held = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new RowFileError(`${this.path} (the lock of ${rows}) cannot be created: ${(e as Error).message}`);
+        const holder = readLock(this.path);
+        if (holder && !stale(holder)) {
+          throw new RowFileError(`${rows} is being written by another sweep (pid ${holder.pid} on ${holder.host}, since ${holder.started}); wait for it to finish, or use another --out (if no such sweep runs, delete ${this.path})`);
+        }
+        // stale (or unreadable: a writer killed while creating it): take it over
+        try { unlinkSync(this.path); } catch { /* another process took it first: retry */ }
+      }
+    }
+    if (!this.held) throw new RowFileError(`${this.path} (the lock of ${rows}) could not be taken: another sweep keeps taking it`);
+  }
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    try {
+      const holder = readLock(this.path);
+      if (holder && holder.pid === process.pid && holder.host === hostname()) unlinkSync(this.path);
+    } catch { /* already gone */ }
+  }
+}
+
+interface LockHolder { pid: number; host: string; started: string }
+
+function readLock(path: string): LockHolder | null {
+  try {
+    const o = JSON.parse(readFileSync(path, "utf8")) as LockHolder;
+    return typeof o.pid === "number" && typeof o.host === "string" ? o : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A lock is stale when its process is gone: same host and no process with its pid (another host: never assumed stale). */
+function stale(h: LockHolder): boolean {
+  if (h.host !== hostname()) return false;
+  if (h.pid === process.pid) return false;
+  try {
+    process.kill(h.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
 export interface MergeResult {
   rows: SweepRow[];
   /** Rows read from all inputs (before removing duplicates). */
@@ -150,7 +244,7 @@ export function mergeRowFiles(inputs: string[], out?: string): MergeResult {
   const sources = new Map<SweepRow, string>();
   const truncatedInputs: string[] = [];
   for (const path of inputs) {
-    if (!existsSync(path)) throw new RowFileError(`${path} does not exist`);
+    if (typeof path !== "string" || !existsSync(path)) throw new RowFileError(`${String(path)} does not exist`);
     const r = readRows(path);
     if (r.truncatedTail) truncatedInputs.push(path);
     for (const row of r.rows) {
@@ -160,9 +254,14 @@ export function mergeRowFiles(inputs: string[], out?: string): MergeResult {
   }
   const rows = dedupeRows(all, sources);
   if (out !== undefined) {
+    checkWritableFolder(out);
     const tmp = `${out}.tmp-${process.pid}`;
-    writeFileSync(tmp, rows.map((r) => JSON.stringify(r) + "\n").join(""));
-    renameSync(tmp, out);
+    try {
+      writeFileSync(tmp, rows.map((r) => JSON.stringify(r) + "\n").join(""));
+      renameSync(tmp, out);
+    } catch (e) {
+      throw new RowFileError(`${out} cannot be written: ${(e as Error).message}`);
+    }
   }
   return { rows, read: all.length, duplicates: all.length - rows.length, truncatedInputs };
 }

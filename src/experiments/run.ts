@@ -5,26 +5,32 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { LimitdynError } from "../core/errors.ts";
+import { ValidationError } from "../core/errors.ts";
+import { firstNonFiniteIn } from "../problem/trajectory.ts";
 import { makeProblem } from "../problem/problem.ts";
 import type { SweepRow } from "./rows.ts";
 import { type NormalizedSweep, type RunSpec, runInputs } from "./spec.ts";
 import { getTask, listTasks, type Task } from "./tasks.ts";
 
-export class UnknownTaskError extends LimitdynError {}
+/** A task that is not registered, or a task module that cannot be imported: a ValidationError naming sweep.task / sweep.taskModules. */
+export class UnknownTaskError extends ValidationError {}
 
 /** Import the sweep's task modules (paths relative to `cwd`, or URLs / package names). */
 export async function loadTaskModules(modules: string[], cwd = process.cwd()): Promise<void> {
   for (const m of modules) {
     const spec = m.startsWith("file:") || m.startsWith("node:") ? m
       : m.startsWith(".") || isAbsolute(m) ? pathToFileURL(resolve(cwd, m)).href : m;
-    await import(spec);
+    try {
+      await import(spec);
+    } catch (e) {
+      throw new UnknownTaskError("sweep.taskModules", `lists ${JSON.stringify(m)}, which cannot be imported: ${(e as Error).message?.split("\n")[0] ?? String(e)}`);
+    }
   }
 }
 
 export function resolveTask(name: string): Task {
   const t = getTask(name);
-  if (!t) throw new UnknownTaskError(`unknown task ${JSON.stringify(name)} (registered: ${listTasks().join(", ")}; register it in src/experiments/tasks.ts or in a module listed in the sweep's taskModules)`);
+  if (!t) throw new UnknownTaskError("sweep.task", `names an unknown task ${JSON.stringify(name)} (registered: ${listTasks().join(", ")}; register it in src/experiments/tasks.ts or in a module listed in the sweep's taskModules)`);
   return t;
 }
 
@@ -55,8 +61,11 @@ export async function runOne(s: NormalizedSweep, run: RunSpec, task: Task = reso
   try {
     const problem = makeProblem(input);
     row.shape = { L: problem.model.L, M: problem.model.M, D: problem.model.D, N: problem.data.N, steps: problem.train.steps };
-    const values = await task(problem, { run, options: taskOptions });
-    row.values = plain(values) as Record<string, unknown>;
+    const values = plain(await task(problem, { run, options: taskOptions })) as Record<string, unknown>;
+    // a row file is JSON: a non-finite value would silently become null there
+    const bad = firstNonFiniteIn(values, "values");
+    if (bad) throw new ValidationError(bad.path, `is ${bad.value}: task ${JSON.stringify(s.task)} returned a non-finite value (a row holds finite numbers only, never null for a number)`);
+    row.values = values;
   } catch (e) {
     row.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }

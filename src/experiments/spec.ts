@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ValidationError } from "../core/errors.ts";
 import { isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
+import { requireResources } from "../core/resources.ts";
 
 export type AxisValue = number | string | boolean;
 export type Point = Record<string, AxisValue>;
@@ -121,12 +122,27 @@ export function sweepRunSeed(base: number, point: Point, rep: number, seedAxes: 
   return sha256(`limitdyn-sweep|${base}|${pointId(point, keys)}|${rep}`).readUInt32BE(0);
 }
 
+/** The expanded run list holds ≈ 512 bytes per run (id, point, seed: one sha256 each). */
+function checkRunCount(points: number, repetitions: number, pointsField: string): void {
+  const runs = points * repetitions;
+  requireResources({ what: "the sweep's run list", drivers: [["sweep.repetitions", repetitions], [pointsField, points]], bytes: 512 * runs, work: 5000 * runs });
+}
+
 const SPEC_KEYS = ["problem", "grid", "list", "repetitions", "task", "taskOptions", "taskModules", "seed", "seedAxes", "comment", "$schema"];
 
 /** Validate a sweep spec and fill in defaults. */
+/** A sweep holds JSON-like values only (it is copied to every run and worker): no functions, symbols or bigints. */
+function checkJsonLike(v: unknown, path: string, depth = 0): void {
+  if (typeof v === "function" || typeof v === "symbol" || typeof v === "bigint") throw new ValidationError(path, `must be a JSON value (got a ${typeof v}): a sweep is copied to its runs and workers`);
+  if (typeof v !== "object" || v === null || ArrayBuffer.isView(v) || depth > 64) return;
+  if (Array.isArray(v)) v.forEach((x, i) => checkJsonLike(x, `${path}[${i}]`, depth + 1));
+  else for (const [k, x] of Object.entries(v)) checkJsonLike(x, `${path}.${k}`, depth + 1);
+}
+
 export function normalizeSweep(input: unknown): NormalizedSweep {
   if (!isPlainObject(input)) throw new ValidationError("sweep", `must be an object (got ${show(input)})`);
   knownKeys("sweep", input, SPEC_KEYS);
+  checkJsonLike(input, "sweep");
   const s = input as unknown as SweepSpec;
   if (!isPlainObject(s.problem)) throw new ValidationError("sweep.problem", `must be a problem-file object (got ${show(s.problem)})`);
   if (typeof s.task !== "string" || s.task === "") throw new ValidationError("sweep.task", `must be a task name (got ${show(s.task)})`);
@@ -144,6 +160,7 @@ export function normalizeSweep(input: unknown): NormalizedSweep {
     });
     axes = entries.map((e) => e[0]);
     if (new Set(axes).size !== axes.length) throw new ValidationError("sweep.grid", `names an axis twice (${axes.join(", ")})`);
+    checkRunCount(entries.reduce((n, e) => n * e[1].length, 1), repetitions, "sweep.grid (points)");
     points = [{}];
     for (const [k, vals] of entries) {
       const next: Point[] = [];
@@ -170,6 +187,7 @@ export function normalizeSweep(input: unknown): NormalizedSweep {
   } else {
     points = [{}];
   }
+  checkRunCount(points.length, repetitions, s.list !== undefined ? "sweep.list (points)" : "sweep.grid (points)");
   const problemSeed = s.problem.seed;
   const seed = seedValue("sweep.seed", s.seed ?? (typeof problemSeed === "number" ? problemSeed : 0));
   let seedAxes = axes;
@@ -192,7 +210,7 @@ export function normalizeSweep(input: unknown): NormalizedSweep {
 
 /** All runs of a sweep, point-major and repetition-minor: index = point · R + rep. */
 export function expandSweep(spec: SweepSpec | NormalizedSweep): RunSpec[] {
-  const s = "fingerprint" in spec ? spec : normalizeSweep(spec);
+  const s = isPlainObject(spec) && "fingerprint" in spec ? (spec as NormalizedSweep) : normalizeSweep(spec);
   const runs: RunSpec[] = [];
   for (const point of s.points) {
     for (let rep = 0; rep < s.repetitions; rep++) {

@@ -12,20 +12,22 @@ import { beat, serveWorker, setThreadBudget, type WorkerBoot } from "../parallel
 import type { NormalizedSweep, RunSpec } from "./spec.ts";
 import { loadTaskModules, resolveTask, runOne } from "./run.ts";
 import type { Task } from "./tasks.ts";
+import { type ResourceLimits, setResourceLimits } from "../core/resources.ts";
 
-if (!parentPort) throw new Error("sweep-worker.ts must run in a worker thread");
+if (!parentPort) throw new Error("sweep-worker.ts must run in a worker thread"); // not a library error: a packaging fault
 const port = parentPort;
 const boot = workerData as WorkerBoot;
 let sweep: NormalizedSweep | null = null;
 let task: Task | null = null;
 
-type Msg = { type: "init"; sweep: NormalizedSweep; cwd: string; threads: number } | { type: "run"; run: RunSpec };
+type Msg = { type: "init"; sweep: NormalizedSweep; cwd: string; threads: number; limits?: Partial<ResourceLimits> } | { type: "run"; run: RunSpec };
 
 serveWorker(port, boot, async (m) => {
   const msg = m as Msg;
   try {
     if (msg.type === "init") {
       setThreadBudget(msg.threads);
+      if (msg.limits) setResourceLimits(msg.limits); // the calling thread's setResourceLimits (the environment is inherited)
       await loadTaskModules(msg.sweep.taskModules, msg.cwd);
       task = resolveTask(msg.sweep.task);
       sweep = msg.sweep;

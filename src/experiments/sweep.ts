@@ -9,9 +9,11 @@
  */
 import type { Worker } from "node:worker_threads";
 import { deathOf, getPoolOptions, release, takeWorkers, threadBudget } from "../parallel/pool.ts";
-import { LimitdynError } from "../core/errors.ts";
+import { LimitdynError, ValidationError } from "../core/errors.ts";
+import { isPlainObject, show } from "../core/validate.ts";
+import { resourceLimits, resourceOverride } from "../core/resources.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
-import { dedupeRows, prepareResume, RowWriter, type SweepRow } from "./rows.ts";
+import { dedupeRows, prepareResume, RowLock, RowWriter, type SweepRow } from "./rows.ts";
 import { loadTaskModules, resolveTask, runOne } from "./run.ts";
 import { makeProblem } from "../problem/problem.ts";
 import { expandSweep, inShard, normalizeSweep, type NormalizedSweep, parseShard, type RunSpec, runInputs, type Shard, type SweepSpec } from "./spec.ts";
@@ -64,6 +66,8 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
   const count = Math.min(n, runs.length);
   if (count === 0) return;
   const threads = Math.max(1, Math.floor(threadBudget() / count));
+  // the workers run at the same time: each gets its share of the memory limit (the work limit is per run)
+  const limits = { ...resourceOverride(), memory: resourceLimits().memory / count };
   const lease = takeWorkers(SWEEP_WORKERS, count);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -121,7 +125,7 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
         });
         w.on("error", (e) => finish(new SweepError(`${name} failed: ${deathOf(p) ?? e.message}`)));
         w.on("exit", (code) => finish(new SweepError(`${name} exited unexpectedly (code ${code})${deathOf(p)?.startsWith("could not load") ? `: ${deathOf(p)}` : ""}`)));
-        w.postMessage({ type: "init", sweep: s, cwd: process.cwd(), threads });
+        w.postMessage({ type: "init", sweep: s, cwd: process.cwd(), threads, limits });
       }
     });
   } finally {
@@ -131,16 +135,28 @@ async function runOnWorkers(s: NormalizedSweep, runs: RunSpec[], n: number, onRo
 
 /** Run (or resume) a sweep. */
 export async function runSweep(spec: SweepSpec | NormalizedSweep, opts: RunSweepOptions = {}): Promise<SweepResult> {
-  const s = "fingerprint" in spec ? spec : normalizeSweep(spec);
+  const s = isPlainObject(spec) && "fingerprint" in spec ? (spec as NormalizedSweep) : normalizeSweep(spec);
+  if (!isPlainObject(opts as unknown)) throw new ValidationError("options", `must be an object of sweep options (got ${show(opts)})`);
   const shard = typeof opts.shard === "string" ? parseShard(opts.shard) : opts.shard;
   const workers = opts.workers ?? 0;
-  if (!Number.isInteger(workers) || workers < 0) throw new SweepError(`workers must be a non-negative integer (got ${workers})`);
+  if (!Number.isInteger(workers) || workers < 0) throw new ValidationError("options.workers", `must be a non-negative integer (got ${show(workers)})`);
   await loadTaskModules(s.taskModules);
   const task = resolveTask(s.task); // fail early on an unknown task
 
   const planned = expandSweep(s).filter((r) => inShard(r, shard));
   const plannedById = new Map(planned.map((r) => [r.id, r]));
   const old = new Map<string, SweepRow>();
+  // one writer per row file: a second sweep on it is refused, a killed one's lock is taken over
+  const lock = opts.out !== undefined ? new RowLock(opts.out) : null;
+  try {
+    return await runLocked(s, opts, task, planned, plannedById, old);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runLocked(s: NormalizedSweep, opts: RunSweepOptions, task: ReturnType<typeof resolveTask>, planned: RunSpec[], plannedById: Map<string, RunSpec>, old: Map<string, SweepRow>): Promise<SweepResult> {
+  const workers = opts.workers ?? 0;
   if (opts.out !== undefined) {
     const existing = prepareResume(opts.out);
     for (const row of dedupeRows(existing.rows)) {
@@ -154,7 +170,10 @@ export async function runSweep(spec: SweepSpec | NormalizedSweep, opts: RunSweep
     }
   }
   let pending = planned.filter((r) => !old.has(r.id));
-  if (opts.maxRuns !== undefined) pending = pending.slice(0, Math.max(0, opts.maxRuns));
+  if (opts.maxRuns !== undefined) {
+    if (!Number.isInteger(opts.maxRuns) || opts.maxRuns < 0) throw new ValidationError("options.maxRuns", `must be a non-negative integer (got ${show(opts.maxRuns)})`);
+    pending = pending.slice(0, opts.maxRuns);
+  }
   // a typo in an axis or a bad value fails now, naming the field, instead of giving one error row per run
   const checked = new Set<string>();
   for (const run of pending) {
@@ -164,6 +183,8 @@ export async function runSweep(spec: SweepSpec | NormalizedSweep, opts: RunSweep
     try {
       makeProblem(runInputs(s, run).problem);
     } catch (e) {
+      // the field of the problem (or of the axis that set it), with the point: a ValidationError like any bad input
+      if (e instanceof ValidationError) throw new ValidationError(e.field, `${e.message.slice(e.field.length + 1)} (at sweep point ${key || "(base problem)"})`);
       throw new SweepError(`point ${key || "(base problem)"}: ${(e as Error).message}`);
     }
   }

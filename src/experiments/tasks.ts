@@ -52,7 +52,7 @@ const registry: Map<string, Task> = ((globalThis as Record<symbol, unknown>)[REG
 /** Register a task under a name (throws if the name is taken by a different function). */
 export function registerTask(name: string, task: Task): void {
   const prev = registry.get(name);
-  if (prev && prev !== task) throw new Error(`task ${JSON.stringify(name)} is already registered`);
+  if (prev && prev !== task) throw new ValidationError("name", `${JSON.stringify(name)}: a different task is already registered under this name`);
   registry.set(name, task);
 }
 
@@ -283,7 +283,7 @@ export function dmftHidden(lim: Trajectory, problem: Problem, step: number): Flo
   const D = problem.model.D;
   const c = dmftCoordinates(lim, rowsFromEmbeddings(WE, WU, D));
   const [, , nodes, N] = c.h.shape;
-  if (Math.abs(c.s[nodes - 1] - 1) > 1e-12) throw new RangeError(`DMFT depth grid ends at s = ${c.s[nodes - 1]}, not 1`);
+  if (Math.abs(c.s[nodes - 1] - 1) > 1e-12) throw new ValidationError("trajectory", `its DMFT depth grid ends at s = ${c.s[nodes - 1]}, not 1`);
   const out = new Float64Array(N * D);
   for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) out[n * D + d] = c.h.get(d, step, nodes - 1, n);
   return out;

@@ -1,7 +1,11 @@
 /** The activation kernel: σ and σ′ over a range, one switch per call (MATH §1). */
-import type { Activation } from "../core/activations.ts";
+import { type Activation, activationFailure } from "../core/activations.ts";
 
-/** σ, σ′ on P[i0..i1) into S, dS (by activation kind; no allocation). */
+/**
+ * σ, σ′ on P[i0..i1) into S, dS (by activation kind; no allocation). A user activation that
+ * returns a non-finite value at a finite argument is a ValidationError naming it and the argument
+ * (core/activations activationFailure); at a non-finite argument the caller reports the diverging state.
+ */
 export function activationRange(act: Activation, P: Float64Array, S: Float64Array, dS: Float64Array, i0: number, i1: number): void {
   switch (act.kind) {
     case 0:
@@ -26,8 +30,10 @@ export function activationRange(act: Activation, P: Float64Array, S: Float64Arra
     default: {
       const f = act.f, df = act.df;
       for (let i = i0; i < i1; i++) {
-        S[i] = f(P[i]);
-        dS[i] = df(P[i]);
+        const x = P[i], a = f(x), b = df(x);
+        S[i] = a;
+        dS[i] = b;
+        if (!(Number.isFinite(a) && Number.isFinite(b)) && Number.isFinite(x)) throw activationFailure(act, x, a, b);
       }
     }
   }

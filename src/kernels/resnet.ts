@@ -20,13 +20,18 @@ import { activationRange } from "./activation.ts";
 const BLOCK_UNITS = 64;
 const BLOCK_ELEMS = 16384;
 
+/** Number of unit blocks of a layer (the length of unitBlocks(M, D) minus one), without allocating. */
+export function blockCount(M: number, D: number): number {
+  const maxUnits = Math.max(1, Math.min(BLOCK_UNITS, Math.floor(BLOCK_ELEMS / D)));
+  return Math.ceil(M / maxUnits);
+}
+
 /**
  * Block boundaries of the units 0..M-1 of a layer: blocks [b[i], b[i+1]).
  * Depends only on (M, D) — never on the number of threads.
  */
 export function unitBlocks(M: number, D: number): Int32Array {
-  const maxUnits = Math.max(1, Math.min(BLOCK_UNITS, Math.floor(BLOCK_ELEMS / D)));
-  const nb = Math.ceil(M / maxUnits);
+  const nb = blockCount(M, D);
   const jb = Math.ceil(M / nb);
   const out = new Int32Array(nb + 1);
   for (let i = 0; i <= nb; i++) out[i] = Math.min(M, i * jb);

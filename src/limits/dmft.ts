@@ -12,7 +12,10 @@ import { view, type F64 } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
 import { profileRow } from "../core/layout.ts";
 import { StreamFamily } from "../core/rng.ts";
-import { isPlainObject, positiveInt, seedValue } from "../core/validate.ts";
+import { isPlainObject, knownKeys, numberInRange, positiveInt, seedValue, show } from "../core/validate.ts";
+import { f64, requireResources } from "../core/resources.ts";
+import { DepthGrid } from "../depth/grid.ts";
+import { MAX_SCALE, MIN_SCALE } from "../problem/problem.ts";
 import { gramForms } from "../kernels/gram.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { limitEmbeddingGram } from "../problem/embeddings.ts";
@@ -37,7 +40,7 @@ export interface DmftExtras extends SkeletonExtras {
 
 /** The DMFT algorithm for `solve(problem, dmft({...}))`. D, L, M of the problem are ignored. */
 export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBound, DmftExtras> {
-  const o: unknown = options ?? {};
+  const o: unknown = options === undefined ? {} : options;
   if (isPlainObject(o)) {
     if (Array.isArray(o.record)) o.record.forEach((r, i) => {
       if (r === "h" || r === "b") throw new ValidationError(`${field}.record[${i}]`, `"${r}" does not apply to the DMFT solver (its coordinates are i.i.d. processes: use dmftCoordinates); it records "gram" and "kl"`);
@@ -56,9 +59,12 @@ export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBo
     },
     run: (problem, bound) => {
       const t0 = performance.now();
-      const { dIn, dOut } = problem.data;
+      const { dIn, dOut, N } = problem.data;
+      // the Gram profiles of the extras: 3 × nodes × (KN)², checked before the solve
+      const nodes = new DepthGrid(bound.scheme, bound.depthSteps * (bound.richardson ? 2 : 1), field).nodes;
+      requireResources(gramProfilesNeed(problem.train.steps, N, nodes, dIn + dOut, field));
       const E = limitEmbeddingGram(dIn, dOut, problem.model.sigmaIn, problem.model.sigmaOut);
-      const t = skeletonTrajectory(problem, E, bound, "dmft", null, t0);
+      const t = skeletonTrajectory(problem, E, bound, "dmft", null, t0, undefined, field);
       return { ...t, extras: { ...t.extras, grams: gramProfiles(t) } };
     },
   };
@@ -72,6 +78,7 @@ export function dmft(options?: DmftOptions, field = "options"): Algorithm<DmftBo
 export function gramProfiles(t: Trajectory): GramProfiles {
   const { r, E, depthGrid, coefficients } = skeletonExtras(t);
   const [K, nodes, N] = coefficients.h.shape;
+  requireResources(gramProfilesNeed(K, N, nodes, r));
   const ch = coefficients.h.data, cb = coefficients.b.data;
   const KN = K * N;
   const H = new Float64Array(nodes * KN * KN), B = new Float64Array(nodes * KN * KN), Lam = new Float64Array(nodes * KN * KN);
@@ -86,6 +93,16 @@ export function gramProfiles(t: Trajectory): GramProfiles {
   return { s: depthGrid, H: view(H, [nodes, KN, KN]), B: view(B, [nodes, KN, KN]), Lambda: view(Lam, [nodes, KN, KN]) };
 }
 
+/** Resource estimate of gramProfiles: Γ^H, Γ^B, Λ on every node over all (KN)² index pairs. */
+function gramProfilesNeed(K: number, N: number, nodes: number, r: number, field = "options") {
+  const KN = K * N;
+  return {
+    what: "the DMFT Gram profiles (extras.grams: Γ^H, Γ^B, Λ on every depth node over all (K·N)² index pairs)",
+    drivers: [["train.steps", K], ["data.N", N], [`${field}.depthSteps`, nodes]] as [string, number][],
+    bytes: f64(3 * nodes * KN * KN + KN * r), work: 3 * nodes * KN * KN * (2 * r + 2), largest: nodes * KN * KN,
+  };
+}
+
 /** Embedding rows: e (R × d_in), o (R × d_out), row-major. A finite model's W_E, W_U are such rows (R = D). */
 export interface EmbeddingRows {
   R: number;
@@ -96,7 +113,12 @@ export interface EmbeddingRows {
 /** Draw R i.i.d. rows e ~ N(0, σ_in² I), o ~ N(0, σ_out² I) (streams 0 and 1 of `seed`, as W_E, W_U of a finite model). */
 export function sampleEmbeddingRows(R: number, dIn: number, dOut: number, sigmaIn: number, sigmaOut: number, seed: number): EmbeddingRows {
   positiveInt("R", R);
+  positiveInt("dIn", dIn);
+  positiveInt("dOut", dOut);
+  numberInRange("sigmaIn", sigmaIn, MIN_SCALE, MAX_SCALE);
+  numberInRange("sigmaOut", sigmaOut, MIN_SCALE, MAX_SCALE);
   seedValue("seed", seed);
+  requireResources({ what: "the embedding rows", drivers: [["R", R], ["dIn", dIn], ["dOut", dOut]], bytes: f64(R * (dIn + dOut)), work: 20 * R * (dIn + dOut), largest: R * Math.max(dIn, dOut) });
   const fam = new StreamFamily(seed);
   return { R, e: fam.get(0).fillNormal(new Float64Array(R * dIn), sigmaIn), o: fam.get(1).fillNormal(new Float64Array(R * dOut), sigmaOut) };
 }
@@ -111,9 +133,21 @@ export function dmftCoordinates(t: Trajectory, rows: EmbeddingRows): { s: Float6
   const { r, depthGrid, coefficients } = skeletonExtras(t);
   const [K, nodes, N] = coefficients.h.shape;
   const dOut = t.dOut, dIn = r - dOut;
+  if (!isPlainObject(rows)) throw new ValidationError("rows", `must be embedding rows { R, e, o } (sampleEmbeddingRows, rowsFromEmbeddings; got ${show(rows)})`);
+  knownKeys("rows", rows as unknown as Record<string, unknown>, ["R", "e", "o"]);
+  positiveInt("rows.R", rows.R);
+  for (const k of ["e", "o"] as const) {
+    const a = rows[k] as unknown;
+    if (!(a instanceof Float64Array)) throw new ValidationError(`rows.${k}`, `must be a Float64Array (R × ${k === "e" ? "d_in" : "d_out"}, row-major; got ${show(a)})`);
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new ValidationError(`rows.${k}[${i}]`, `must be finite (got ${a[i]})`);
+  }
   if (rows.e.length !== rows.R * dIn || rows.o.length !== rows.R * dOut) {
     throw new ValidationError("rows", `must hold R × d_in and R × d_out entries (R = ${rows.R}, d_in = ${dIn}, d_out = ${dOut}; got ${rows.e.length} and ${rows.o.length})`);
   }
+  requireResources({
+    what: "the DMFT coordinate processes", drivers: [["rows.R", rows.R], ["train.steps", K], ["data.N", N]],
+    bytes: f64(2 * rows.R * K * nodes * N), work: 4 * rows.R * K * nodes * N * r, largest: rows.R * K * nodes * N,
+  });
   const ch = coefficients.h.data, cb = coefficients.b.data;
   const h = new Float64Array(rows.R * K * nodes * N), b = new Float64Array(rows.R * K * nodes * N);
   for (let d = 0; d < rows.R; d++)
@@ -124,6 +158,9 @@ export function dmftCoordinates(t: Trajectory, rows: EmbeddingRows): { s: Float6
       h[d * K * nodes * N + i] = sh;
       b[d * K * nodes * N + i] = sb;
     }
+  for (const a of [h, b]) for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) throw new ValidationError("rows", `give coordinates that overflow double precision (entry ${i} of ${a === h ? "h" : "b"} is ${a[i]}): the rows are too large for this trajectory`);
+  }
   return { s: depthGrid, h: view(h, [rows.R, K, nodes, N]), b: view(b, [rows.R, K, nodes, N]) };
 }
 

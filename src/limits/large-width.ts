@@ -62,7 +62,7 @@ export function resolveLargeWidthOptions(o: unknown, field = "options"): LargeWi
   if (o === undefined) return { method: "skeleton" };
   if (!isPlainObject(o)) throw new ValidationError(field, `must be an object (got ${show(o)})`);
   knownKeys(field, o, KEYS);
-  const method = oneOf(`${field}.method`, o.method ?? "skeleton", ["skeleton", "particles"] as const);
+  const method = oneOf(`${field}.method`, o.method === undefined ? "skeleton" : o.method, ["skeleton", "particles"] as const);
   if (o.scheme !== undefined && o.scheme !== "staggered-euler") throw new ValidationError(`${field}.scheme`, `must be "staggered-euler" (the M = ∞ ResNet at depth L is the staggered-Euler Mean ODE with S = L; got ${show(o.scheme)})`);
   if (o.depthError !== undefined && o.depthError !== false) throw new ValidationError(`${field}.depthError`, `must be false (S = L is the M = ∞ ResNet itself, not a discretisation; got ${show(o.depthError)})`);
   if (o.richardson !== undefined && o.richardson !== false) throw new ValidationError(`${field}.richardson`, `must be false (the M = ∞ ResNet at depth L is not extrapolated; got ${show(o.richardson)})`);
@@ -70,14 +70,14 @@ export function resolveLargeWidthOptions(o: unknown, field = "options"): LargeWi
 }
 
 /** Mean ODE options of the M = ∞ ResNet at depth L. */
-export function largeWidthMeanOdeOptions(L: number, o: LargeWidthOptions): MeanOdeOptions {
+export function largeWidthMeanOdeOptions(L: number, o: LargeWidthOptions, field = "options"): MeanOdeOptions {
   const m: MeanOdeOptions = { method: o.method ?? "skeleton", scheme: "staggered-euler", depthSteps: L, richardson: false };
   for (const k of ["expectation", "particles", "particleSeed", "record", "recordSteps", "tol"] as const) if (o[k] !== undefined) (m as Record<string, unknown>)[k] = o[k];
   if ((o.method ?? "skeleton") === "skeleton") {
     m.depthError = false;
-    m.budget = { ...(o.budget ?? {}), depthSteps: L };
+    m.budget = o.budget === undefined ? { depthSteps: L } : isPlainObject(o.budget) ? { ...o.budget, depthSteps: L } : o.budget;
   } else if (o.budget !== undefined || o.depthError !== undefined) {
-    throw new ValidationError(o.budget !== undefined ? "options.budget" : "options.depthError", `only applies to method "skeleton" (method is "particles")`);
+    throw new ValidationError(o.budget !== undefined ? `${field}.budget` : `${field}.depthError`, `only applies to method "skeleton" (method is "particles")`);
   }
   return m;
 }
@@ -89,7 +89,7 @@ export function largeWidth(options?: LargeWidthOptions, field?: string): Algorit
 export function largeWidth(options?: LargeWidthOptions, field = "options"): Algorithm<MeanOdeBound, LargeWidthExtras> {
   const opts = resolveLargeWidthOptions(options, field);
   // the Mean ODE options are validated now (depthSteps is a placeholder until the problem is known)
-  checkMeanOdeOptions(largeWidthMeanOdeOptions(1, opts), field);
+  checkMeanOdeOptions(largeWidthMeanOdeOptions(1, opts, field), field);
   const algorithm = `largeWidth/${opts.method}`;
   return {
     name: algorithm,
@@ -97,10 +97,10 @@ export function largeWidth(options?: LargeWidthOptions, field = "options"): Algo
     bind: (problem: Problem) => {
       const { L } = problem.model;
       if (opts.depthSteps !== undefined && opts.depthSteps !== L) throw new ValidationError(`${field}.depthSteps`, `must be the problem's L = ${L} (got ${show(opts.depthSteps)})`);
-      return bindMeanOde(problem, checkMeanOdeOptions(largeWidthMeanOdeOptions(L, opts), field), field);
+      return bindMeanOde(problem, checkMeanOdeOptions(largeWidthMeanOdeOptions(L, opts, field), field), field);
     },
     run: (problem: Problem, o: MeanOdeBound): Trajectory<LargeWidthExtras, MeanOdeBound> => {
-      const t = runMeanOde(problem, o, algorithm);
+      const t = runMeanOde(problem, o, algorithm, field);
       return { ...t, extras: { ...t.extras, L: problem.model.L } };
     },
   };

@@ -16,16 +16,16 @@
  * Heun on S = 32 + Richardson.
  */
 import { ValidationError } from "../core/errors.ts";
-import { isPlainObject, knownKeys, oneOf, positiveInt, show } from "../core/validate.ts";
+import { booleanValue, dflt, isPlainObject, knownKeys, oneOf, optionsObject, positiveInt, seedValue, show } from "../core/validate.ts";
 import { DepthGrid, type Scheme, SCHEMES } from "../depth/grid.ts";
 import { richardson, withRichardson } from "../depth/richardson.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { embeddingGram, initEmbeddings } from "../problem/embeddings.ts";
 import type { Problem } from "../problem/problem.ts";
-import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
+import { bindRecordSteps, recordSpec } from "../problem/record.ts";
 import { makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
-import { bindParticleOptions, type ParticleExtras, particleRecordOption, particleRun } from "../particles/mean-ode.ts";
-import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
+import { bindParticleOptions, type ParticleExtras, particleRecordSpec, particleRun } from "../particles/mean-ode.ts";
+import { bindFactorExpectation, type BoundFactorExpectation, budgetOption, FACTOR_EXPECTATION_KEYS, type FactorExpectationOptions, tolOption } from "../skeleton/factor-options.ts";
 import { type SkeletonExtras, type SkeletonSolveOptions, skeletonTrajectory } from "../skeleton/solve.ts";
 
 export interface MeanOdeOptions {
@@ -100,32 +100,30 @@ export function checkMeanOdeOptions(o: unknown, field: string): Given {
   const opts = o === undefined ? {} : o;
   if (!isPlainObject(opts)) throw new ValidationError(field, `must be an object (got ${show(opts)})`);
   knownKeys(field, opts, KEYS);
-  const method = oneOf(`${field}.method`, opts.method ?? "skeleton", ["skeleton", "particles"] as const);
+  const method = oneOf(`${field}.method`, dflt(opts.method, "skeleton"), ["skeleton", "particles"] as const);
   const scheme = opts.scheme === undefined ? undefined : oneOf(`${field}.scheme`, opts.scheme, SCHEMES);
-  if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new ValidationError(`${field}.richardson`, `must be true or false (got ${show(opts.richardson)})`);
+  if (opts.richardson !== undefined) booleanValue(`${field}.richardson`, opts.richardson);
   if (opts.richardson === true && scheme === "staggered-euler") throw new ValidationError(`${field}.richardson`, `is not supported with scheme "staggered-euler" (it is the exact M = ∞ ResNet at L = depthSteps; extrapolating it changes the object)`);
-  const g: Given = { method, record: method === "skeleton" ? recordOption(field, opts.record, ["h", "b", "gram", "kl"] as const) : particleRecordOption(field, opts.record) };
+  const spec = method === "skeleton" ? recordSpec(field, opts, ["h", "b", "gram", "kl"] as const, ["h", "b"]) : particleRecordSpec(field, opts);
+  const g: Given = { method, record: spec.record };
   if (scheme !== undefined) g.scheme = scheme;
   if (opts.richardson !== undefined) g.richardson = opts.richardson as boolean;
   if (opts.depthSteps !== undefined) g.depthSteps = positiveInt(`${field}.depthSteps`, opts.depthSteps);
-  const rs = recordStepsOption(field, opts.recordSteps);
-  if (rs) g.recordSteps = rs;
+  if (spec.recordSteps) g.recordSteps = spec.recordSteps;
   if (method === "skeleton") {
     if (opts.particles !== undefined || opts.particleSeed !== undefined) throw new ValidationError(`${field}.${opts.particles !== undefined ? "particles" : "particleSeed"}`, `only applies to method "particles" (method is "skeleton")`);
-    if (opts.expectation !== undefined) g.expectation = opts.expectation;
+    // the structure now (an object of known keys); the values are bound with the problem (they depend on σ and the sizes)
+    if (opts.expectation !== undefined) g.expectation = optionsObject(`${field}.expectation`, opts.expectation, FACTOR_EXPECTATION_KEYS);
     const tol = tolOption(field, opts.tol);
     if (tol !== null) g.tol = tol;
     if (opts.budget !== undefined) { budgetOption(field, opts.budget, 1); g.budget = opts.budget; }
-    if (opts.depthError !== undefined) {
-      if (typeof opts.depthError !== "boolean") throw new ValidationError(`${field}.depthError`, `must be true or false (got ${show(opts.depthError)})`);
-      g.depthError = opts.depthError;
-    }
+    if (opts.depthError !== undefined) g.depthError = booleanValue(`${field}.depthError`, opts.depthError);
   } else {
     for (const k of ["expectation", "tol", "budget", "depthError"]) {
       if (opts[k] !== undefined) throw new ValidationError(`${field}.${k}`, `only applies to method "skeleton" (method is "particles")`);
     }
-    g.particles = positiveInt(`${field}.particles`, opts.particles ?? 4096);
-    if (opts.particleSeed !== undefined) g.particleSeed = opts.particleSeed as number;
+    g.particles = positiveInt(`${field}.particles`, dflt(opts.particles, 4096));
+    if (opts.particleSeed !== undefined) g.particleSeed = seedValue(`${field}.particleSeed`, opts.particleSeed);
   }
   return g;
 }
@@ -168,20 +166,20 @@ export function bindMeanOde(problem: Problem, g: Given, field: string): MeanOdeB
 }
 
 /** Run the Mean ODE with bound options; the trajectory is named `algorithm`. */
-export function runMeanOde(problem: Problem, o: SkeletonMeanOdeBound, algorithm: string): Trajectory<SkeletonExtras, SkeletonMeanOdeBound>;
-export function runMeanOde(problem: Problem, o: ParticleMeanOdeBound, algorithm: string): Trajectory<ParticleExtras, ParticleMeanOdeBound>;
-export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string): Trajectory<MeanOdeExtras, MeanOdeBound>;
-export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string): Trajectory<MeanOdeExtras, MeanOdeBound> {
+export function runMeanOde(problem: Problem, o: SkeletonMeanOdeBound, algorithm: string, field?: string): Trajectory<SkeletonExtras, SkeletonMeanOdeBound>;
+export function runMeanOde(problem: Problem, o: ParticleMeanOdeBound, algorithm: string, field?: string): Trajectory<ParticleExtras, ParticleMeanOdeBound>;
+export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string, field?: string): Trajectory<MeanOdeExtras, MeanOdeBound>;
+export function runMeanOde(problem: Problem, o: MeanOdeBound, algorithm: string, field = "options"): Trajectory<MeanOdeExtras, MeanOdeBound> {
   const t0 = performance.now();
   if (o.method === "skeleton") {
     const { WE, WU } = initEmbeddings(problem);
     const { D } = problem.model;
     const { dIn, dOut } = problem.data;
-    return skeletonTrajectory(problem, embeddingGram(WE, WU, D, dIn, dOut), o, algorithm, { WE, WU, D }, t0);
+    return skeletonTrajectory(problem, embeddingGram(WE, WU, D, dIn, dOut), o, algorithm, { WE, WU, D }, t0, undefined, field);
   }
   const { scheme, particles, particleSeed, record, recordSteps } = o;
-  const run = withRichardson(o.depthSteps, new DepthGrid(scheme, o.depthSteps).order, o.richardson, (S, fine) =>
-    particleRun(problem, { scheme, depthSteps: S, particles, particleSeed, record: fine ? record : [], recordSteps: fine ? recordSteps : [] }), (r) => r.f);
+  const run = withRichardson(o.depthSteps, new DepthGrid(scheme, o.depthSteps, field).order, o.richardson, (S, fine) =>
+    particleRun(problem, { scheme, depthSteps: S, particles, particleSeed, record: fine ? record : [], recordSteps: fine ? recordSteps : [] }, field), (r) => r.f);
   const extras: ParticleExtras = { ...run.fine.extras };
   if (run.correction !== null) extras.richardsonCorrection = run.correction;
   // test outputs extrapolated like f (a test input equal to a training input gives its output); the Gram matrix from the fine grid
@@ -203,6 +201,6 @@ export function meanOde(options?: MeanOdeOptions, field = "options"): Algorithm<
     name: algorithm,
     requires: g.method === "skeleton" ? ["frozenEmbeddings", "secondDerivative"] : ["frozenEmbeddings"],
     bind: (problem) => bindMeanOde(problem, g, field),
-    run: (problem, o) => runMeanOde(problem, o, algorithm),
+    run: (problem, o) => runMeanOde(problem, o, algorithm, field),
   };
 }

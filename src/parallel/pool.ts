@@ -60,7 +60,7 @@ export function threadBudget(): number {
 
 /** Set this thread's budget (sweep workers: cores / workers); 0 = the available cores. */
 export function setThreadBudget(n: number): void {
-  if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`thread budget must be a non-negative integer (got ${n})`);
+  if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError("budget", `must be a non-negative integer (got ${n})`);
   budget = n;
 }
 
@@ -83,7 +83,7 @@ export function setPoolOptions(o: Partial<PoolOptions>): PoolOptions {
   for (const k of ["stallMs", "startMs"] as const) {
     const v = o[k];
     if (v === undefined) continue;
-    if (!(v > 0)) throw new RangeError(`${k} must be > 0 (got ${v})`);
+    if (!(v > 0)) throw new ValidationError(k, `must be > 0 (got ${v})`);
     poolOptions[k] = v;
   }
   return prev;

@@ -43,10 +43,11 @@ import type { Activation } from "../core/activations.ts";
 import { view } from "../core/arrays.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
-import { isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
+import { dflt, isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
+import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
 import { checkRequirement } from "../problem/algorithm.ts";
-import type { Problem } from "../problem/problem.ts";
-import { bindRecordSteps, recordOption, recordStepsOption } from "../problem/record.ts";
+import { assertProblem, type Problem } from "../problem/problem.ts";
+import { bindRecordSteps, recordSpec } from "../problem/record.ts";
 import { type DepthProfiles, lossOf, makeTrajectory, type Trajectory, type TrajectoryParts } from "../problem/trajectory.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 import { DepthGrid, type Field, IntegratorWorkspace, type Scheme, slotWeights } from "../depth/grid.ts";
@@ -119,7 +120,7 @@ export function bindParticleOptions(problem: Problem, o: unknown, field = "solve
   if (!isPlainObject(o)) throw new ValidationError(field, `must be an object of particle Mean ODE options (got ${show(o)})`);
   knownKeys(field, o, OPTION_KEYS);
   const opts = o as ParticleMeanOdeOptions;
-  const grid = new DepthGrid((opts.scheme ?? "heun") as Scheme, (opts.depthSteps ?? 32) as number, field);
+  const grid = new DepthGrid(dflt(opts.scheme, "heun") as Scheme, dflt(opts.depthSteps, 32) as number, field);
   const D = problem.model.D;
   let initial: ParticleSet | null = null;
   let P: number;
@@ -137,29 +138,34 @@ export function bindParticleOptions(problem: Problem, o: unknown, field = "solve
     }
     initial = { U, V };
   } else {
-    P = positiveInt(`${field}.particles`, opts.particles ?? 4096);
+    P = positiveInt(`${field}.particles`, dflt(opts.particles, 4096));
   }
-  const particleSeed = initial ? null : seedValue(`${field}.particleSeed`, opts.particleSeed ?? problem.seed);
+  const particleSeed = initial ? null : seedValue(`${field}.particleSeed`, dflt(opts.particleSeed, problem.seed));
   if (initial && opts.particleSeed !== undefined && opts.particleSeed !== null) seedValue(`${field}.particleSeed`, opts.particleSeed);
-  const record = particleRecordOption(field, opts.record);
-  const recordSteps = bindRecordSteps(field, record.filter((r) => r !== "gram"), recordStepsOption(field, opts.recordSteps), problem.train.steps);
+  const spec = particleRecordSpec(field, opts as Record<string, unknown>);
+  const record = spec.record;
+  const recordSteps = bindRecordSteps(field, record.filter((r) => r !== "gram"), spec.recordSteps, problem.train.steps);
   const out: ParticleBound = { scheme: grid.scheme, depthSteps: grid.S, particles: P, particleSeed, record, recordSteps };
   if (initial) out.initialParticles = initial;
   return out;
 }
 
-/** Validate the particle method's `record`: "h", "b", "gram"; "kl" is named as unavailable (no factor map for particles). */
-export function particleRecordOption(field: string, v: unknown): ParticleRecord[] {
-  if (Array.isArray(v)) v.forEach((r, i) => {
+/**
+ * Validate the particle method's `record` ("h", "b", "gram") with its `recordSteps` (they need a
+ * profile, "h" or "b"); "kl" is named as unavailable (no factor map for particles).
+ */
+export function particleRecordSpec(field: string, o: Record<string, unknown>): { record: ParticleRecord[]; recordSteps?: number[] } {
+  if (Array.isArray(o.record)) o.record.forEach((r, i) => {
     if (r === "kl") throw new ValidationError(`${field}.record[${i}]`, `"kl" is not available for the particle Mean ODE (its law is an empirical measure of P particles, which has no density); record it with the skeleton method, meanOde({ record: ["kl"] }), or dmft()`);
   });
-  return recordOption(field, v, ["h", "b", "gram"] as const);
+  return recordSpec(field, o, ["h", "b", "gram"] as const, ["h", "b"]);
 }
 
 function flatArray(field: string, v: unknown): Float64Array {
   let a: Float64Array;
   if (v instanceof Float64Array) a = Float64Array.from(v);
   else if (Array.isArray(v)) {
+    requireResources({ what: `the copy of ${field}`, drivers: [[`${field} (length)`, v.length]], bytes: f64(v.length) });
     a = new Float64Array(v.length);
     for (let i = 0; i < v.length; i++) {
       if (typeof v[i] !== "number") throw new ValidationError(`${field}[${i}]`, `must be a number (got ${show(v[i])})`);
@@ -172,8 +178,10 @@ function flatArray(field: string, v: unknown): Float64Array {
 
 /** P particles from μ_0 (see the module comment for the streams). */
 export function drawParticles(problem: Problem, P: number, particleSeed: number = problem.seed): ParticleSet {
+  assertProblem(problem);
   positiveInt("solver.particles", P);
   const { D, sigmaU, sigmaV } = problem.model;
+  requireResources({ what: "the particles", drivers: [["solver.particles", P], ["model.D", D]], bytes: f64(2 * P * D), work: 20 * P * D, largest: P * D });
   const fam = new StreamFamily(seedValue("solver.particleSeed", particleSeed));
   const U = fam.get(PARTICLE_STREAM_U).fillNormal(new Float64Array(P * D), sigmaU * Math.sqrt(D));
   const V = fam.get(PARTICLE_STREAM_V).fillNormal(new Float64Array(P * D), sigmaV * Math.sqrt(D));
@@ -219,7 +227,11 @@ export class ParticleMeanOde {
   private haveForward = false; private haveBackward = false;
 
   constructor(problem: Problem, grid: DepthGrid, particles: ParticleSet) {
+    assertProblem(problem);
     checkRequirement(problem, "frozenEmbeddings", "the particle Mean ODE");
+    if (!(grid instanceof DepthGrid)) throw new ValidationError("grid", "must be a DepthGrid");
+    if (!particles || !(particles.U instanceof Float64Array) || !(particles.V instanceof Float64Array)) throw new ValidationError("particles", "must be { U, V } of Float64Arrays (P × D each)");
+    requireResources(particleNeed(problem, grid, particles.U.length / problem.model.D, 1));
     this.problem = problem;
     this.grid = grid;
     const { D } = problem.model;
@@ -372,7 +384,7 @@ export class ParticleMeanOde {
 
   /** Backward solve (requires forward()): fills B and Q at every slot. */
   backward(): void {
-    if (!this.haveForward) throw new Error("ParticleMeanOde.backward() needs a preceding forward()");
+    if (!this.haveForward) throw new ValidationError("ParticleMeanOde.backward()", "needs a preceding forward()");
     const { grid, N, D, dOut, B, WU, Res, P, V } = this;
     const ND = N * D, PN = P * N;
     for (let n = 0; n < N; n++)
@@ -398,7 +410,7 @@ export class ParticleMeanOde {
 
   /** GD update of the particle states at every slot (requires backward()); k += 1. */
   update(etaU = this.problem.train.etaU, etaV = this.problem.train.etaV): void {
-    if (!this.haveBackward) throw new Error("ParticleMeanOde.update() needs a preceding backward()");
+    if (!this.haveBackward) throw new ValidationError("ParticleMeanOde.update()", "needs a preceding backward()");
     const { grid, N, D, P, U, V, H, B, Sig, dSig, Q } = this;
     const ND = N * D, PN = P * N;
     const ru = etaU / (this.alpha * N), rv = etaV / (this.alpha * N);
@@ -504,11 +516,62 @@ export class ParticleMeanOde {
   /** One GD step: forward, divergence check, backward, update. Returns the loss before the update. */
   step(): number {
     const loss = this.forward();
-    if (!Number.isFinite(loss)) throw new DivergenceError(this.k, "loss");
+    this.checkForward(this.k, loss);
     this.backward();
+    this.checkBackward(this.k);
     this.update();
     return loss;
   }
+
+  /** After forward(): a DivergenceError naming h (the first node where it left double precision) or the loss. */
+  checkForward(k: number, loss: number): void {
+    const { H, N, D, nodes } = this;
+    const ND = N * D;
+    if (Number.isFinite(loss) && firstBad(H, (nodes - 1) * ND, ND) < 0) return;
+    for (let node = 0; node < nodes; node++) {
+      const i = firstBad(H, node * ND, ND);
+      if (i >= 0) throw new DivergenceError(k, `h (forward depth profile at s = ${this.grid.s(node)})`, `data point ${(i / D) | 0}, coordinate ${i % D} is ${H[node * ND + i]}`);
+    }
+    throw new DivergenceError(k, "loss", `loss = ${loss}`);
+  }
+
+  /** After backward(): a DivergenceError naming b (the first node, from s = 1 down, where it left double precision). */
+  checkBackward(k: number): void {
+    const { B, N, D, nodes } = this;
+    const ND = N * D;
+    if (firstBad(B, 0, ND) < 0) return;
+    for (let node = nodes - 1; node >= 0; node--) {
+      const i = firstBad(B, node * ND, ND);
+      if (i >= 0) throw new DivergenceError(k, `b (backward depth profile at s = ${this.grid.s(node)})`, `data point ${(i / D) | 0}, coordinate ${i % D} is ${B[node * ND + i]}`);
+    }
+  }
+}
+
+function firstBad(a: Float64Array, off: number, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(a[off + i])) return i;
+  return -1;
+}
+
+/**
+ * Resource estimate of a particle solve: particle states 2·slots·P·D, the per-slot p, σ(p), σ′(p), q
+ * (4·slots·P·N), profiles and records; work ≈ 4·P·N·D per field evaluation (stage) and update.
+ */
+export function particleNeed(problem: Problem, grid: DepthGrid, P: number, steps: number, records = 0, field = "solver", gram = false): ResourceNeed {
+  const { D } = problem.model;
+  const { N, dOut } = problem.data;
+  const dN = dOut * N, NT = problem.data.XTest ? problem.data.NTest ?? 0 : 0;
+  const extra = (gram ? steps * dN * dN + 2 * dN * P + dN * dN : 0) + (NT > 0 ? steps * dOut * NT + 4 * P * NT + NT * D : 0);
+  const extraWork = (gram ? steps * grid.slots * (4 * dN * P * D / Math.max(1, N) + dN * dN * P) : 0) + (NT > 0 ? steps * 2 * (grid.scheme === "rk4" ? 4 : 2) * grid.S * 4 * P * NT * D : 0);
+  const { slots, nodes } = grid;
+  const stages = grid.scheme === "rk4" ? 4 * grid.S : grid.scheme === "heun" ? 2 * grid.S : grid.S;
+  return {
+    what: "the particle Mean ODE",
+    drivers: [[`${field}.particles`, P], [`${field}.depthSteps`, grid.S], ["model.D", D], ["data.N", N], ["train.steps", steps]],
+    bytes: f64(2 * slots * P * D + 4 * slots * P * N + 4 * P * N + (2 + records) * nodes * N * D + steps * (dOut * N + 1) + 8 * N * D + extra),
+    work: steps * (2 * stages * 4 * P * N * D + slots * P * N * (4 * D + 10) + STEP_OVERHEAD) + extraWork,
+    largest: Math.max(slots * P * Math.max(D, N), gram ? steps * dN * dN : 0),
+    detail: `particle states 2 × slots × P × D with ${slots} slots, per-slot preactivations`,
+  };
 }
 
 /**
@@ -518,16 +581,19 @@ export class ParticleMeanOde {
  * depthSteps, nodes, slots, particleSeed }.
  */
 export function solveParticleMeanOde(problem: Problem, opts: ParticleMeanOdeOptions = {}): Trajectory<ParticleExtras, ParticleBound> {
+  assertProblem(problem);
   checkRequirement(problem, "frozenEmbeddings", "the particle Mean ODE");
   const bound = bindParticleOptions(problem, opts);
   return makeTrajectory(problem, { algorithm: "meanOde/particles", options: bound, ...particleRun(problem, bound) });
 }
 
 /** One particle solve with bound options: outputs, profiles, timings, extras. */
-export function particleRun(problem: Problem, o: ParticleBound): Omit<TrajectoryParts<ParticleExtras, ParticleBound>, "algorithm" | "options"> {
+export function particleRun(problem: Problem, o: ParticleBound, field = "solver"): Omit<TrajectoryParts<ParticleExtras, ParticleBound>, "algorithm" | "options"> {
   const t0 = performance.now();
-  const grid = new DepthGrid(o.scheme, o.depthSteps);
+  const grid = new DepthGrid(o.scheme, o.depthSteps, field);
   const P = o.particles;
+  const nRec = o.recordSteps.length * ((o.record.includes("h") ? 1 : 0) + (o.record.includes("b") ? 1 : 0));
+  requireResources(particleNeed(problem, grid, P, problem.train.steps, nRec, field, o.record.includes("gram")));
   const particles = o.initialParticles ?? drawParticles(problem, P, o.particleSeed as number);
   const ode = new ParticleMeanOde(problem, grid, particles);
   const tInit = performance.now();
@@ -548,7 +614,7 @@ export function particleRun(problem: Problem, o: ParticleBound): Omit<Trajectory
   const fTest = XTest && NTest ? new Float64Array(K * dOut * NTest) : null;
   for (let k = 0; k < K; k++) {
     const l = ode.forward();
-    if (!Number.isFinite(l)) throw new DivergenceError(k, "loss");
+    ode.checkForward(k, l);
     loss[k] = l;
     f.set(ode.F, k * dOut * N);
     if (gram) {
@@ -564,6 +630,7 @@ export function particleRun(problem: Problem, o: ParticleBound): Omit<Trajectory
     // the last step needs no backward pass / update unless b is recorded there
     if (k === K - 1 && !(r !== undefined && bRec)) break;
     ode.backward();
+    ode.checkBackward(k);
     if (r !== undefined && bRec) bRec.set(ode.B, r * nodes * ND);
     if (k < K - 1) ode.update();
     reportProgress(k + 1, K, "GD steps (particle Mean ODE)");

@@ -11,7 +11,7 @@
  */
 import { requireSecondDerivative } from "../core/activations.ts";
 import { ValidationError } from "../core/errors.ts";
-import { embeddingsTrained, type Problem } from "./problem.ts";
+import { assertProblem, embeddingsTrained, type Problem } from "./problem.ts";
 import type { Trajectory } from "./trajectory.ts";
 
 /**
@@ -49,19 +49,9 @@ export function checkRequirements(problem: Problem, requires: readonly Requireme
   for (const r of requires) checkRequirement(problem, r, who);
 }
 
-/** A validated Problem has typed data, a resolved activation and an init object. */
-function checkProblem(problem: unknown): asserts problem is Problem {
-  // a raw ProblemInput (or anything else) would fail later with a TypeError deep in a solver
-  const p = problem as Partial<Problem> | null | undefined;
-  if (!p || typeof p !== "object" || !p.model || !p.data || !(p.data.X instanceof Float64Array) || !(p.data.Y instanceof Float64Array)
-    || typeof p.model.activation?.f !== "function" || !p.train || !p.init || typeof p.init !== "object") {
-    throw new ValidationError("problem", "must be a Problem from makeProblem / parseProblem / loadProblem (got an unvalidated object; pass it through makeProblem first)");
-  }
-}
-
 export function solve<Options extends object, Extras extends object>(problem: Problem, algorithm: Algorithm<Options, Extras>): Trajectory<Extras, Options> {
-  checkProblem(problem);
-  if (!algorithm || typeof algorithm.run !== "function" || typeof algorithm.bind !== "function") {
+  assertProblem(problem);
+  if (!algorithm || typeof algorithm !== "object" || typeof algorithm.run !== "function" || typeof algorithm.bind !== "function") {
     throw new ValidationError("algorithm", "must be an algorithm value such as finiteResNet() or meanOde({...})");
   }
   checkRequirements(problem, algorithm.requires, algorithm.name);

@@ -4,7 +4,8 @@
  * D → ∞ limit. Shared by the finite model and every limit solver.
  */
 import { StreamFamily } from "../core/rng.ts";
-import type { Problem } from "./problem.ts";
+import { f64, requireResources } from "../core/resources.ts";
+import { assertProblem, type Problem } from "./problem.ts";
 
 /**
  * The embeddings W_E (D × d_in), W_U (D × d_out) of a problem: explicit
@@ -13,8 +14,13 @@ import type { Problem } from "./problem.ts";
  * one problem share their embeddings.
  */
 export function initEmbeddings(problem: Problem): { WE: Float64Array; WU: Float64Array } {
+  assertProblem(problem);
   const { D, sigmaIn, sigmaOut } = problem.model;
   const { dIn, dOut } = problem.data;
+  requireResources({
+    what: "the embeddings W_E, W_U", drivers: [["model.D", D], ["data.dIn + data.dOut", dIn + dOut]],
+    bytes: f64(D * (dIn + dOut)), work: 20 * D * (dIn + dOut) + D * (dIn + dOut) ** 2, largest: D * Math.max(dIn, dOut),
+  });
   const fam = new StreamFamily(problem.seed);
   const WE = problem.init.WE ? Float64Array.from(problem.init.WE) : fam.get(0).fillNormal(new Float64Array(D * dIn), sigmaIn);
   const WU = problem.init.WU ? Float64Array.from(problem.init.WU) : fam.get(1).fillNormal(new Float64Array(D * dOut), sigmaOut);

@@ -12,17 +12,23 @@
  * numpy side:  np.load("out/f.npy")  (K, d_out, N);  np.load("r.npz")["f"];  pandas.read_csv("out/outputs.csv")
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync as writeFileAt } from "node:fs";
+import { requireResources } from "../core/resources.ts";
+import { seedValue } from "../core/validate.ts";
 import { join } from "node:path";
 import { isNdArray, toFlat, toNested, view, type F64 } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
 import type { Problem } from "./problem.ts";
-import { jsonable, type DepthProfiles, type Trajectory } from "./trajectory.ts";
+import { firstNonFiniteIn, jsonable, type DepthProfiles, type Trajectory } from "./trajectory.ts";
 
 // ------------------------------------------------------------------ nested arrays
 
-/** A flat row-major copy and the shape of a rectangular nested numeric array (null → NaN). */
-export function fromNested(v: unknown, field = "array"): { data: Float64Array; shape: number[] } {
+/**
+ * A flat row-major copy and the shape of a rectangular nested numeric array (null → NaN: an
+ * undefined statistic of the extras, e.g. a chaos tag correlation; with `finite`, null and
+ * non-finite numbers are errors naming the entry — outputs and profiles are finite numbers).
+ */
+export function fromNested(v: unknown, field = "array", finite = false): { data: Float64Array; shape: number[] } {
   const shape: number[] = [];
   let cur: unknown = v;
   while (Array.isArray(cur)) {
@@ -35,6 +41,7 @@ export function fromNested(v: unknown, field = "array"): { data: Float64Array; s
   let i = 0;
   const walk = (x: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
+      if (finite && !(typeof x === "number" && Number.isFinite(x))) throw new ValidationError(path, `must be a finite number (got ${x === null ? "null" : typeof x === "number" ? x : typeof x})`);
       if (x === null) data[i++] = NaN;
       else if (typeof x === "number") data[i++] = x;
       else throw new ValidationError(path, `must be a number (got ${typeof x})`);
@@ -74,10 +81,10 @@ function nonNegInt(source: string, name: string, v: unknown): number {
 /** Typed copy of `f` (K × d_out × N nested) and `loss` (K). */
 function outputsOf(source: string, f: unknown, loss: unknown): { f: F64; loss: Float64Array; K: number; dOut: number; N: number } {
   if (!Array.isArray(f)) fail(source, "f must be a K × d_out × N nested array");
-  const F = fromNested(f, `${source}: f`);
+  const F = fromNested(f, `${source}: f`, true);
   if (F.shape.length !== 3 && !(F.shape.length === 1 && F.shape[0] === 0)) fail(source, `f must be a K × d_out × N nested array (got ${F.shape.length} dimensions)`);
   const [K, dOut, N] = F.shape.length === 3 ? F.shape : [0, 0, 0];
-  const Ls = fromNested(loss, `${source}: loss`);
+  const Ls = fromNested(loss, `${source}: loss`, true);
   if (Ls.shape.length !== 1 || Ls.shape[0] !== K) fail(source, `loss must be an array of length K = ${K} (got shape [${Ls.shape}])`);
   return { f: view(F.data, [K, dOut, N]), loss: Ls.data, K, dOut, N };
 }
@@ -86,12 +93,12 @@ function profilesOf(source: string, p: unknown): DepthProfiles | undefined {
   if (p === undefined || p === null) return undefined;
   if (typeof p !== "object") fail(source, "profiles must be an object");
   const o = p as Record<string, unknown>;
-  const steps = fromNested(o.steps ?? [], `${source}: profiles.steps`);
-  const s = fromNested(o.s ?? [], `${source}: profiles.s`);
+  const steps = fromNested(o.steps ?? [], `${source}: profiles.steps`, true);
+  const s = fromNested(o.s ?? [], `${source}: profiles.s`, true);
   const out: DepthProfiles = { steps: Array.from(steps.data), s: s.data };
   for (const key of ["h", "b", "p"] as const) {
     if (o[key] === undefined) continue;
-    const a = fromNested(o[key], `${source}: profiles.${key}`);
+    const a = fromNested(o[key], `${source}: profiles.${key}`, true);
     out[key] = view(a.data, a.shape);
   }
   return out;
@@ -117,8 +124,10 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
     source = src;
     let text: string;
     try {
+      requireResources({ what: "reading the result file", drivers: [[`${src} (bytes)`, statSync(src).size]], bytes: 8 * statSync(src).size });
       text = readFileSync(src, "utf8");
     } catch (e) {
+      if (e instanceof ValidationError) throw e;
       throw new ValidationError(src, `cannot be read: ${(e as Error).message}`);
     }
     try {
@@ -158,7 +167,7 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
   const t: LoadedTrajectory = {
     algorithm,
     options,
-    seed: typeof r.seed === "number" ? r.seed : typeof options.seed === "number" ? options.seed : 0,
+    seed: r.seed !== undefined ? seedValue(`${source}: seed`, r.seed) : typeof options.seed === "number" ? seedValue(`${source}: options.seed`, options.seed) : 0,
     ...o,
     timings,
     extras,
@@ -166,6 +175,11 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
   const profiles = profilesOf(source, r.profiles);
   if (profiles) t.profiles = profiles;
   diagnosticsOf(source, r, t);
+  // a parsed object may carry NaN / ±Infinity (a file cannot): never into a loaded result
+  for (const [name, v] of [["extras", t.extras], ["options", t.options]] as const) {
+    const bad = firstNonFiniteIn(v, `${source}: ${name}`);
+    if (bad) throw new ValidationError(bad.path, `must be a finite number (got ${bad.value})`);
+  }
   return t;
 }
 
@@ -266,7 +280,7 @@ export function toNpy(data: Float64Array | Int32Array | F64, shape?: readonly nu
     shp = shape ? shape.slice() : [flat.length];
   }
   const n = shp.reduce((a, b) => a * b, 1);
-  if (n !== flat.length) throw new RangeError(`toNpy: shape [${shp}] has ${n} entries but the data has ${flat.length}`);
+  if (n !== flat.length) throw new ValidationError("shape", `[${shp}] has ${n} entries but the data has ${flat.length} (toNpy)`);
   const descr = flat instanceof Int32Array ? "<i4" : "<f8";
   const shapeStr = shp.length === 1 ? `(${shp[0]},)` : `(${shp.join(", ")})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
@@ -508,12 +522,25 @@ export interface ExportOptions {
 export function exportTrajectory(src: Trajectory | string | Record<string, unknown>, opts: ExportOptions): string[] {
   const t = loadTrajectory(src);
   const { format, out } = opts;
+  if (typeof out !== "string" || out === "") throw new ValidationError("out", `must be a path (got ${JSON.stringify(out)})`);
+  // a missing folder or a read-only file is the user's error: a ValidationError naming the path, not an fs stack trace
+  const writeFileSync = (path: string, data: string | Uint8Array) => {
+    try {
+      writeFileAt(path, data);
+    } catch (e) {
+      throw new ValidationError(path, `cannot be written: ${(e as Error).message}`);
+    }
+  };
   if (format === "npz") {
     writeFileSync(out, toNpz(trajectoryArrays(t)));
     return [out];
   }
   if (format !== "npy" && format !== "csv") throw new ValidationError("format", `must be "npy", "npz" or "csv" (got ${JSON.stringify(format)})`);
-  mkdirSync(out, { recursive: true });
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new ValidationError(out, `cannot be created as a folder: ${(e as Error).message}`);
+  }
   const written: string[] = [];
   if (format === "npy") {
     for (const [name, a] of Object.entries(trajectoryArrays(t))) {

@@ -9,15 +9,16 @@
  *   WE: D × d_in, WU: D × d_out
  *   U, V: L × D × M  — the JSON layout `init.U[l][d][j]` (layer-major)
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { type Activation, resolveActivation } from "../core/activations.ts";
 import { ValidationError } from "../core/errors.ts";
 import { isNdArray, toFlat } from "../core/arrays.ts";
 import { StreamFamily } from "../core/rng.ts";
+import { f64, requireResources, STEP_OVERHEAD } from "../core/resources.ts";
 import { TWO_SPIRALS_KEYS, twoSpiralsData, type TwoSpiralsSpec } from "./spirals.ts";
 import {
-  finiteArray, finiteNumber, isPlainObject, knownKeys, matrixFromNested, nonNegativeInt, nonNegativeNumber,
-  oneOf, plainObject, positiveInt, positiveNumber, seedValue, show,
+  dflt, finiteArray, finiteNumber, isPlainObject, knownKeys, matrixFromNested, nonNegativeInt, nonNegativeNumber,
+  numberInRange, oneOf, plainObject, positiveInt, positiveNumber, seedValue, show,
 } from "../core/validate.ts";
 
 export interface ModelSpec {
@@ -110,14 +111,25 @@ const MODEL_KEYS = ["L", "M", "D", "activation", "alpha", "sigmaU", "sigmaV", "s
 const TRAIN_KEYS = ["steps", "etaU", "etaV", "etaE", "etaO"] as const;
 const TOP_KEYS = ["model", "data", "train", "seed", "init", "solver", "$schema", "comment"] as const;
 
+/** Model scales (α, σ's) are refused outside [MIN_SCALE, MAX_SCALE]: beyond, the forward pass leaves double precision. */
+export const MIN_SCALE = 1e-100;
+export const MAX_SCALE = 1e100;
+
 /** Data set from a teacher: deterministic in `seed`. */
 export function teacherData(spec: Omit<TeacherDataSpec, "generator">): Dataset {
+  const sp = plainObject("data", spec);
+  knownKeys("data", sp, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity"]);
   const dIn = positiveInt("data.dIn", spec.dIn);
   const dOut = positiveInt("data.dOut", spec.dOut);
   const N = positiveInt("data.N", spec.N);
-  const seed = seedValue("data.seed", spec.seed ?? 0);
-  const nl = oneOf("data.nonlinearity", spec.nonlinearity ?? "linear", ["linear", "tanh"] as const);
-  const NTest = nonNegativeInt("data.NTest", spec.NTest ?? 0);
+  const seed = seedValue("data.seed", dflt(spec.seed, 0));
+  const nl = oneOf("data.nonlinearity", dflt(spec.nonlinearity, "linear"), ["linear", "tanh"] as const);
+  const NTest = nonNegativeInt("data.NTest", dflt(spec.NTest, 0));
+  requireResources({
+    what: "the teacher data set", drivers: [["data.N", N], ["data.NTest", NTest], ["data.dIn", dIn], ["data.dOut", dOut]],
+    bytes: f64(dIn * (N + NTest) + dOut * dIn + dOut * (N + NTest)), work: dOut * dIn * (N + NTest) + STEP_OVERHEAD, largest: Math.max(dIn, dOut) * (N + NTest),
+    detail: "inputs X (d_in × N), targets Y (d_out × N) and the test points",
+  });
   const fam = new StreamFamily(seed);
   const X = fam.get(0).fillNormal(new Float64Array(dIn * N));
   const T = fam.get(1).fillNormal(new Float64Array(dOut * dIn), 1 / Math.sqrt(dIn));
@@ -140,6 +152,10 @@ export function teacherData(spec: Omit<TeacherDataSpec, "generator">): Dataset {
 }
 
 function matrixInput(field: string, v: unknown, rows?: number, cols?: number): { data: Float64Array; rows: number; cols: number } {
+  if (Array.isArray(v) && Array.isArray(v[0])) {
+    const r = v.length, c = (v[0] as unknown[]).length;
+    requireResources({ what: `the copy of ${field}`, drivers: [[`${field} (rows)`, r], [`${field} (columns)`, c]], bytes: f64(r * c), largest: r * c });
+  }
   if (isNdArray(v)) {
     if (v.shape.length !== 2) throw new ValidationError(field, `must be a 2-d array (got shape ${v.shape.join("×")})`);
     const [r, c] = v.shape;
@@ -156,6 +172,7 @@ function matrixInput(field: string, v: unknown, rows?: number, cols?: number): {
 /** L × D × M tensor (nested `[l][d][j]`, an ndarray, or a flat Float64Array of that length). */
 function tensor3Input(field: string, v: unknown, L: number, D: number, M: number): Float64Array {
   const n = L * D * M;
+  requireResources({ what: `the copy of ${field}`, drivers: [["model.L", L], ["model.D", D], ["model.M", M]], bytes: f64(n), largest: n, detail: "L × D × M" });
   if (v instanceof Float64Array) {
     if (v.length !== n) throw new ValidationError(field, `has length ${v.length} but L×D×M = ${L}×${D}×${M} = ${n} was expected`);
     finiteArray(field, v);
@@ -200,16 +217,17 @@ export function testPoints(XTest: unknown, YTest: unknown, dIn: number, dOut: nu
 
 /** The model spec from raw fields (defaults for all but D), every number validated as makeProblem does. */
 function modelSpec(m: Record<string, unknown>, activation: Activation): ModelSpec {
+  const scale = (k: string) => numberInRange(`model.${k}`, dflt(m[k], 1), MIN_SCALE, MAX_SCALE);
   return {
-    L: positiveInt("model.L", m.L ?? 1),
-    M: positiveInt("model.M", m.M ?? 1),
+    L: positiveInt("model.L", dflt(m.L, 1)),
+    M: positiveInt("model.M", dflt(m.M, 1)),
     D: positiveInt("model.D", m.D),
     activation,
-    alpha: positiveNumber("model.alpha", m.alpha ?? 1),
-    sigmaU: positiveNumber("model.sigmaU", m.sigmaU ?? 1),
-    sigmaV: positiveNumber("model.sigmaV", m.sigmaV ?? 1),
-    sigmaIn: positiveNumber("model.sigmaIn", m.sigmaIn ?? 1),
-    sigmaOut: positiveNumber("model.sigmaOut", m.sigmaOut ?? 1),
+    alpha: scale("alpha"),
+    sigmaU: scale("sigmaU"),
+    sigmaV: scale("sigmaV"),
+    sigmaIn: scale("sigmaIn"),
+    sigmaOut: scale("sigmaOut"),
   };
 }
 
@@ -219,9 +237,38 @@ function schedule(t: Record<string, unknown>): Schedule {
     steps: positiveInt("train.steps", t.steps),
     etaU: nonNegativeNumber("train.etaU", t.etaU),
     etaV: nonNegativeNumber("train.etaV", t.etaV),
-    etaE: nonNegativeNumber("train.etaE", t.etaE ?? 0),
-    etaO: nonNegativeNumber("train.etaO", t.etaO ?? 0),
+    etaE: nonNegativeNumber("train.etaE", dflt(t.etaE, 0)),
+    etaO: nonNegativeNumber("train.etaO", dflt(t.etaO, 0)),
   };
+}
+
+/**
+ * Check that `p` is a validated Problem (from makeProblem / parseProblem / loadProblem), cheaply:
+ * its scalar fields are re-validated and its arrays must have the lengths of its shapes — so an
+ * unvalidated or edited object is a ValidationError, not a TypeError or a silent NaN in a solver.
+ */
+export function assertProblem(p: unknown, field = "problem"): asserts p is Problem {
+  const q = p as Partial<Problem> | null | undefined;
+  if (!q || typeof q !== "object" || !isPlainObject(q.model) || !isPlainObject(q.data) || !(q.data.X instanceof Float64Array) || !(q.data.Y instanceof Float64Array)
+    || typeof q.model.activation?.f !== "function" || typeof q.model.activation?.df !== "function" || !isPlainObject(q.train) || !isPlainObject(q.init)) {
+    throw new ValidationError(field, "must be a Problem from makeProblem / parseProblem / loadProblem (got an unvalidated object; pass it through makeProblem first)");
+  }
+  const m = modelSpec(q.model as unknown as Record<string, unknown>, q.model.activation);
+  schedule(q.train as unknown as Record<string, unknown>);
+  seedValue("seed", q.seed);
+  const d = q.data;
+  const dIn = positiveInt("data.dIn", d.dIn), dOut = positiveInt("data.dOut", d.dOut), N = positiveInt("data.N", d.N);
+  const len = (f: string, a: unknown, n: number) => {
+    if (!(a instanceof Float64Array) || a.length !== n) throw new ValidationError(f, `must be a Float64Array of length ${n} for this problem (got ${show(a)}; was the problem edited after makeProblem?)`);
+  };
+  len("data.X", d.X, dIn * N); len("data.Y", d.Y, dOut * N);
+  if (d.XTest !== undefined) len("data.XTest", d.XTest, dIn * positiveInt("data.NTest", d.NTest));
+  if (d.YTest !== undefined) len("data.YTest", d.YTest, dOut * (d.NTest ?? 0));
+  const i = q.init as InitWeights;
+  if (i.WE !== undefined) len("init.WE", i.WE, m.D * dIn);
+  if (i.WU !== undefined) len("init.WU", i.WU, m.D * dOut);
+  if (i.U !== undefined) len("init.U", i.U, m.L * m.D * m.M);
+  if (i.V !== undefined) len("init.V", i.V, m.L * m.D * m.M);
 }
 
 /** Validate and normalise a problem (API input or parsed JSON). */
@@ -231,8 +278,8 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
   const m = plainObject("model", top.model);
   knownKeys("model", m, MODEL_KEYS);
   // the shape first (as before: D, L, M), then the activation, then the other numbers
-  positiveInt("model.D", m.D); positiveInt("model.L", m.L ?? 1); positiveInt("model.M", m.M ?? 1);
-  const activation = resolveActivation(m.activation ?? "tanh");
+  positiveInt("model.D", m.D); positiveInt("model.L", dflt(m.L, 1)); positiveInt("model.M", dflt(m.M, 1));
+  const activation = resolveActivation(dflt(m.activation, "tanh"));
   const model = modelSpec(m, activation);
   const { L, M, D } = model;
 
@@ -260,7 +307,7 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
   knownKeys("train", t, TRAIN_KEYS);
   const train = schedule(t);
 
-  const seed = seedValue("seed", top.seed ?? 0);
+  const seed = seedValue("seed", dflt(top.seed, 0));
 
   const init: InitWeights = {};
   if (top.init !== undefined) {
@@ -281,6 +328,9 @@ export function makeProblem(input: ProblemInput | unknown): Problem {
 
 /** Parse and validate a JSON problem text; malformed JSON gives a clear error. */
 export function parseProblem(text: string, source = "problem"): Problem {
+  if (typeof text !== "string") throw new ValidationError(source, `must be the text of a JSON problem file (got ${show(text)})`);
+  // JSON.parse builds the nested arrays (≈ 8 bytes per number of ≥ 2 characters) beside the text (up to 2 bytes per character)
+  requireResources({ what: "parsing the problem", drivers: [[`${source} (characters)`, text.length]], bytes: 6 * text.length });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -292,10 +342,14 @@ export function parseProblem(text: string, source = "problem"): Problem {
 
 /** Read, parse and validate a problem file. */
 export function loadProblem(path: string): Problem {
+  if (typeof path !== "string" || path === "") throw new ValidationError("--config", `must be the path of a problem file (got ${show(path)})`);
   let text: string;
   try {
+    const size = statSync(path).size;
+    requireResources({ what: "reading the problem file", drivers: [[`${path} (bytes)`, size]], bytes: 8 * size });
     text = readFileSync(path, "utf8");
   } catch (e) {
+    if (e instanceof ValidationError) throw e;
     throw new ValidationError("--config", `cannot be read: ${(e as Error).message}`);
   }
   return parseProblem(text, path);
@@ -303,8 +357,11 @@ export function loadProblem(path: string): Problem {
 
 /** A copy of the problem with some model / train fields replaced, every field validated as makeProblem does. */
 export function withChanges(p: Problem, changes: { model?: Partial<Omit<ModelSpec, "activation">>; train?: Partial<Schedule>; seed?: number }): Problem {
-  if (changes.model) knownKeys("model", changes.model, MODEL_KEYS.filter((k) => k !== "activation"));
-  if (changes.train) knownKeys("train", changes.train, TRAIN_KEYS);
+  assertProblem(p);
+  const c = plainObject("changes", changes);
+  knownKeys("changes", c, ["model", "train", "seed"]);
+  if (changes.model !== undefined) knownKeys("model", plainObject("changes.model", changes.model), MODEL_KEYS.filter((k) => k !== "activation"));
+  if (changes.train !== undefined) knownKeys("train", plainObject("changes.train", changes.train), TRAIN_KEYS);
   const model = modelSpec({ ...p.model, ...changes.model }, p.model.activation);
   const train = schedule({ ...p.train, ...changes.train });
   const seed = changes.seed === undefined ? p.seed : seedValue("seed", changes.seed);
@@ -313,3 +370,4 @@ export function withChanges(p: Problem, changes: { model?: Partial<Omit<ModelSpe
 }
 
 export { finiteNumber, isPlainObject };
+

@@ -11,6 +11,13 @@ import { isNdArray, toFlat, toNested, view } from "../core/arrays.ts";
 import { createRequire } from "node:module";
 import type * as MlMatrix from "ml-matrix";
 import type { Problem } from "./problem.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
+
+/**
+ * A run whose loss grows by more than this factor over its first value stays finite but explodes:
+ * the Trajectory carries a warning (docs/robustness.md). Non-finite values are DivergenceErrors.
+ */
+export const EXPLOSION_FACTOR = 1e12;
 
 export interface DepthProfiles {
   /** Steps k at which profiles were recorded. */
@@ -87,7 +94,7 @@ export function makeTrajectory<Extras extends object, Options extends object>(pr
   const { dOut, N, Y } = problem.data;
   const per = dOut * N;
   const K = parts.f.length / per;
-  if (!Number.isInteger(K)) throw new RangeError(`f has length ${parts.f.length}, not a multiple of d_out × N = ${per}`);
+  if (!Number.isInteger(K)) throw new ValidationError("f", `has length ${parts.f.length}, not a multiple of d_out × N = ${per}`);
   let loss = parts.loss;
   if (!loss) {
     loss = new Float64Array(K);
@@ -109,13 +116,94 @@ export function makeTrajectory<Extras extends object, Options extends object>(pr
   }
   if (parts.gram) {
     const dN = per;
+    const i = badIndex(parts.gram);
+    if (i >= 0) throw new DivergenceError(Math.floor(i / (dN * dN)), "tangent Gram matrix", `entry ${i % (dN * dN)} is ${parts.gram[i]}`);
     t.gram = view(parts.gram, [K, dN, dN]);
     t.gramLambdaMin = gramLambdaMin(parts.gram, K, dN);
   }
   if (parts.kl) t.kl = parts.kl;
   if (parts.klProfile) t.klProfile = view(parts.klProfile, [K, parts.klSlots ?? parts.klProfile.length / K]);
-  if (parts.warnings && parts.warnings.length > 0) t.warnings = parts.warnings;
+  checkFiniteResult(t, per);
+  const warnings = [...(parts.warnings ?? [])];
+  const explosion = explosionWarning(t.loss);
+  if (explosion) warnings.push(explosion);
+  if (warnings.length > 0) t.warnings = warnings;
   return t;
+}
+
+/** The warning of a loss that grows by more than EXPLOSION_FACTOR over loss[0] (null when it does not). */
+export function explosionWarning(loss: ArrayLike<number>): string | null {
+  const l0 = loss[0];
+  if (!(l0 > 0)) return null;
+  for (let k = 1; k < loss.length; k++) {
+    if (loss[k] > EXPLOSION_FACTOR * l0) {
+      return `the loss explodes: it grew by a factor ${(loss[k] / l0).toExponential(1)} from step 0 (${l0.toExponential(3)}) to step ${k} (${loss[k].toExponential(3)}) while staying finite; the learning rates are probably too large for this problem (docs/robustness.md)`;
+    }
+  }
+  return null;
+}
+
+/** First non-finite entry of a typed array, or −1. */
+function badIndex(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+/**
+ * No non-finite number leaves a solver: every array of the trajectory (f, loss, profiles, test
+ * outputs, Gram matrices, KL, and every number in the extras) is checked; the first non-finite
+ * one is a DivergenceError naming its step and the quantity (the solvers check their state as
+ * they go, so this only catches what they could not see).
+ */
+function checkFiniteResult(t: Trajectory, per: number): void {
+  const K = t.K;
+  const steps: [string, ArrayLike<number> | undefined, number][] = [
+    ["loss", t.loss, 1], ["output f", t.f.data as Float64Array, per], ["test outputs fTest", t.fTest?.data as Float64Array | undefined, t.fTest ? t.fTest.size / K : 1],
+    ["test loss", t.lossTest, 1], ["tangent Gram matrix", t.gram?.data as Float64Array | undefined, t.gram ? t.gram.size / K : 1],
+    ["smallest Gram eigenvalue", t.gramLambdaMin, 1], ["KL of the trained law", t.kl, 1], ["KL profile", t.klProfile?.data as Float64Array | undefined, t.klProfile ? t.klProfile.size / K : 1],
+  ];
+  for (const [name, a, stride] of steps) {
+    if (!a) continue;
+    const i = badIndex(a);
+    if (i >= 0) throw new DivergenceError(Math.floor(i / stride), name, `entry ${i % stride} is ${a[i]}`);
+  }
+  const pr = t.profiles;
+  if (pr) {
+    for (const key of ["h", "b", "p"] as const) {
+      const a = pr[key];
+      if (!a) continue;
+      const data = a.data as Float64Array, stride = data.length / Math.max(1, pr.steps.length);
+      const i = badIndex(data);
+      if (i >= 0) throw new DivergenceError(pr.steps[Math.floor(i / stride)] ?? K - 1, `recorded profile ${key}`, `entry ${i % stride} is ${data[i]}`);
+    }
+  }
+  const bad = firstNonFiniteIn(t.extras, "extras");
+  if (bad) throw new DivergenceError(K - 1, bad.path, `${bad.value} in the result`);
+}
+
+/** An activation object (its `sup` may be Infinity by definition): serialized by name. */
+function isActivation(v: unknown): v is { name: string } {
+  const o = v as Record<string, unknown>;
+  return typeof v === "object" && v !== null && typeof o.f === "function" && typeof o.df === "function" && typeof o.name === "string";
+}
+
+/** The path of the first non-finite number in a nested value (typed arrays, ndarrays, arrays, objects), or null. */
+export function firstNonFiniteIn(v: unknown, path: string, seen = new Set<object>()): { path: string; value: number } | null {
+  if (typeof v === "number") return Number.isFinite(v) ? null : { path, value: v };
+  if (typeof v !== "object" || v === null || isActivation(v) || seen.has(v)) return null;
+  seen.add(v);
+  if (ArrayBuffer.isView(v)) {
+    if (!(v instanceof Float64Array || v instanceof Float32Array)) return null;
+    const i = badIndex(v);
+    return i >= 0 ? { path: `${path}[${i}]`, value: v[i] } : null;
+  }
+  if (isNdArray(v)) return firstNonFiniteIn(v.data, path, seen);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) { const r = firstNonFiniteIn(v[i], `${path}[${i}]`, seen); if (r) return r; }
+    return null;
+  }
+  for (const [k, x] of Object.entries(v)) { const r = firstNonFiniteIn(x, `${path}.${k}`, seen); if (r) return r; }
+  return null;
 }
 
 // ml-matrix takes tens of ms to load: loaded on the first Gram matrix, not with the package entry.
@@ -127,14 +215,23 @@ export function gramLambdaMin(gram: Float64Array, K: number, dN: number): Float6
   const { EigenvalueDecomposition, Matrix } = ml();
   const out = new Float64Array(K);
   for (let k = 0; k < K; k++) {
+    // scaled to entries ≤ 1 (the eigensolver squares entries: huge but finite Gram matrices would overflow inside it)
+    let m = 0;
+    for (let i = k * dN * dN; i < (k + 1) * dN * dN; i++) m = Math.max(m, Math.abs(gram[i]));
+    if (m === 0) { out[k] = 0; continue; }
     const rows: number[][] = [];
     for (let x = 0; x < dN; x++) {
       const row: number[] = [];
-      for (let y = 0; y < dN; y++) row.push(0.5 * (gram[(k * dN + x) * dN + y] + gram[(k * dN + y) * dN + x]));
+      for (let y = 0; y < dN; y++) row.push(0.5 * (gram[(k * dN + x) * dN + y] / m + gram[(k * dN + y) * dN + x] / m));
       rows.push(row);
     }
-    const ev = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues;
-    out[k] = Math.min(...ev);
+    let ev: number[];
+    try {
+      ev = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues;
+    } catch (e) {
+      throw new DivergenceError(k, "smallest eigenvalue of the tangent Gram matrix", `the eigensolver failed: ${(e as Error).message}`);
+    }
+    out[k] = Math.min(...ev) * m;
   }
   return out;
 }
@@ -151,9 +248,14 @@ export function lossOf(F: Float64Array, Y: Float64Array, dOut: number, N: number
 
 /** Plain-JSON form of a trajectory (nested arrays), for result files. */
 export function trajectoryToJSON(t: Trajectory): Record<string, unknown> {
+  if (!t || typeof t !== "object" || !isNdArray(t.f) || !(t.loss instanceof Float64Array)) throw new ValidationError("trajectory", "must be a Trajectory returned by solve()");
+  for (const [name, a] of [["f", t.f.data], ["loss", t.loss]] as const) {
+    const bad = firstNonFiniteIn(a, name);
+    if (bad) throw new ValidationError(bad.path, `is ${bad.value}, which JSON cannot represent (a result holds finite numbers only)`);
+  }
   const out: Record<string, unknown> = {
     algorithm: t.algorithm,
-    options: jsonable(t.options),
+    options: jsonable(t.options, "options"),
     seed: t.seed,
     K: t.K,
     dOut: t.dOut,
@@ -170,31 +272,41 @@ export function trajectoryToJSON(t: Trajectory): Record<string, unknown> {
     }
     out.profiles = p;
   }
-  if (t.extras) out.extras = jsonable(t.extras);
+  if (t.extras) out.extras = jsonable(t.extras, "extras");
   for (const key of ["fTest", "lossTest", "gram", "gramLambdaMin", "kl", "klProfile", "warnings"] as const) {
-    if (t[key] !== undefined) out[key] = jsonable(t[key]);
+    if (t[key] !== undefined) out[key] = jsonable(t[key], key);
   }
   return out;
 }
 
-/** Deep copy with typed arrays → arrays and ndarrays → nested arrays (for JSON output). */
-export function jsonable(v: unknown): unknown {
+/**
+ * Deep copy with typed arrays → arrays, ndarrays → nested arrays and activations → their name
+ * (for JSON output). A non-finite number has no JSON form: it is a ValidationError naming its
+ * path, never a silent `null` (solvers never return one: makeTrajectory checks).
+ */
+export function jsonable(v: unknown, path = "result"): unknown {
+  const bad = firstNonFiniteIn(v, path);
+  if (bad) throw new ValidationError(bad.path, `is ${bad.value}, which JSON cannot represent (a result holds finite numbers only)`);
+  return copyJson(v);
+}
+
+function copyJson(v: unknown): unknown {
   if (v instanceof Float64Array || v instanceof Float32Array || v instanceof Int32Array) return Array.from(v);
   if (isNdArray(v)) return toNested(toFlat(v), v.shape);
-  if (Array.isArray(v)) return v.map(jsonable);
+  if (isActivation(v)) return v.name;
+  if (Array.isArray(v)) return v.map(copyJson);
   if (typeof v === "object" && v !== null) {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = jsonable(x);
+    for (const [k, x] of Object.entries(v)) o[k] = copyJson(x);
     return o;
   }
-  if (typeof v === "number" && !Number.isFinite(v)) return null;
   return v;
 }
 
 /** RMS difference of the outputs of two trajectories over all k, outputs and data points (or at one step). */
 export function outputRms(a: Trajectory, b: Trajectory, step?: number): number {
   if (a.K !== b.K || a.dOut !== b.dOut || a.N !== b.N) {
-    throw new RangeError(`trajectories differ in shape: K×d_out×N = ${a.K}×${a.dOut}×${a.N} vs ${b.K}×${b.dOut}×${b.N}`);
+    throw new ValidationError("trajectories", `differ in shape: K×d_out×N = ${a.K}×${a.dOut}×${a.N} vs ${b.K}×${b.dOut}×${b.N}`);
   }
   const per = a.dOut * a.N;
   const k0 = step === undefined ? 0 : step;

@@ -10,12 +10,66 @@
  */
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
-import type { Problem } from "../problem/problem.ts";
+import { assertProblem, type Problem } from "../problem/problem.ts";
 import { lossOf } from "../problem/trajectory.ts";
 import { ParallelSession, resolveThreads, sharedF64 } from "./parallel.ts";
 import type { ThreadsOption } from "../parallel/pool.ts";
 import { drawLayer, type ResNetWeights, validateWeights } from "./weights.ts";
 import { StreamFamily } from "../core/rng.ts";
+import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
+import { blockCount } from "../kernels/resnet.ts";
+
+/** What a finite-ResNet computation holds besides the engine's workspace. */
+export interface FiniteCostParts {
+  /** GD steps (forward + backward + update each). */
+  steps: number;
+  /** Recorded steps of h, b (each (L+1)·N·D) and p (L·M·N). */
+  recH?: number; recB?: number; recP?: number;
+  /** Extra copies of the weights (start weights cloned, gradients, returned weights). */
+  weightCopies?: number;
+  /** The outputs f (K × d_out × N) and loss are kept. */
+  outputs?: boolean;
+  /** The tangent Gram matrix K_k (d_out·N × d_out·N) is recorded at every step (MATH §8). */
+  gram?: boolean;
+  /** Test points: a second engine's forward pass per step and fTest (K × d_out × N_test). */
+  nTest?: number;
+  /** Threads (> 1: U, V move to shared memory, a copy). */
+  threads?: number;
+}
+
+/**
+ * The resource estimate of a finite-ResNet computation (MATH §1): weights 2·L·M·D + D·(d_in + d_out),
+ * the engine's workspace (h, b: 2·(L+1)·N·D; p, σ(p), σ′(p): 3·L·M·N; block partials), records and
+ * outputs; work ≈ 12·L·M·N·D + 10·L·M·N per GD step (six matrix products and the activations).
+ */
+export function finiteResNetNeed(problem: Problem, c: FiniteCostParts, what = "the finite ResNet", field = "options"): ResourceNeed {
+  const { L, M, D } = problem.model;
+  const { N, dIn, dOut } = problem.data;
+  const LMD = L * M * D, nb = blockCount(M, D);
+  const weights = 2 * LMD + D * (dIn + dOut);
+  const work = (L + 1) * N * D * 2 + 3 * L * M * N + M * N + (nb > 1 ? nb * N * D : 0) + 2 * dOut * N;
+  const rec = (c.recH ?? 0) * (L + 1) * N * D + (c.recB ?? 0) * (L + 1) * N * D + (c.recP ?? 0) * L * M * N;
+  const out = c.outputs ? c.steps * (dOut * N + 1) : 0;
+  const dN = dOut * N, NT = c.nTest ?? 0;
+  const gramBytes = c.gram ? c.steps * dN * dN + dN * D + 2 * dOut * M * N + N * M + 4 * dN * dN : 0;
+  const gramWork = c.gram ? c.steps * L * (4 * dN * M * D + dN * dN * (M + D)) : 0;
+  const testBytes = NT > 0 ? (L + 1) * NT * D + 3 * L * M * NT + c.steps * dOut * NT : 0;
+  const testWork = NT > 0 ? c.steps * (6 * L * M * NT * D + 4 * L * M * NT) : 0;
+  const copies = (c.weightCopies ?? 0) + ((c.threads ?? 1) > 1 ? 1 : 0);
+  const drivers: [string, number][] = [["model.L", L], ["model.M", M], ["model.D", D], ["data.N", N]];
+  if (c.steps > 1) drivers.push(["train.steps", c.steps]);
+  if (c.gram) drivers.push([`${field}.record ("gram": K × (d_out·N)² numbers)`, c.steps * dN * dN]);
+  if (NT > 0) drivers.push(["data.NTest", NT]);
+  const nRec = (c.recH ?? 0) + (c.recB ?? 0) + (c.recP ?? 0);
+  if (nRec > 0) drivers.push([`${field}.recordSteps (recorded steps)`, Math.max(c.recH ?? 0, c.recB ?? 0, c.recP ?? 0)]);
+  return {
+    what, drivers,
+    bytes: f64(weights * (1 + copies) + work + rec + out + gramBytes + testBytes),
+    work: c.steps * (12 * L * M * N * D + 10 * L * M * N + 4 * N * D * (dIn + dOut) + STEP_OVERHEAD) + 20 * LMD + gramWork + testWork,
+    largest: Math.max(LMD, L * M * N, (L + 1) * N * D, c.outputs ? c.steps * dOut * N : 0, c.gram ? c.steps * dN * dN : 0, (L + 1) * NT * D),
+    detail: `weights U, V (2·L·M·D = ${2 * LMD} numbers), the layer workspace${nRec ? ", the recorded profiles" : ""}${c.outputs ? " and the outputs f" : ""}`,
+  };
+}
 
 export interface EngineOptions {
   /**
@@ -59,6 +113,8 @@ export class ResNetEngine implements LayerArrays {
   private session: ParallelSession | null = null;
 
   constructor(problem: Problem, weights: ResNetWeights, options: EngineOptions = {}) {
+    assertProblem(problem);
+    requireResources(finiteResNetNeed(problem, { steps: 1 }, "the finite ResNet engine"));
     if (options.drawnLayers) {
       const { L, M, D } = problem.model;
       const n = L * M * D;
@@ -211,5 +267,39 @@ export class ResNetEngine implements LayerArrays {
 
 /** Throw a DivergenceError if any entry of `a` is not finite. */
 export function assertFinite(step: number, quantity: string, a: Float64Array, n = a.length, off = 0): void {
-  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) throw new DivergenceError(step, quantity, `entry ${i - off}`);
+  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) throw new DivergenceError(step, quantity, `entry ${i - off} is ${a[i]}`);
+}
+
+/** Index of the first non-finite entry of a[off..off+n), or −1. */
+export function firstNonFinite(a: Float64Array, n = a.length, off = 0): number {
+  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) return i - off;
+  return -1;
+}
+
+/**
+ * Check the state of step k after a forward pass (h_ℓ layer by layer: names the first
+ * layer whose state left double precision) and the loss.
+ */
+export function checkForward(eng: ResNetEngine, k: number, loss: number): void {
+  const { L, N, D, H } = eng;
+  const ND = N * D;
+  if (firstNonFinite(H, ND, L * ND) >= 0 || !Number.isFinite(loss)) {
+    for (let l = 0; l <= L; l++) {
+      const i = firstNonFinite(H, ND, l * ND);
+      if (i >= 0) throw new DivergenceError(k, `hidden state h_${l}`, `data point ${(i / D) | 0}, coordinate ${i % D} is ${H[l * ND + i]}`);
+    }
+    assertFinite(k, "output f", eng.F);
+    throw new DivergenceError(k, "loss", `loss = ${loss}`);
+  }
+}
+
+/** Check the adjoints after a backward pass (b_ℓ, ℓ = L..0: non-finite entries never become finite again, so b_0 shows them). */
+export function checkBackward(eng: ResNetEngine, k: number): void {
+  const { L, N, D, B } = eng;
+  const ND = N * D;
+  if (firstNonFinite(B, ND, 0) < 0) return;
+  for (let l = L; l >= 0; l--) {
+    const i = firstNonFinite(B, ND, l * ND);
+    if (i >= 0) throw new DivergenceError(k, `adjoint b_${l}`, `data point ${(i / D) | 0}, coordinate ${i % D} is ${B[l * ND + i]}`);
+  }
 }

@@ -31,7 +31,7 @@
  */
 import type { Activation } from "../core/activations.ts";
 import { activationByKind } from "../core/activations.ts";
-import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
+import { backwardBlock, blockCount, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
 import { StreamFamily } from "../core/rng.ts";
 import {
   awaitReady, beat, deathOf, errorText, type Lease, maybeFault, release, reportFailure, serveWorker, SLICE_MS, StallWatch,
@@ -206,7 +206,7 @@ export function workerMain(parent: { on(ev: string, f: (m: unknown) => void): un
 export function resolveThreads(threads: ThreadsOption | undefined, M: number, D: number, N: number, act: Activation, L = 1): number {
   if (threads === undefined || threads === 1) return 1;
   if (activationByKind(act.kind) === null) return 1; // custom σ: closures cannot cross threads
-  const nb = unitBlocks(M, D).length - 1;
+  const nb = blockCount(M, D);
   if (threads === "auto") {
     const big = M * N * D >= AUTO_MIN_WORK || (M * D >= AUTO_MIN_LAYER && L * M * D >= AUTO_MIN_WEIGHTS);
     if (nb < 2 || !big) return 1;

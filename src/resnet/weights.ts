@@ -13,9 +13,10 @@
 import { ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { toNested, view, type F64 } from "../core/arrays.ts";
-import { finiteArray } from "../core/validate.ts";
+import { finiteArray, isPlainObject, show } from "../core/validate.ts";
+import { f64, requireResources } from "../core/resources.ts";
 import { transposeLayers } from "../core/layout.ts";
-import type { Problem } from "../problem/problem.ts";
+import { assertProblem, type Problem } from "../problem/problem.ts";
 import { initEmbeddings } from "../problem/embeddings.ts";
 
 export interface ResNetWeights {
@@ -56,8 +57,13 @@ export function drawLayer(fam: StreamFamily, l: number, U: Float64Array, V: Floa
  * (U_ℓ)_{dj} ~ N(0, σ_u² D), (V_ℓ)_{dj} ~ N(0, σ_v² D).
  */
 export function initWeights(problem: Problem): ResNetWeights {
+  assertProblem(problem);
   const { L, M, D, sigmaU, sigmaV } = problem.model;
   const { dIn, dOut } = problem.data;
+  requireResources({
+    what: "the weights of the finite ResNet", drivers: [["model.L", L], ["model.M", M], ["model.D", D]],
+    bytes: f64(2 * L * M * D + D * (dIn + dOut)), work: 20 * L * M * D, largest: L * M * D, detail: "U, V: 2·L·M·D numbers",
+  });
   const fam = new StreamFamily(problem.seed);
   const { WE, WU } = initEmbeddings(problem);
   let U: Float64Array, V: Float64Array;
@@ -75,16 +81,26 @@ export function initWeights(problem: Problem): ResNetWeights {
 }
 
 export function cloneWeights(w: ResNetWeights): ResNetWeights {
+  checkWeightArrays(w, "weights");
   return { ...w, WE: Float64Array.from(w.WE), WU: Float64Array.from(w.WU), U: Float64Array.from(w.U), V: Float64Array.from(w.V) };
+}
+
+/** Weights are an object {L, M, D, dIn, dOut, WE, WU, U, V} with Float64Array arrays (as initWeights returns). */
+function checkWeightArrays(w: unknown, field: string): asserts w is ResNetWeights {
+  if (!isPlainObject(w)) throw new ValidationError(field, `must be finite-ResNet weights { L, M, D, dIn, dOut, WE, WU, U, V } as initWeights returns (got ${show(w)})`);
+  for (const k of ["WE", "WU", "U", "V"] as const) {
+    if (!(w[k] instanceof Float64Array)) throw new ValidationError(`${field}.${k}`, `must be a Float64Array (got ${show(w[k])})`);
+  }
 }
 
 /** Check that weights fit a problem's shape and are finite. */
 export function validateWeights(w: ResNetWeights, problem: Problem, field = "weights"): void {
+  checkWeightArrays(w, field);
   const { L, M, D } = problem.model;
   const { dIn, dOut } = problem.data;
   const dims: [string, number, number][] = [["L", w.L, L], ["M", w.M, M], ["D", w.D, D], ["dIn", w.dIn, dIn], ["dOut", w.dOut, dOut]];
   for (const [k, got, want] of dims) {
-    if (got !== want) throw new ValidationError(`${field}.${k}`, `is ${got} but the problem has ${want} (weights were made for another shape)`);
+    if (got !== want) throw new ValidationError(`${field}.${k}`, `is ${show(got)} but the problem has ${want} (weights were made for another shape)`);
   }
   const expect: [string, number, number][] = [
     ["WE", w.WE?.length, D * dIn], ["WU", w.WU?.length, D * dOut], ["U", w.U?.length, L * M * D], ["V", w.V?.length, L * M * D],

@@ -61,7 +61,8 @@ export interface BoundFactorExpectation {
   threads: ThreadsChoice;
 }
 
-const KEYS = ["rule", "points", "randomizations", "seed", "nodes", "estimator", "controlVariate", "threads", "kind", "samples", "factor", "antithetic"];
+export const FACTOR_EXPECTATION_KEYS = ["rule", "points", "randomizations", "seed", "nodes", "estimator", "controlVariate", "threads", "kind", "samples", "factor", "antithetic"];
+const KEYS = FACTOR_EXPECTATION_KEYS;
 const RULES = ["sobol", "mc", "gauss-hermite", "degree3", "closed-form"] as const;
 export const DEFAULT_POINTS = 4096;
 export const DEFAULT_RANDOMIZATIONS = 8;

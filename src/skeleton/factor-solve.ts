@@ -16,7 +16,8 @@
  * Everything is deterministic in the options: randomization ρ uses stream ρ of `seed`,
  * and the budget counts points and depth steps, not seconds.
  */
-import { ValidationError } from "../core/errors.ts";
+import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
 import type { Problem } from "../problem/problem.ts";
 import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/grid.ts";
 import { type ControlVariate, embeddingFactor, type EmbeddingFactor, type FactorEstimator, type FactorModel, type FactorRunResult, runFactor } from "./factor.ts";
@@ -48,6 +49,10 @@ export interface FactorSolveOptions {
   maxPoints: number;
   /** ... and this many depth steps. */
   maxDepthSteps: number;
+  /** Path of the solver's options in error messages (default "options"); not part of what runs. */
+  field?: string;
+  /** Randomizations run at the same time (threads; default 1): the resource estimate holds that many workspaces. */
+  concurrency?: number;
 }
 
 export interface FactorErrorEstimate {
@@ -97,6 +102,8 @@ export interface FactorSolveResult {
   klInvalid?: Int32Array;
   fTest?: Float64Array;
   fTestError?: Float64Array;
+  /** With tol: why the refinement stopped before reaching it because of the resource limits (null: it did not). */
+  limitedBy?: string | null;
 }
 
 export interface FactorExtras {
@@ -116,6 +123,85 @@ export function factorPoints(o: FactorSolveOptions, r: number, rho: number): Fac
 
 function deterministic(o: FactorSolveOptions): boolean {
   return o.rule === "gauss-hermite" || o.rule === "degree3";
+}
+
+/** Points per randomization of the rule (without building them). */
+export function pointCount(o: FactorSolveOptions, r: number): number {
+  switch (o.rule) {
+    case "sobol": case "mc": return o.points;
+    case "gauss-hermite": return o.nodes ** (2 * r);
+    case "degree3": return 4 * r;
+  }
+}
+
+/**
+ * The resource estimate of a factor solve at its sizes (MATH §3 "Factor form"): per randomization
+ * the particle states w (slots × 2r × points), with the ibp estimator or the KL the Jacobians J
+ * (slots × (2r)² × points), the per-slot σ(p), σ′(p) (slots × N × points) and the coefficient
+ * profiles (K × nodes × N × r); `concurrency` workspaces at a time; the R results kept for the mean
+ * and the standard error; the depth-doubling run. Work ≈ K × points × (field evaluations × (N + N·B) × (4r + 10)
+ * + slots × N × B × (4r + 10) × (2r with Jacobians)) per randomization.
+ */
+export function factorSolveNeed(model: FactorModel, r: number, o: FactorSolveOptions, extras: FactorExtras = {}): ResourceNeed {
+  const field = o.field ?? "options";
+  const run = (S: number) => {
+    const grid = new DepthGrid(o.scheme, S, field);
+    const { slots, nodes } = grid;
+    const { K, N, dOut } = model;
+    const NT = model.XTest ? model.NTest ?? 0 : 0, nF = N + NT, Q = 2 * r, n = pointCount(o, r);
+    const jac = o.estimator === "ibp" || extras.kl === true;
+    const B = extras.gram ? dOut : 1, dN = dOut * N;
+    const workspace = Q * n * 2 + n + slots * Q * n + (jac ? slots * Q * Q * n : 0) + slots * N * n * (2 + (jac ? 1 : 0) + (o.controlVariate === "none" ? 0 : 1))
+      + slots * Q * Q + N * B * n + (jac ? 2 * N * Q * n : 0) + (extras.gram ? dN * n + dN * dN + N * N : 0) + 8 * n + nodes * (nF + N * B) * r * 3;
+    const result = 2 * K * nodes * N * r + K * dOut * (N + NT) + K + (extras.gram ? K * nodes * N * dOut * r + K * dN * dN : 0) + (extras.kl ? K * (slots + 2) : 0);
+    const stages = grid.scheme === "rk4" ? 4 * S + 1 : grid.scheme === "heun" ? 2 * S : S;
+    const perStep = n * (stages * (nF + N * B) * (4 * r + 10) * 2 + slots * N * B * (4 * r + 10) * (jac ? Q : 1) + (extras.gram ? slots * dN * (dN + Q) : 0) + (extras.kl ? slots * Q * Q * Q : 0));
+    return { workspace, result, work: K * (perStep + STEP_OVERHEAD), largest: Math.max(slots * Q * n, jac ? slots * Q * Q * n : 0, K * nodes * N * r, extras.gram ? K * dN * dN : 0), slots };
+  };
+  const R = o.rule === "sobol" || o.rule === "mc" ? o.randomizations : 1;
+  const main = run(o.depthSteps);
+  const c = Math.max(1, Math.min(o.concurrency ?? 1, R));
+  const fine = o.depthError ? run(2 * o.depthSteps) : null;
+  const bytes = f64(c * main.workspace + (c > 1 ? 2 : 1) * R * main.result + 3 * main.result + (fine ? fine.workspace + fine.result : 0));
+  const work = R * main.work + (fine ? fine.work : 0);
+  const drivers: [string, number][] = [["train.steps", model.K], ["data.N", model.N], [`${field}.depthSteps`, o.depthSteps]];
+  if (o.rule === "sobol" || o.rule === "mc") drivers.push([`${field}.expectation.points`, o.points], [`${field}.expectation.randomizations`, R]);
+  if (o.rule === "gauss-hermite") drivers.push([`${field}.expectation.nodes`, o.nodes]);
+  if (model.NTest) drivers.push(["data.XTest (test points)", model.NTest]);
+  return {
+    what: "the skeleton solve (factor form)", drivers, bytes, work, largest: main.largest,
+    detail: `per randomization: particle states slots × 2r × points with ${main.slots} slots and 2r = ${2 * r}${o.estimator === "ibp" || extras.kl ? ", Jacobians slots × (2r)² × points" : ""}${extras.gram ? ", the tangent Gram matrices" : ""}; ${R} randomization(s), ${c} at a time`,
+  };
+}
+
+/**
+ * The randomizations are one solve: its divergence is at the earliest step at which any of them
+ * leaves double precision (the runner stops at the first failing one, in its order). The others
+ * are rerun up to the step found, so that a solve of that many steps is finite.
+ */
+function earliestDivergence(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, start: number, end: number, extras: FactorExtras, first: DivergenceError): DivergenceError {
+  let best = first;
+  // randomizations before `start` completed every step: only the new ones can fail earlier
+  for (let rho = start; rho < end && best.step > 0; rho++) {
+    try {
+      runRandomization({ ...model, K: best.step }, factor, o, rho, o.depthSteps, extras);
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      if (e.step < best.step) best = e;
+    }
+  }
+  return best;
+}
+
+/** Whether a need is within the limits (no error). */
+function fits(need: ResourceNeed): boolean {
+  try {
+    requireResources(need);
+    return true;
+  } catch (e) {
+    if (e instanceof ValidationError) return false;
+    throw e;
+  }
 }
 
 /** Run randomization ρ of a factor solve (pure: same inputs, same bits). Used by workers too. */
@@ -162,14 +248,22 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   const factor = embeddingFactor(E, d);
   let o = { ...options };
   if (deterministic(o)) o.randomizations = 1;
+  requireResources(factorSolveNeed(model, factor.r, o, extras));
   const refinements: FactorErrorEstimate["refinements"] = [];
   let evaluations = 0;
+  let limitedBy: string | null = null;
   let runs: FactorRunResult[] = [];
   let fine = null as { key: string; f: Float64Array } | null;
   for (;;) {
     // randomizations not run yet at these sizes (a refinement that only adds randomizations reuses the others)
     if (runs.length < o.randomizations) {
-      const more = runner(model, factor, o, o.depthSteps, runs.length, o.randomizations - runs.length, extras);
+      let more: FactorRunResult[];
+      try {
+        more = runner(model, factor, o, o.depthSteps, runs.length, o.randomizations - runs.length, extras);
+      } catch (e) {
+        if (e instanceof DivergenceError) throw earliestDivergence(model, factor, o, runs.length, o.randomizations, extras, e);
+        throw e;
+      }
       for (const r of more) evaluations += r.evaluations;
       runs = runs.concat(more);
     }
@@ -178,7 +272,14 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
     if (o.depthError) {
       const key = `${o.points}|${o.depthSteps}`;
       if (fine?.key !== key) {
-        const run = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
+        let run: FactorRunResult;
+        try {
+          run = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
+        } catch (e) {
+          // the depth-error estimate (step doubling) can leave double precision before the solve itself does
+          if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
+          throw e;
+        }
         evaluations += run.evaluations;
         fine = { key, f: run.f };
       }
@@ -189,11 +290,17 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
     const err = combine(fStat.se, depth, model);
     refinements.push({ points: o.points, randomizations: o.randomizations, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
     const done = o.tol === null || err.max <= o.tol;
-    const next = done ? null : refine(o, err, refinements);
+    let next = done ? null : refine(o, err, refinements);
+    if (next !== null && !fits(factorSolveNeed(model, factor.r, next, extras))) {
+      limitedBy = `the next refinement (${next.points} points and ${next.randomizations} randomizations at ${next.depthSteps} depth steps) would exceed the resource limits (memory or work; see docs/robustness.md)`;
+      next = null;
+    }
     if (done || next === null) {
       err.tolReached = o.tol === null ? null : err.max <= o.tol;
       err.refinements = refinements;
-      return assemble(model, factor, o, runs, fStat.mean, err, evaluations);
+      const out = assemble(model, factor, o, runs, fStat.mean, err, evaluations);
+      out.limitedBy = limitedBy;
+      return out;
     }
     // new depth steps or points: every randomization is solved again
     if (next.depthSteps !== o.depthSteps || next.points !== o.points) runs = [];

@@ -34,7 +34,7 @@
  * Slots: a particle of slot t reads h-type profiles at grid.hNode(t) and b-type profiles at
  * grid.bNode(t) (staggered Euler: the unit of layer t+1; every other scheme: node t).
  */
-import { type Activation, erf } from "../core/activations.ts";
+import { type Activation, activationFailure, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { DepthGrid, IntegratorWorkspace, slotWeights } from "../depth/grid.ts";
 export { slotWeights };
@@ -196,7 +196,7 @@ function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64
         if (d2) d2[i] = g!(x);
         if (!Number.isFinite(a) || !Number.isFinite(b) || (d2 && !Number.isFinite(d2[i]))) {
           if (!Number.isFinite(x)) return; // the caller reports the diverging state
-          throw new ValidationError("model.activation", `"${act.name}" returned a non-finite value at the finite argument ${x} (σ = ${a}, σ′ = ${b}${d2 ? `, σ″ = ${d2[i]}` : ""})`);
+          throw activationFailure(act, x, a, b, d2 ? d2[i] : undefined);
         }
       }
     }

@@ -26,8 +26,11 @@
 import { view, type F64 } from "../core/arrays.ts";
 import { ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
-import { finiteNumber, isPlainObject, knownKeys, nonNegativeInt, positiveInt, seedValue, show } from "../core/validate.ts";
-import type { Problem } from "../problem/problem.ts";
+import { dflt, finiteNumber, isPlainObject, knownKeys, nonNegativeInt, positiveInt, seedValue, show } from "../core/validate.ts";
+import { assertProblem, type Problem } from "../problem/problem.ts";
+import { f64, requireResources, STEP_OVERHEAD } from "../core/resources.ts";
+import { activationFailure } from "../core/activations.ts";
+import { DivergenceError } from "../core/errors.ts";
 import type { Trajectory } from "../problem/trajectory.ts";
 import { checkPsd } from "./expectation.ts";
 import { EigenWorkspace, symSqrtPsd } from "./linalg.ts";
@@ -131,16 +134,24 @@ function parseLaw(traj: Trajectory, options: LimitLawOptions): ParsedLaw {
   const hNode = options.hNode !== undefined ? nodeArg("options.hNode", options.hNode, nodes) : node;
   const bNode = options.bNode !== undefined ? nodeArg("options.bNode", options.bNode, nodes) : node;
   if (hNode === undefined || bNode === undefined) throw new ValidationError("options.node", "is required (or s, or both hNode and bNode)");
-  const S = positiveInt("options.samples", options.samples ?? 4096);
-  const seed = seedValue("options.seed", options.seed ?? 1);
-  const what = options.what ?? ["p", "q"];
+  const S = positiveInt("options.samples", dflt(options.samples, 4096));
+  const seed = seedValue("options.seed", dflt(options.seed, 1));
+  const what = dflt(options.what, ["p", "q"]) as ("p" | "q" | "z" | "xi")[];
   if (!Array.isArray(what) || what.length === 0) throw new ValidationError("options.what", `must be a non-empty array of "p", "q", "z", "xi" (got ${show(what)})`);
-  what.forEach((w, i) => { if (w !== "p" && w !== "q" && w !== "z" && w !== "xi") throw new ValidationError(`options.what[${i}]`, `must be "p", "q", "z" or "xi" (got ${show(w)})`); });
+  what.forEach((w, i) => {
+    if (w !== "p" && w !== "q" && w !== "z" && w !== "xi") throw new ValidationError(`options.what[${i}]`, `must be "p", "q", "z" or "xi" (got ${show(w)})`);
+    if (what.indexOf(w) !== i) throw new ValidationError(`options.what[${i}]`, `repeats ${show(w)}`);
+  });
+  const dim = (k + 1) * N;
+  requireResources({
+    what: "the limit-law samples", drivers: [["options.samples", S], ["options.step", k], ["data.N", N]],
+    bytes: f64(S * N * what.length + 4 * dim * dim + 2 * dim * r + 2048 * 2 * dim), work: S * ((k + 1) * N * 4 * r + STEP_OVERHEAD / 100) + 4 * dim * dim * r, largest: S * N,
+  });
   let rawParams: SkeletonParams | undefined = options.params;
   if (options.problem !== undefined) {
     if (options.params !== undefined) throw new ValidationError("options.params", "give either problem or params, not both");
     const pm = options.problem;
-    if (!pm || !pm.model || !pm.train) throw new ValidationError("options.problem", "must be a Problem (from makeProblem)");
+    assertProblem(pm, "options.problem");
     rawParams = { etaU: pm.train.etaU, etaV: pm.train.etaV, alpha: pm.model.alpha, activation: pm.model.activation, sigmaU: pm.model.sigmaU, sigmaV: pm.model.sigmaV };
     if (pm.data?.N !== undefined && pm.data.N !== N) throw new ValidationError("options.problem", `has N = ${pm.data.N} data points but the trajectory has N = ${N}`);
   }
@@ -276,6 +287,19 @@ export function limitLawSamples(traj: Trajectory, options: LimitLawOptions): Lim
   }
   const GH = gramAtNode(x.coefficients.h.data, x.E, d, nodes, N, k, hNode);
   const GB = gramAtNode(x.coefficients.b.data, x.E, d, nodes, N, k, bNode);
+  for (const a of [pOut, qOut]) {
+    if (!a) continue;
+    for (let i = 0; i < a.length; i++) {
+      if (Number.isFinite(a[i])) continue;
+      // a user σ that is not finite at a finite argument, or a particle state that overflows
+      const xs = pOut ?? a;
+      for (let j = 0; j < xs.length; j++) {
+        const x = xs[j], f = activation.f(x), df = activation.df(x);
+        if (Number.isFinite(x) && !(Number.isFinite(f) && Number.isFinite(df))) throw activationFailure(activation, x, f, df);
+      }
+      throw new DivergenceError(k, `${a === pOut ? "p" : "q"} (samples of the limit law)`, `sample ${(i / N) | 0}, data point ${i % N} is ${a[i]}: the particle state overflows double precision`);
+    }
+  }
   const out: LimitLawSamples = { k, hNode, bNode, samples: S, gammaH: GH, gammaB: GB };
   if (pOut) out.p = view(pOut, [S, N]);
   if (qOut) out.q = view(qOut, [S, N]);

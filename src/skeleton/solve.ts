@@ -20,7 +20,8 @@ import { richardson, withRichardson } from "../depth/richardson.ts";
 import type { Problem } from "../problem/problem.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
 import type { BoundFactorExpectation } from "./factor-options.ts";
-import { type FactorErrorEstimate, factorModelOf, type FactorSolveResult, type RandomizationRunner, solveFactor } from "./factor-solve.ts";
+import { type FactorErrorEstimate, factorModelOf, type FactorSolveOptions, type FactorSolveResult, type RandomizationRunner, solveFactor } from "./factor-solve.ts";
+import { f64, requireResources } from "../core/resources.ts";
 import { threadedRunner } from "./factor-parallel.ts";
 import type { SkeletonParams } from "./maps.ts";
 
@@ -94,12 +95,12 @@ export function skeletonExtras(t: Trajectory): SkeletonCoefficients & Partial<Sk
 }
 
 /** The factor solve options of bound skeleton options at depth steps S. */
-function factorOptions(o: SkeletonSolveOptions, S: number) {
+function factorOptions(o: SkeletonSolveOptions, S: number, field: string): FactorSolveOptions {
   const e = o.expectation;
   return {
     scheme: o.scheme, depthSteps: S, rule: e.rule, points: e.points ?? 0, randomizations: e.randomizations ?? 1, seed: e.seed ?? 1, nodes: e.nodes ?? 0,
     estimator: e.estimator, controlVariate: e.controlVariate, depthError: o.depthError && !o.richardson, tol: o.tol,
-    maxRandomizations: o.budget.randomizations, maxPoints: o.budget.points, maxDepthSteps: o.budget.depthSteps,
+    maxRandomizations: o.budget.randomizations, maxPoints: o.budget.points, maxDepthSteps: o.budget.depthSteps, field, concurrency: e.threads === 1 ? 1 : 2,
   };
 }
 
@@ -107,15 +108,23 @@ function factorOptions(o: SkeletonSolveOptions, S: number) {
 export function skeletonTrajectory<O extends SkeletonSolveOptions>(
   problem: Problem, E: Float64Array, options: O, algorithm: string,
   embeddings: { WE: Float64Array; WU: Float64Array; D: number } | null, t0 = performance.now(),
-  runner: RandomizationRunner = threadedRunner(options.expectation.threads),
+  runner: RandomizationRunner = threadedRunner(options.expectation.threads), field = "options",
 ): Trajectory<SkeletonExtras, O> {
   const { dIn, dOut, N } = problem.data;
   const K = problem.train.steps;
   const model = factorModelOf(problem);
   const record = options.record ?? [];
   const diag = { gram: record.includes("gram"), kl: record.includes("kl") };
-  const run = withRichardson(options.depthSteps, new DepthGrid(options.scheme, options.depthSteps).order, options.richardson, (S, isFine) =>
-    solveFactor(model, E, factorOptions(options, S), isFine ? diag : {}, runner), (r) => r.f);
+  const profs = record.filter((r) => r === "h" || r === "b").length;
+  if (profs > 0 && embeddings) {
+    const steps = (options.recordSteps ?? []).length, nodes = new DepthGrid(options.scheme, options.depthSteps * (options.richardson ? 2 : 1), field).nodes;
+    requireResources({
+      what: "the recorded profiles h, b in R^D", drivers: [["model.D", embeddings.D], [`${field}.recordSteps (recorded steps)`, steps], [`${field}.depthSteps`, options.depthSteps], ["data.N", N]],
+      bytes: f64(profs * steps * nodes * N * embeddings.D), work: profs * steps * nodes * N * embeddings.D * (dIn + dOut) * 2, largest: steps * nodes * N * embeddings.D,
+    });
+  }
+  const run = withRichardson(options.depthSteps, new DepthGrid(options.scheme, options.depthSteps, field).order, options.richardson, (S, isFine) =>
+    solveFactor(model, E, factorOptions(options, S, field), isFine ? diag : {}, runner), (r) => r.f);
   const fine: FactorSolveResult = run.fine;
   const fineGrid = fine.grid;
   const { etaU, etaV } = problem.train;
@@ -170,7 +179,11 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
     const bad = Array.from(fine.klInvalid).reduce((a, b) => a + b, 0);
     if (bad > 0) warnings.push(`KL of the trained law: ${bad} sample(s) over the steps have det ∇T ≤ 0 (the map ξ ↦ T(ξ) is not injective there, MATH §8); they are left out of the KL estimate, which is then not the KL of ρ_k`);
   }
-  if (tolGiven(options) && extras.error.tolReached === false) warnings.push(`tol = ${options.tol} not reached within the budget (${options.budget.randomizations} randomizations, ${options.budget.points} points each, ${options.budget.depthSteps} depth steps): largest error estimate ${max.toExponential(2)}`);
+  if (tolGiven(options) && extras.error.tolReached === false) {
+    warnings.push(fine.limitedBy
+      ? `tol = ${options.tol} not reached: ${fine.limitedBy}; largest error estimate ${max.toExponential(2)}`
+      : `tol = ${options.tol} not reached within the budget (${options.budget.randomizations} randomizations, ${options.budget.points} points each, ${options.budget.depthSteps} depth steps): largest error estimate ${max.toExponential(2)}`);
+  }
   return makeTrajectory(problem, {
     algorithm, options, f: run.f, profiles, timings: { totalMs: performance.now() - t0 }, extras,
     // with Richardson the test outputs are extrapolated like f (a test point equal to a training input then gives its f)

@@ -8,6 +8,7 @@
  * beta by Lentz's continued fraction to 1e-15; quantiles by bisection, always
  * returned on the conservative side of the bracket (see betaQuantile).
  */
+import { ValidationError } from "../core/errors.ts";
 
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -17,7 +18,7 @@ const LANCZOS = [
 
 /** ln Γ(x) for x > 0. */
 export function lgamma(x: number): number {
-  if (!(x > 0)) throw new RangeError(`lgamma needs x > 0 (got ${x})`);
+  if (!(x > 0)) throw new ValidationError("x", `must be > 0 for lgamma (got ${x})`);
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lgamma(1 - x);
   const z = x - 1;
   let a = LANCZOS[0];

@@ -15,6 +15,7 @@
  * scale; on log err for power laws) and the relative RMS residual
  * √(mean ((err − fit)/err)²).
  */
+import { ValidationError } from "../core/errors.ts";
 import { createRequire } from "node:module";
 import type * as MlMatrix from "ml-matrix";
 import { StreamFamily } from "../core/rng.ts";
@@ -71,7 +72,7 @@ export const HIDDEN_WIDTH_TERMS = ["1/L", "1/sqrt(LM)"];
 function resolveTerm(t: string | RateTerm): RateTerm {
   if (typeof t !== "string") return t;
   const r = TERMS[t];
-  if (!r) throw new RangeError(`unknown rate term ${JSON.stringify(t)} (known: ${Object.keys(TERMS).join(", ")}; or pass { name, f })`);
+  if (!r) throw new ValidationError("terms", `names an unknown rate term ${JSON.stringify(t)} (known: ${Object.keys(TERMS).join(", ")}; or pass { name, f })`);
   return r;
 }
 

@@ -19,7 +19,10 @@
  * (test/verify-arbitrary-contracts.test.ts).
  */
 import fc from "fast-check";
-import type { ActivationName } from "../core/activations.ts";
+import { ACTIVATIONS, type ActivationName } from "../core/activations.ts";
+import { ValidationError } from "../core/errors.ts";
+import { requireResources } from "../core/resources.ts";
+import { booleanValue, dflt, finiteNumber, intInRange, isPlainObject, knownKeys, optionsObject, positiveNumber, show } from "../core/validate.ts";
 import { makeProblem, type Problem, type ProblemInput } from "../problem/problem.ts";
 import { initWeights } from "../resnet/weights.ts";
 import { gaussian, irwinHall, mixture, rademacher, scaled, type SubGaussianLaw, uniform } from "./laws.ts";
@@ -90,13 +93,46 @@ export function sourceOf(v: { value: unknown; context: unknown }): unknown {
 /** A size: a fixed positive integer or an inclusive range. */
 export type Size = number | { min?: number; max: number };
 
+/** Largest size an arbitrary draws (its values are built at the maximal size: memory grows with it). */
+export const MAX_ARB_SIZE = 1 << 20;
+
 function sizeRange(field: string, s: Size): { min: number; max: number } {
-  const r = typeof s === "number" ? { min: s, max: s } : { min: s.min ?? 1, max: s.max };
-  if (!(Number.isInteger(r.min) && Number.isInteger(r.max) && r.min >= 1 && r.max >= r.min)) {
-    throw new RangeError(`${field} must be a positive integer or a range {min ≥ 1, max ≥ min} (got ${JSON.stringify(s)})`);
+  if (isPlainObject(s)) knownKeys(field, s, ["min", "max"]);
+  const r = typeof s === "number" ? { min: s, max: s } : isPlainObject(s) ? { min: dflt(s.min, 1) as number, max: s.max } : null;
+  if (!r || !(Number.isInteger(r.min) && Number.isInteger(r.max) && r.min >= 1 && r.max >= r.min && r.max <= MAX_ARB_SIZE)) {
+    throw new ValidationError(field, `must be a positive integer or a range {min ≥ 1, max ≥ min}, at most ${MAX_ARB_SIZE} (got ${typeof s === "object" && s !== null ? JSON.stringify(s) : show(s)})`);
   }
   return r;
 }
+
+/** Values of `count` numbers (fast-check values with their shrink context: ≈ 64 bytes and ≈ 5 µs a number per value drawn). */
+function arbMemory(field: string, count: number): void {
+  requireResources({ what: "the values of the arbitrary (per value drawn)", drivers: [[field, count]], bytes: 64 * count, work: 5000 * count });
+}
+
+/** A {min, max} range of positive numbers (min ≤ max). */
+function positiveRange(field: string, v: unknown): { min: number; max: number } {
+  const o = optionsObject(field, v, ["min", "max"]);
+  const min = positiveNumber(`${field}.min`, o.min), max = positiveNumber(`${field}.max`, o.max);
+  if (!(min <= max) || max > 1e100) throw new ValidationError(field, `must have 0 < min ≤ max ≤ 1e100 (got ${min}, ${max})`);
+  return { min, max };
+}
+
+/** The entry options of an arbitrary (bound, entries, step), validated. */
+function entryOptions(field: string, o: Record<string, unknown>): EntryOptions {
+  const out: EntryOptions = {};
+  if (o.bound !== undefined) {
+    out.bound = positiveNumber(`${field}.bound`, o.bound);
+    if (out.bound > 1e100) throw new ValidationError(`${field}.bound`, `must be at most 1e100 (got ${out.bound})`);
+  }
+  if (o.entries !== undefined) {
+    if (o.entries !== "grid" && o.entries !== "continuous") throw new ValidationError(`${field}.entries`, `must be "grid" or "continuous" (got ${show(o.entries)})`);
+    out.entries = o.entries;
+  }
+  if (o.step !== undefined) out.step = positiveNumber(`${field}.step`, o.step);
+  return out;
+}
+const ENTRY_KEYS = ["bound", "entries", "step"];
 
 /** Integer size in a range, shrinking to its minimum. */
 export function sizeArb(field: string, s: Size): fc.Arbitrary<number> {
@@ -115,10 +151,13 @@ export interface SimpleNumberOptions {
 
 /** Numbers origin + k·step in [min, max]; shrinks towards origin (readable values like 0.25, 1.5). */
 export function simpleNumber(o: SimpleNumberOptions): fc.Arbitrary<number> {
-  const step = o.step ?? 0.25;
-  const origin = o.origin ?? Math.min(Math.max(0, o.min), o.max);
-  if (!(o.min <= origin && origin <= o.max && step > 0)) throw new RangeError(`simpleNumber: need min ≤ origin ≤ max and step > 0 (got ${JSON.stringify(o)})`);
-  const kmin = Math.ceil((o.min - origin) / step - 1e-9), kmax = Math.floor((o.max - origin) / step + 1e-9);
+  optionsObject("options", o, ["min", "max", "step", "origin"]);
+  const min = finiteNumber("options.min", o.min), max = finiteNumber("options.max", o.max);
+  const step = positiveNumber("options.step", dflt(o.step, 0.25));
+  const origin = finiteNumber("options.origin", dflt(o.origin, Math.min(Math.max(0, min), max)));
+  if (!(min <= origin && origin <= max)) throw new ValidationError("options", `simpleNumber needs min ≤ origin ≤ max (got min ${min}, origin ${origin}, max ${max})`);
+  const kmin = Math.ceil((min - origin) / step - 1e-9), kmax = Math.floor((max - origin) / step + 1e-9);
+  if (!(Math.abs(kmin) <= 2 ** 31 - 1 && Math.abs(kmax) <= 2 ** 31 - 1)) throw new ValidationError("options.step", `is too fine for [${min}, ${max}]: ${kmax - kmin + 1} grid values, more than 2^32`);
   if (kmin === kmax) return fc.constant(origin + kmin * step);
   return built(fc.integer({ min: kmin, max: kmax }), (k) => origin + k * step);
 }
@@ -133,6 +172,7 @@ export interface EntryOptions {
 
 /** One array entry. */
 export function entryArb(o: EntryOptions = {}): fc.Arbitrary<number> {
+  o = entryOptions("options", optionsObject("options", o, ENTRY_KEYS));
   const bound = o.bound ?? 2;
   if (o.entries === "continuous") return built(fc.double({ min: -bound, max: bound, noNaN: true, noDefaultInfinity: true }), (x) => (x === 0 ? 0 : x)); // no −0
   return simpleNumber({ min: -bound, max: bound, step: o.step ?? 0.25, origin: 0 });
@@ -142,6 +182,7 @@ export function entryArb(o: EntryOptions = {}): fc.Arbitrary<number> {
 export function matrixArb(rows: Size, cols: Size, o: EntryOptions = {}): fc.Arbitrary<number[][]> {
   const R = sizeRange("rows", rows), C = sizeRange("cols", cols);
   const total = R.max * C.max;
+  arbMemory("rows × cols", total);
   const e = entryArb(o), v = buildOf(e);
   return built(fc.record({ r: sizeArb("rows", rows), c: sizeArb("cols", cols), data: fc.array(sourceArb(e), { minLength: total, maxLength: total }) }),
     ({ r, c, data }) => Array.from({ length: r }, (_, i) => data.slice(i * C.max, i * C.max + c).map(v)));
@@ -169,7 +210,10 @@ export interface PairOptions extends EntryOptions {
  */
 export function vectorPairArb(dim: Size, o: PairOptions = {}): fc.Arbitrary<[number[], number[]]> {
   const D = sizeRange("dim", dim);
-  const maxE = o.maxExponent ?? 20;
+  const oo = optionsObject("options", o, [...ENTRY_KEYS, "maxExponent"]);
+  o = { ...entryOptions("options", oo) };
+  const maxE = intInRange("options.maxExponent", dflt(oo.maxExponent, 20), 0, 1000);
+  arbMemory("dim", 3 * D.max);
   const entry = entryArb(o), ev = buildOf(entry);
   const dir = entryArb({ ...o, bound: 1 }), dv = buildOf(dir);
   return built(fc.record({
@@ -214,11 +258,16 @@ export interface ModelSpecArbOptions {
 }
 
 /** Model specs (the `model` field of a ProblemInput). Defaults: L, M, D ≤ 4. */
-export function modelSpecArb(o: ModelSpecArbOptions = {}): fc.Arbitrary<ModelSpecInput> {
-  const acts = o.activations ?? ["linear", "tanh", "gelu", "sin"];
-  if (acts.length === 0) throw new RangeError("activations must not be empty");
-  const a = o.alpha ?? { min: 0.5, max: 2 };
-  const s = o.sigma ?? { min: 0.5, max: 1.5 };
+export function modelSpecArb(o: ModelSpecArbOptions = {}, field = "options"): fc.Arbitrary<ModelSpecInput> {
+  optionsObject(field, o, ["L", "M", "D", "activations", "alpha", "sigma"]);
+  const acts = dflt(o.activations, ["linear", "tanh", "gelu", "sin"]) as ActivationName[];
+  if (!Array.isArray(acts) || acts.length === 0) throw new ValidationError(`${field}.activations`, `must be a non-empty array of activation names (got ${show(acts)})`);
+  acts.forEach((x, i) => {
+    if (typeof x !== "string" || !(x in ACTIVATIONS)) throw new ValidationError(`${field}.activations[${i}]`, `must be one of ${Object.keys(ACTIVATIONS).map((k) => JSON.stringify(k)).join(", ")} (got ${show(x)})`);
+  });
+  const a = o.alpha === undefined ? { min: 0.5, max: 2 } : positiveRange(`${field}.alpha`, o.alpha);
+  const s = o.sigma === undefined ? { min: 0.5, max: 1.5 } : positiveRange(`${field}.sigma`, o.sigma);
+  for (const k of ["L", "M", "D"] as const) if (o[k] !== undefined) sizeRange(`${field}.${k}`, o[k]!);
   const sig = () => simpleNumber({ ...s, origin: Math.min(Math.max(1, s.min), s.max) });
   return builtRecord({
     L: sizeArb("L", o.L ?? { max: 4 }),
@@ -237,15 +286,18 @@ export interface DatasetArbOptions extends EntryOptions {
 }
 
 /** Data sets {X: d_in × N, Y: d_out × N} as nested arrays (defaults: d_in ≤ 3, d_out ≤ 2, N ≤ 4, entries in [−2, 2]). */
-export function datasetArb(o: DatasetArbOptions = {}): fc.Arbitrary<{ X: number[][]; Y: number[][] }> {
-  const dIn = sizeRange("dIn", o.dIn ?? { max: 3 });
-  const dOut = sizeRange("dOut", o.dOut ?? { max: 2 });
-  const N = sizeRange("N", o.N ?? { max: 4 });
+export function datasetArb(o: DatasetArbOptions = {}, field = "options"): fc.Arbitrary<{ X: number[][]; Y: number[][] }> {
+  const oo = optionsObject(field, o, [...ENTRY_KEYS, "dIn", "dOut", "N"]);
+  const eo = entryOptions(field, oo);
+  const dIn = sizeRange(`${field}.dIn`, dflt(o.dIn, { max: 3 }) as Size);
+  const dOut = sizeRange(`${field}.dOut`, dflt(o.dOut, { max: 2 }) as Size);
+  const N = sizeRange(`${field}.N`, dflt(o.N, { max: 4 }) as Size);
   const nx = dIn.max * N.max, ny = dOut.max * N.max;
+  arbMemory(`${field}.N × (dIn + dOut)`, nx + ny);
   return builtRecord({
     dIn: sizeArb("dIn", dIn), dOut: sizeArb("dOut", dOut), N: sizeArb("N", N),
-    x: builtArray(entryArb(o), nx),
-    y: builtArray(entryArb(o), ny),
+    x: builtArray(entryArb(eo), nx),
+    y: builtArray(entryArb(eo), ny),
   }, ({ dIn: di, dOut: dO, N: n, x, y }) => ({
     X: Array.from({ length: di }, (_, i) => x.slice(i * N.max, i * N.max + n)),
     Y: Array.from({ length: dO }, (_, i) => y.slice(i * N.max, i * N.max + n)),
@@ -261,10 +313,14 @@ export interface ScheduleArbOptions {
   trainEmbeddings?: boolean;
 }
 
-export function scheduleArb(o: ScheduleArbOptions = {}): fc.Arbitrary<ProblemInput["train"]> {
-  const maxEta = o.maxEta ?? 0.5;
+export function scheduleArb(o: ScheduleArbOptions = {}, field = "options"): fc.Arbitrary<ProblemInput["train"]> {
+  optionsObject(field, o, ["steps", "maxEta", "trainEmbeddings"]);
+  const maxEta = finiteNumber(`${field}.maxEta`, dflt(o.maxEta, 0.5));
+  if (!(maxEta >= 0 && maxEta <= 1e6)) throw new ValidationError(`${field}.maxEta`, `must be in [0, 1e6] (got ${maxEta})`);
+  if (o.trainEmbeddings !== undefined) booleanValue(`${field}.trainEmbeddings`, o.trainEmbeddings);
+  if (o.steps !== undefined) sizeRange(`${field}.steps`, o.steps);
   const eta = () => simpleNumber({ min: 0, max: maxEta, step: 0.05, origin: 0 });
-  const base = { steps: sizeArb("steps", o.steps ?? { max: 3 }), etaU: eta(), etaV: eta() };
+  const base = { steps: sizeArb(`${field}.steps`, o.steps ?? { max: 3 }), etaU: eta(), etaV: eta() };
   if (!o.trainEmbeddings) return builtRecord(base);
   return builtRecord({ ...base, etaE: eta(), etaO: eta() });
 }
@@ -346,13 +402,17 @@ function clampRates<T extends ProblemInput>(input: T, target: number): T {
  * divergence on them (test/verify-arbitraries.test.ts).
  */
 export function problemInputArb(o: ProblemArbOptions = {}): fc.Arbitrary<ProblemInput & { model: ModelSpecInput; data: { X: number[][]; Y: number[][] }; seed: number }> {
+  optionsObject("options", o, ["model", "data", "train", "maxSeed", "stableRates"]);
+  if (o.stableRates !== undefined && typeof o.stableRates !== "boolean" && !(typeof o.stableRates === "number" && o.stableRates > 0 && Number.isFinite(o.stableRates))) {
+    throw new ValidationError("options.stableRates", `must be true, false or a positive target (got ${show(o.stableRates)})`);
+  }
   const target = o.stableRates === undefined || o.stableRates === true ? 1 : o.stableRates === false ? 0 : o.stableRates;
-  if (o.stableRates !== false && !(target > 0)) throw new RangeError(`stableRates target must be positive (got ${o.stableRates})`);
+  const maxSeed = intInRange("options.maxSeed", dflt(o.maxSeed, 1000), 0, 0xffffffff);
   return builtRecord({
-    model: modelSpecArb(o.model),
-    data: datasetArb(o.data),
-    train: scheduleArb(o.train),
-    seed: fc.integer({ min: 0, max: o.maxSeed ?? 1000 }),
+    model: modelSpecArb(optionsObject("options.model", o.model) as ModelSpecArbOptions, "options.model"),
+    data: datasetArb(optionsObject("options.data", o.data) as DatasetArbOptions, "options.data"),
+    train: scheduleArb(optionsObject("options.train", o.train) as ScheduleArbOptions, "options.train"),
+    seed: fc.integer({ min: 0, max: maxSeed }),
   }, (p) => (target > 0 ? clampRates(p, target) : p));
 }
 
@@ -383,8 +443,13 @@ function basicLaw(kind: (typeof BASIC)[number], s: number): SubGaussianLaw {
  * irwinHall — see law.psi2Kind). Shrinks towards N(0, 1).
  */
 export function lawArb(o: LawArbOptions = {}): fc.Arbitrary<SubGaussianLaw> {
-  const kinds = o.kinds ?? ["gaussian", "rademacher", "uniform", "mixture", "irwinHall"];
-  const maxScale = o.maxScale ?? 3;
+  optionsObject("options", o, ["kinds", "maxScale"]);
+  const all: LawKind[] = ["gaussian", "rademacher", "uniform", "mixture", "irwinHall"];
+  const kinds = dflt(o.kinds, all) as LawKind[];
+  if (!Array.isArray(kinds) || kinds.length === 0) throw new ValidationError("options.kinds", `must be a non-empty array of ${all.map((k) => JSON.stringify(k)).join(", ")} (got ${show(kinds)})`);
+  kinds.forEach((k, i) => { if (!all.includes(k)) throw new ValidationError(`options.kinds[${i}]`, `must be one of ${all.map((x) => JSON.stringify(x)).join(", ")} (got ${show(k)})`); });
+  const maxScale = finiteNumber("options.maxScale", dflt(o.maxScale, 3));
+  if (!(maxScale >= 0.25 && maxScale <= 1e6)) throw new ValidationError("options.maxScale", `must be in [0.25, 1e6] (got ${maxScale})`);
   const scale = () => simpleNumber({ min: 0.25, max: maxScale, origin: Math.min(1, maxScale) });
   return builtRecord({
     kind: fc.constantFrom(...kinds),
@@ -414,12 +479,15 @@ export interface ParticlesArbOptions extends EntryOptions {
 
 /** Particle sets: P × 2D nested arrays of finite numbers (row = (u, v)). */
 export function particlesArb(o: ParticlesArbOptions = {}): fc.Arbitrary<number[][]> {
-  const P = sizeRange("P", o.P ?? { max: 8 }), D = sizeRange("D", o.D ?? { max: 3 });
+  const oo = optionsObject("options", o, [...ENTRY_KEYS, "P", "D"]);
+  const eo = entryOptions("options", oo);
+  const P = sizeRange("options.P", dflt(o.P, { max: 8 }) as Size), D = sizeRange("options.D", dflt(o.D, { max: 3 }) as Size);
   const total = P.max * D.max;
+  arbMemory("options.P × options.D", 2 * total);
   return builtRecord({
     P: sizeArb("P", P), D: sizeArb("D", D),
-    u: builtArray(entryArb(o), total),
-    v: builtArray(entryArb(o), total),
+    u: builtArray(entryArb(eo), total),
+    v: builtArray(entryArb(eo), total),
   }, ({ P: p, D: d, u, v }) =>
     Array.from({ length: p }, (_, i) => [...u.slice(i * D.max, i * D.max + d), ...v.slice(i * D.max, i * D.max + d)]));
 }
@@ -433,11 +501,14 @@ export interface DepthProfileArbOptions extends EntryOptions {
 
 /** Depth profiles (S+1) × N × D (e.g. h(s) or b(s) on a depth grid). */
 export function depthProfileArb(o: DepthProfileArbOptions = {}): fc.Arbitrary<number[][][]> {
-  const S = sizeRange("S", o.S ?? { max: 4 }), N = sizeRange("N", o.N ?? { max: 3 }), D = sizeRange("D", o.D ?? { max: 3 });
+  const oo = optionsObject("options", o, [...ENTRY_KEYS, "S", "N", "D"]);
+  const eo = entryOptions("options", oo);
+  const S = sizeRange("options.S", dflt(o.S, { max: 4 }) as Size), N = sizeRange("options.N", dflt(o.N, { max: 3 }) as Size), D = sizeRange("options.D", dflt(o.D, { max: 3 }) as Size);
   const total = (S.max + 1) * N.max * D.max;
+  arbMemory("(options.S + 1) × options.N × options.D", total);
   return builtRecord({
     S: sizeArb("S", S), N: sizeArb("N", N), D: sizeArb("D", D),
-    data: builtArray(entryArb(o), total),
+    data: builtArray(entryArb(eo), total),
   }, ({ S: s, N: n, D: d, data }) =>
     Array.from({ length: s + 1 }, (_, i) => Array.from({ length: n }, (_, j) => data.slice((i * N.max + j) * D.max, (i * N.max + j) * D.max + d))));
 }

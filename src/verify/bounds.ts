@@ -11,6 +11,7 @@
  * Norms: Euclidean on vectors, Euclidean (Frobenius) on stacked weights,
  * operator (spectral) norm ‖·‖ on matrices.
  */
+import { ValidationError } from "../core/errors.ts";
 import type { Activation } from "../core/activations.ts";
 import { resolveActivation } from "../core/activations.ts";
 import { DepthGrid, type Scheme } from "../depth/grid.ts";
@@ -293,8 +294,8 @@ function predictor(ode: ParticleMeanOde, slot: number, y: Float64Array, yOff: nu
  */
 export function meanOdeFlowBoundForPair(a: ParticleMeanOde, b: ParticleMeanOde): FlowBound {
   const grid = a.grid;
-  if (grid.scheme === "rk4") throw new RangeError("meanOdeFlowBoundForPair: the segment bound is implemented for euler, staggered-euler and heun; use meanOdeFlowBound (a priori) for rk4");
-  if (b.grid.scheme !== grid.scheme || b.grid.S !== grid.S || a.P !== b.P || a.D !== b.D || a.N !== b.N) throw new RangeError("meanOdeFlowBoundForPair: the two solvers must share grid, particles and shapes");
+  if (grid.scheme === "rk4") throw new ValidationError("grid.scheme", "meanOdeFlowBoundForPair: the segment bound is implemented for euler, staggered-euler and heun; use meanOdeFlowBound (a priori) for rk4");
+  if (b.grid.scheme !== grid.scheme || b.grid.S !== grid.S || a.P !== b.P || a.D !== b.D || a.N !== b.N) throw new ValidationError("b", "meanOdeFlowBoundForPair: the two solvers must share grid, particles and shapes");
   const { P, D, N } = a;
   const alpha = a.problem.model.alpha, act = a.problem.model.activation;
   const h = grid.ds, ND = N * D;
@@ -595,7 +596,7 @@ export function weightMovementPsi2Bound(opts: { psi: SkeletonPsi2Bounds; k: numb
 export function gaussianLipschitzPsi2(opts: { K: number; scale: number; odd: boolean; dim?: number; f0?: number }): number {
   const base = SQRT_8_3 * opts.K * opts.scale;
   if (opts.odd) return base;
-  if (opts.dim === undefined) throw new RangeError("gaussianLipschitzPsi2: a non-odd map needs dim (and f0)");
+  if (opts.dim === undefined) throw new ValidationError("options.dim", "is required by gaussianLipschitzPsi2 for a non-odd map (and f0)");
   return base + (Math.abs(opts.f0 ?? 0) + opts.K * opts.scale * Math.sqrt(opts.dim)) * INV_SQRT_LN2;
 }
 
@@ -641,8 +642,8 @@ export function gdMapLipschitzBound(problem: Problem, a: ResNetWeights, b?: ResN
   const { etaU, etaV, steps: K } = problem.train;
   checkRequirement(problem, "frozenEmbeddings", "gdMapLipschitzBound");
   const s0 = act.sup.f, s1 = act.sup.df, s2 = act.sup.d2f, sig0 = Math.abs(act.f(0));
-  if (!Number.isFinite(s1)) throw new RangeError("gdMapLipschitzBound needs a finite sup|σ′|");
-  if (etaU !== 0 && !Number.isFinite(s2)) throw new RangeError("gdMapLipschitzBound needs a finite sup|σ″| when η_u ≠ 0");
+  if (!Number.isFinite(s1)) throw new ValidationError("model.activation", "gdMapLipschitzBound needs a finite sup|σ′|");
+  if (etaU !== 0 && !Number.isFinite(s2)) throw new ValidationError("model.activation", "gdMapLipschitzBound needs a finite sup|σ″| when η_u ≠ 0");
   const w0 = weights[0];
   const c = alpha / (L * M);
   const ru = Math.abs(etaU) / (alpha * N), rv = Math.abs(etaV) / (alpha * N);

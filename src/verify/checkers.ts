@@ -48,7 +48,10 @@
  * unreliable — one reason for the order-statistic band above.
  */
 import fc from "fast-check";
+import { ValidationError } from "../core/errors.ts";
+import { f64, requireResources, STEP_OVERHEAD } from "../core/resources.ts";
 import { stream } from "../core/rng.ts";
+import { dflt, finiteNumber, functionValue, isPlainObject, knownKeys, nonNegativeNumber, numberInRange, positiveInt, positiveNumber, seedValue, show } from "../core/validate.ts";
 import { betaQuantile, psi2OfAtoms } from "../stats/exact.ts";
 import type { Rng } from "./laws.ts";
 
@@ -57,8 +60,14 @@ import type { Rng } from "./laws.ts";
 export type NormName = "l2" | "l1" | "linf";
 export type Norm = NormName | ((v: number[]) => number);
 
-export function normOf(norm: Norm): (v: number[]) => number {
-  if (typeof norm === "function") return norm;
+export function normOf(norm: Norm, field = "norm"): (v: number[]) => number {
+  if (typeof norm === "function") {
+    return (v) => {
+      const r = norm(v);
+      if (typeof r !== "number" || !(r >= 0) || !Number.isFinite(r)) throw new ValidationError(field, `(a function) must return a finite non-negative number (got ${show(r)} for a vector of length ${v.length})`);
+      return r;
+    };
+  }
   switch (norm) {
     case "l2": return (v) => {
       // scaled to avoid overflow / underflow
@@ -71,7 +80,7 @@ export function normOf(norm: Norm): (v: number[]) => number {
     };
     case "l1": return (v) => v.reduce((s, x) => s + Math.abs(x), 0);
     case "linf": return (v) => v.reduce((s, x) => Math.max(s, Math.abs(x)), 0);
-    default: throw new RangeError(`norm must be "l2", "l1", "linf" or a function (got ${String(norm)})`);
+    default: throw new ValidationError(field, `must be "l2", "l1", "linf" or a function (got ${show(norm)})`);
   }
 }
 
@@ -102,7 +111,7 @@ export interface LipschitzCheckOptions<T extends number[] = number[]> {
 export interface LipschitzPairReport<T extends number[] = number[]> {
   x: T;
   y: T;
-  /** |F(x) − F(y)| / |x − y| (Infinity if F returned non-finite values). */
+  /** |F(x) − F(y)| / |x − y| (Number.MAX_VALUE if F returned non-finite values, or when the ratio exceeds double precision). */
   ratio: number;
   /** The bound at this pair. */
   bound: number;
@@ -138,36 +147,64 @@ export interface LipschitzResult<T extends number[] = number[]> {
  * the `numRuns` pairs tried. On failure, fast-check shrinks the pair and the
  * result carries the shrunk counterexample.
  */
+/** Work counted per evaluated pair of checkLipschitz (two calls of f whose cost is unknown). */
+const PAIR_WORK = 10 * STEP_OVERHEAD;
+
 export function checkLipschitz<T extends number[] = number[]>(opts: LipschitzCheckOptions<T>): LipschitzResult<T> {
-  const { f, pairs } = opts;
-  const numRuns = opts.numRuns ?? 200;
-  const seed = opts.seed ?? 1;
-  const nIn = normOf(opts.norm ?? "l2");
-  const nOut = opts.outNorm === undefined ? nIn : normOf(opts.outNorm);
-  const relTol = opts.relTol ?? 1e-12;
-  const boundAt = typeof opts.bound === "function" ? opts.bound : () => opts.bound as number;
-  if (typeof opts.bound === "number" && !(opts.bound >= 0)) throw new RangeError(`bound must be a non-negative number (got ${opts.bound})`);
-  const asVec = (v: number[] | number): number[] => (typeof v === "number" ? [v] : v);
+  if (!isPlainObject(opts)) throw new ValidationError("options", `must be an object { f, pairs, bound, numRuns?, seed?, norm?, outNorm?, relTol?, absTol? } (got ${show(opts)})`);
+  knownKeys("options", opts as unknown as Record<string, unknown>, ["f", "pairs", "bound", "numRuns", "seed", "norm", "outNorm", "relTol", "absTol"]);
+  const f = functionValue<(x: T) => number[] | number>("options.f", opts.f);
+  const pairs = opts.pairs;
+  if (!(pairs instanceof fc.Arbitrary)) throw new ValidationError("options.pairs", `must be a fast-check arbitrary of pairs [x, y] such as vectorPairArb(dim) (got ${show(pairs)})`);
+  const numRuns = positiveInt("options.numRuns", dflt(opts.numRuns, 200));
+  requireResources({ what: "checkLipschitz", drivers: [["options.numRuns", numRuns]], bytes: 0, work: numRuns * PAIR_WORK });
+  const seed = seedValue("options.seed", dflt(opts.seed, 1));
+  const nIn = normOf(dflt(opts.norm, "l2") as Norm, "options.norm");
+  const nOut = opts.outNorm === undefined ? nIn : normOf(opts.outNorm, "options.outNorm");
+  const relTol = nonNegativeNumber("options.relTol", dflt(opts.relTol, 1e-12));
+  const absTol = opts.absTol === undefined ? undefined : nonNegativeNumber("options.absTol", opts.absTol);
+  if (typeof opts.bound !== "function") nonNegativeNumber("options.bound", opts.bound);
+  const boundAt = (x: T, y: T): number => {
+    const b = typeof opts.bound === "function" ? opts.bound(x, y) : (opts.bound as number);
+    if (typeof b !== "number" || !(b >= 0) || !Number.isFinite(b)) throw new ValidationError("options.bound", `(a function) must return a finite non-negative number (got ${show(b)})`);
+    return b;
+  };
+  const asVec = (v: number[] | number, x: T): number[] => {
+    const out = typeof v === "number" ? [v] : v;
+    if (!Array.isArray(out) && !ArrayBuffer.isView(out)) throw new ValidationError("options.f", `must return a number or an array of numbers (got ${show(v)})`);
+    for (let i = 0; i < out.length; i++) {
+      if (typeof out[i] !== "number") throw new ValidationError("options.f", `must return numbers (got ${show(out[i])} at entry ${i} for x = [${Array.from(x).slice(0, 8).join(", ")}${x.length > 8 ? ", …" : ""}])`);
+    }
+    return Array.from(out);
+  };
+  const asInput = (v: unknown): T => {
+    if (!Array.isArray(v)) throw new ValidationError("options.pairs", `must draw pairs of arrays of numbers (got ${show(v)})`);
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== "number" || !Number.isFinite(v[i])) throw new ValidationError("options.pairs", `drew a non-finite input ${show(v[i])} (entry ${i})`);
+    return v as T;
+  };
 
   let worstRatio = 0, worstOver = 0, evaluations = 0;
   let worstPair: LipschitzPairReport<T> | undefined;
-  const evaluate = (x: T, y: T): { violated: boolean; report: LipschitzPairReport<T> } | null => {
+  const evaluate = (x0: T, y0: T): { violated: boolean; report: LipschitzPairReport<T> } | null => {
+    const x = asInput(x0), y = asInput(y0);
+    if (x.length !== y.length) throw new ValidationError("options.pairs", `drew vectors of different lengths (${x.length}, ${y.length})`);
     const dx = nIn(x.map((xi, i) => xi - y[i]));
     if (dx === 0) return null;
     evaluations++;
-    const fx = asVec(f(x)), fy = asVec(f(y));
-    if (fx.length !== fy.length) throw new RangeError(`f returned vectors of different lengths (${fx.length}, ${fy.length})`);
+    const fx = asVec(f(x), x), fy = asVec(f(y), y);
+    if (fx.length !== fy.length) throw new ValidationError("options.f", `returned vectors of different lengths (${fx.length}, ${fy.length})`);
     const df = nOut(fx.map((v, i) => v - fy[i]));
     const B = boundAt(x, y);
     const finite = Number.isFinite(df) && fx.every(Number.isFinite) && fy.every(Number.isFinite);
-    const ratio = finite ? df / dx : Infinity;
-    const abs = opts.absTol ?? 1e-12 * (1 + Math.max(finite ? nOut(fx) : 0, finite ? nOut(fy) : 0));
+    // a non-finite output, or a ratio beyond double precision (dx ≈ 0), is a violation of any finite bound: the ratio saturates at Number.MAX_VALUE
+    const ratio = !finite ? Number.MAX_VALUE : Math.min(Number.MAX_VALUE, df / dx);
+    const abs = absTol ?? 1e-12 * (1 + Math.max(finite ? nOut(fx) : 0, finite ? nOut(fy) : 0));
     const report = { x, y, ratio, bound: B };
     const violated = !finite || !(df <= B * dx * (1 + relTol) + abs);
     // pairs whose output difference is below the round-off slack do not resolve a ratio: left out of worstRatio
     if (violated || df > abs) {
       if (ratio > worstRatio || worstPair === undefined) { worstRatio = Math.max(worstRatio, ratio); worstPair = report; }
-      const over = B > 0 ? ratio / B : ratio > 0 ? Infinity : 0;
+      const over = B > 0 ? Math.min(Number.MAX_VALUE, ratio / B) : ratio > 0 ? Number.MAX_VALUE : 0;
       if (over > worstOver) worstOver = over;
     }
     return { violated, report };
@@ -258,22 +295,36 @@ export function empiricalPsi2(samples: ArrayLike<number>): number {
 }
 
 function sortedAbs(samples: ArrayLike<number>, field: string): Float64Array {
+  if (!Array.isArray(samples) && !(ArrayBuffer.isView(samples) && !(samples instanceof DataView))) throw new ValidationError(field, `must be an array or typed array of numbers (got ${show(samples)})`);
   const n = samples.length;
-  if (n < 1) throw new RangeError(`${field} needs at least one sample`);
+  if (n < 1) throw new ValidationError(field, "needs at least one sample (got an empty array)");
+  requireResources({ what: "the sorted samples", drivers: [[`${field} (length)`, n]], bytes: f64(2 * n), work: n * 40 });
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const x = samples[i];
-    if (!Number.isFinite(x)) throw new RangeError(`${field}: sample ${i} is not finite (${x})`);
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new ValidationError(`${field}[${i}]`, `is not finite (got ${show(x)}): every sample must be a finite number`);
     a[i] = Math.abs(x);
   }
   return a.sort();
 }
 
-function checkRanks(ranks: number[], n: number): number[] {
+function checkRanks(ranks: unknown, n: number, field = "options.ranks"): number[] {
+  if (!Array.isArray(ranks)) throw new ValidationError(field, `must be an array of integers in 1..n = ${n} (got ${show(ranks)})`);
   const r = [...new Set(ranks)].sort((x, y) => x - y);
-  for (const k of r) if (!(Number.isInteger(k) && k >= 1 && k <= n)) throw new RangeError(`ranks must be integers in 1..n = ${n} (got ${k})`);
-  if (r.length === 0) throw new RangeError("ranks must not be empty");
+  for (const k of r) if (!(Number.isInteger(k) && k >= 1 && k <= n)) throw new ValidationError(field, `must hold integers in 1..n = ${n} (got ${show(k)})`);
+  if (r.length === 0) throw new ValidationError(field, "must not be empty");
   return r;
+}
+
+/** A confidence level in (0, 1). */
+function confidenceOf(field: string, v: unknown, d: number): number {
+  return numberInRange(field, dflt(v, d), 0, 1, { min: true, max: true });
+}
+
+/** A ψ₂ norm of the checkers' outputs: finite, or the samples were too large for double precision. */
+function finitePsi2(name: string, v: number): number {
+  if (!Number.isFinite(v)) throw new ValidationError("samples", `give a ${name} ψ₂ bound of ${v}: the samples are too large for double precision (scale them down)`);
+  return v;
 }
 
 export interface Psi2Estimate {
@@ -294,23 +345,26 @@ export interface Psi2Estimate {
  * `confidence` (default 0.95; (1 − confidence)/2 on each side).
  */
 export function estimatePsi2(samples: ArrayLike<number>, options: { confidence?: number } & Psi2BandOptions = {}): Psi2Estimate {
-  const confidence = options.confidence ?? 0.95;
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1) (got ${confidence})`);
-  const a = sortedAbs(samples, "estimatePsi2");
+  if (options === undefined) options = {};
+  if (!isPlainObject(options as unknown)) throw new ValidationError("options", `must be an object { confidence?, ranks?, support? } (got ${show(options)})`);
+  knownKeys("options", options as Record<string, unknown>, ["confidence", "ranks", "support"]);
+  const confidence = confidenceOf("options.confidence", options.confidence, 0.95);
+  if (options.support !== undefined) positiveNumber("options.support", options.support);
+  const a = sortedAbs(samples, "samples");
   const n = a.length;
-  const ranks = checkRanks(options.ranks ?? defaultRanks(n), n);
+  const ranks = checkRanks(dflt(options.ranks, defaultRanks(n)), n);
   const delta = (1 - confidence) / 2;
   if (options.support !== undefined && !(a[n - 1] <= options.support)) {
-    throw new RangeError(`support = ${options.support} is exceeded by a sample (|x| = ${a[n - 1]})`);
+    throw new ValidationError("options.support", `= ${options.support} is exceeded by a sample (|x| = ${a[n - 1]})`);
   }
   const top = options.support ?? a[n - 1];
   const estimate = empiricalPsi2(a);
   // lower ≤ estimate ≤ upper holds exactly (the bands sit below / above the empirical survival
   // function); min / max only remove root-finding round-off, in the conservative direction
   return {
-    estimate,
-    lower: Math.min(estimate, lowerFromSorted(a, delta, ranks)),
-    upper: Math.max(estimate, upperFromSorted(a, delta, ranks, top)),
+    estimate: finitePsi2("plug-in", estimate),
+    lower: finitePsi2("lower", Math.min(estimate, lowerFromSorted(a, delta, ranks))),
+    upper: finitePsi2("upper", Math.max(estimate, upperFromSorted(a, delta, ranks, top))),
     upperGuaranteed: options.support !== undefined,
     n,
     confidence,
@@ -356,39 +410,46 @@ export interface SubGaussianResult {
  * P(fail | H0) ≤ 1 − confidence for every law satisfying H0, at every n.
  */
 export function checkSubGaussian(opts: SubGaussianCheckOptions): SubGaussianResult {
-  const proxy = opts.proxy;
-  if (!(proxy > 0 && Number.isFinite(proxy))) throw new RangeError(`proxy must be a finite positive number (got ${proxy})`);
-  const confidence = opts.confidence ?? 1 - 1e-3;
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1) (got ${confidence})`);
+  if (!isPlainObject(opts)) throw new ValidationError("options", `must be an object { proxy, sample | samples, n?, confidence?, seed?, ranks?, support? } (got ${show(opts)})`);
+  knownKeys("options", opts as unknown as Record<string, unknown>, ["sample", "samples", "proxy", "n", "confidence", "seed", "ranks", "support"]);
+  const proxy = positiveNumber("options.proxy", opts.proxy);
+  const confidence = confidenceOf("options.confidence", opts.confidence, 1 - 1e-3);
+  if (opts.support !== undefined) positiveNumber("options.support", opts.support);
   let samples: ArrayLike<number>;
   let seed: number | undefined;
   if (opts.samples !== undefined) {
-    if (opts.sample !== undefined) throw new RangeError("give either sample or samples, not both");
+    if (opts.sample !== undefined) throw new ValidationError("options.samples", "give either sample or samples, not both");
+    if (opts.n !== undefined || opts.seed !== undefined) throw new ValidationError(opts.n !== undefined ? "options.n" : "options.seed", "only applies with a sampler `sample` (samples are given)");
     samples = opts.samples;
   } else {
-    if (typeof opts.sample !== "function") throw new RangeError("checkSubGaussian needs a sampler `sample(rng)` or an array `samples`");
-    const n = opts.n ?? 20000;
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a positive integer (got ${n})`);
-    seed = opts.seed ?? 1;
+    if (typeof opts.sample !== "function") throw new ValidationError("options.sample", `is required: a sampler sample(rng), or an array options.samples (got ${show(opts.sample)})`);
+    const n = positiveInt("options.n", dflt(opts.n, 20000));
+    requireResources({ what: "checkSubGaussian", drivers: [["options.n", n]], bytes: f64(3 * n), work: n * (40 + STEP_OVERHEAD / 10) });
+    seed = seedValue("options.seed", dflt(opts.seed, 1));
     const s = stream(seed);
     const rng: Rng = () => s.uniform();
     const xs = new Float64Array(n);
-    for (let i = 0; i < n; i++) xs[i] = opts.sample(rng);
+    for (let i = 0; i < n; i++) {
+      const x = opts.sample(rng);
+      if (typeof x !== "number" || !Number.isFinite(x)) throw new ValidationError("options.sample", `returned ${show(x)} (draw ${i}): it must return finite numbers`);
+      xs[i] = x;
+    }
     samples = xs;
   }
-  const a = sortedAbs(samples, "checkSubGaussian");
+  const a = sortedAbs(samples, "options.samples");
   const n = a.length;
-  const ranks = checkRanks(opts.ranks ?? defaultRanks(n), n);
+  const ranks = checkRanks(dflt(opts.ranks, defaultRanks(n)), n);
   const delta = 1 - confidence;
   const psi2 = empiricalPsi2(a);
   const lower = Math.min(psi2, lowerFromSorted(a, delta, ranks));
   const top = opts.support ?? a[n - 1];
+  if (opts.support !== undefined && !(a[n - 1] <= opts.support)) throw new ValidationError("options.support", `= ${opts.support} is exceeded by a sample (|x| = ${a[n - 1]})`);
   return {
     ok: !(lower > proxy),
     proxy,
-    psi2,
-    lower,
-    upper: Math.max(psi2, upperFromSorted(a, delta, ranks, top)),
+    psi2: finitePsi2("plug-in", psi2),
+    lower: finitePsi2("lower", lower),
+    upper: finitePsi2("upper", Math.max(psi2, upperFromSorted(a, delta, ranks, top))),
     n,
     falseFailureProbability: delta,
     seed,

@@ -20,6 +20,7 @@
  * Root finding for the exact cases is bisection on log t (relative accuracy
  * ~1e-14), so "exact" means exact up to that.
  */
+import { ValidationError } from "../core/errors.ts";
 import { decreasingRoot } from "../stats/exact.ts";
 
 export type Rng = () => number;
@@ -55,7 +56,7 @@ export function normalFrom(rng: Rng): number {
 }
 
 function positive(name: string, v: number): number {
-  if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) throw new RangeError(`${name} must be a finite positive number (got ${v})`);
+  if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) throw new ValidationError(name, `must be a finite positive number (got ${v})`);
   return v;
 }
 
@@ -143,7 +144,7 @@ export function uniform(a = 1): SubGaussianLaw {
 
 /** cX for a law of X. */
 export function scaled(law: SubGaussianLaw, c: number): SubGaussianLaw {
-  if (!(Number.isFinite(c) && c !== 0)) throw new RangeError(`scale must be finite and non-zero (got ${c})`);
+  if (!(Number.isFinite(c) && c !== 0)) throw new ValidationError("scale", `must be finite and non-zero (got ${c})`);
   const ac = Math.abs(c);
   const inner = law.logMgfSq;
   return {
@@ -161,7 +162,7 @@ export function scaled(law: SubGaussianLaw, c: number): SubGaussianLaw {
  * a closed-form logMgfSq, else the proven upper bound max_i ψ₂(law_i).
  */
 export function mixture(components: { weight: number; law: SubGaussianLaw }[]): SubGaussianLaw {
-  if (components.length === 0) throw new RangeError("mixture needs at least one component");
+  if (components.length === 0) throw new ValidationError("components", "must hold at least one component (mixture)");
   const total = components.reduce((s, c) => s + positive("mixture weight", c.weight), 0);
   const w = components.map((c) => c.weight / total);
   const laws = components.map((c) => c.law);
@@ -213,7 +214,7 @@ export function withVarianceProxy(spec: { name: string; sample: (rng: Rng) => nu
 
 /** Sum of m independent U[−a, a]: variance proxy m·a²/3, so ψ₂ ≤ a·√(m/3)·√(8/3) (upper bound). */
 export function irwinHall(m: number, a = 1): SubGaussianLaw {
-  if (!(Number.isInteger(m) && m >= 1)) throw new RangeError(`irwinHall m must be a positive integer (got ${m})`);
+  if (!(Number.isInteger(m) && m >= 1)) throw new ValidationError("m", `must be a positive integer (irwinHall; got ${m})`);
   positive("irwinHall half-width a", a);
   return withVarianceProxy({
     name: `IH(${m},${fmt(a)})`,

@@ -1,7 +1,7 @@
 /** `limitdyn merge --out merged.jsonl shard1.jsonl shard2.jsonl ...`: joins shard files (duplicates dropped). */
 import { parseArgs } from "node:util";
 import { mergeRowFiles } from "../../experiments/rows.ts";
-import { UsageError } from "../flags.ts";
+import { checkOutPath, UsageError } from "../flags.ts";
 
 /** `limitdyn merge --out merged.jsonl a.jsonl b.jsonl ...` (merge errors are LimitdynErrors: main prints them, exit code 2). */
 export function cmdMerge(args: string[]): void {
@@ -14,6 +14,7 @@ export function cmdMerge(args: string[]): void {
   const out = parsed.values.out;
   if (!out) throw new UsageError("missing --out");
   if (parsed.positionals.length === 0) throw new UsageError("merge needs input files: limitdyn merge --out merged.jsonl a.jsonl b.jsonl ...");
+  checkOutPath(out);
   const r = mergeRowFiles(parsed.positionals, out);
   console.error(`merge: ${r.read} rows read from ${parsed.positionals.length} files, ${r.duplicates} duplicates dropped, ${r.rows.length} rows → ${out}`
     + (r.truncatedInputs.length ? ` (ignored a damaged last line in ${r.truncatedInputs.join(", ")})` : ""));

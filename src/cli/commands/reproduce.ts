@@ -2,7 +2,8 @@
  * `limitdyn reproduce <name> [--scale small|paper] [--out dir] [--workers n] [--progress mode] [--bootstrap B]`:
  * runs a reproduction preset (src/experiments/presets/, docs/presets/).
  */
-import { LimitdynError, ValidationError } from "../../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
+import { reportError } from "../report.ts";
 import { PRESET_NAMES, runPreset, type Scale } from "../../experiments/presets/index.ts";
 import { allShapesPaper } from "../../experiments/presets/all-shapes-paper.ts";
 import type { ProgressMode } from "../../experiments/progress.ts";
@@ -67,7 +68,6 @@ export function cmdReproduce(args: string[]): void {
     ? allShapesPaper({ out: a.out, workers: a.workers, progress: a.progress, B: a.B, maxWidth: a.maxWidth, reps: a.reps, prepareOnly: a.prepareOnly })
     : runPreset(a.name, { scale: a.scale, out: a.out, workers: a.workers, progress: a.progress, B: a.B });
   void run.catch((e: unknown) => {
-    console.error(`limitdyn reproduce: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = e instanceof LimitdynError ? 2 : 1;
+    process.exitCode = reportError("reproduce", e);
   });
 }

@@ -3,20 +3,12 @@
  * (resumable: completed run ids in --out are skipped).
  */
 import { availableParallelism } from "node:os";
-import { LimitdynError } from "../../core/errors.ts";
-import { intFlag, parseKnownFlags, UsageError } from "../flags.ts";
+import { reportError } from "../report.ts";
+import { checkOutPath, intFlag, parseKnownFlags, UsageError } from "../flags.ts";
 import type { ProgressMode } from "../../experiments/progress.ts";
 import { loadSweepFile } from "../../experiments/spec.ts";
 import { runSweep } from "../../experiments/sweep.ts";
 
-function report(cmd: string, e: unknown): number {
-  if (e instanceof LimitdynError) {
-    console.error(`limitdyn ${cmd}: ${e.message}`);
-    return 2;
-  }
-  console.error(`limitdyn ${cmd}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  return 1;
-}
 
 /** Parse the sweep flags (synchronously: usage errors are thrown here). */
 export function parseSweepArgs(args: string[]): { config: string; out: string; workers: number; shard?: string; maxRuns?: number; progress: ProgressMode } {
@@ -27,6 +19,7 @@ export function parseSweepArgs(args: string[]): { config: string; out: string; w
   const maxRuns = flags["max-runs"] === undefined ? undefined : intFlag("max-runs", flags["max-runs"], 0);
   const progress = (flags.progress ?? "auto") as ProgressMode;
   if (!["auto", "bar", "lines", "none"].includes(progress)) throw new UsageError(`--progress must be auto, bar, lines or none (got ${JSON.stringify(progress)})`);
+  checkOutPath(flags.out);
   return { config: flags.config, out: flags.out, workers, shard: flags.shard, maxRuns, progress };
 }
 
@@ -41,7 +34,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    return report("sweep", e);
+    return reportError("sweep", e);
   }
 }
 
