@@ -118,7 +118,7 @@ export const MAX_SCALE = 1e100;
 /** Data set from a teacher: deterministic in `seed`. */
 export function teacherData(spec: Omit<TeacherDataSpec, "generator">): Dataset {
   const sp = plainObject("data", spec);
-  knownKeys("data", sp, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity"]);
+  knownKeys("data", sp, ["generator", "dIn", "dOut", "N", "seed", "nonlinearity", "NTest"]);
   const dIn = positiveInt("data.dIn", spec.dIn);
   const dOut = positiveInt("data.dOut", spec.dOut);
   const N = positiveInt("data.N", spec.N);
