@@ -75,7 +75,8 @@ async function finish(spec: VegaLiteSpec, opts: PlotOptions): Promise<PlotResult
 }
 
 function frame(opts: PlotOptions, w = 420, h = 300): VegaLiteSpec {
-  const f: VegaLiteSpec = { $schema: SCHEMA, width: opts.width ?? w, height: opts.height ?? h };
+  // legend labels in full (vega-lite cuts them at 160 px: the guides' formulas were truncated)
+  const f: VegaLiteSpec = { $schema: SCHEMA, width: opts.width ?? w, height: opts.height ?? h, config: { legend: { labelLimit: 360 } } };
   if (opts.title) f.title = opts.title;
   return f;
 }

@@ -561,7 +561,7 @@ export function particleNeed(problem: Problem, grid: DepthGrid, P: number, steps
   const { N, dOut } = problem.data;
   const dN = dOut * N, NT = problem.data.XTest ? problem.data.NTest ?? 0 : 0;
   const extra = (gram ? steps * dN * dN + 2 * dN * P + dN * dN : 0) + (NT > 0 ? steps * dOut * NT + 4 * P * NT + NT * D : 0);
-  const extraWork = (gram ? steps * grid.slots * (4 * dN * P * D / Math.max(1, N) + dN * dN * P) : 0) + (NT > 0 ? steps * 2 * (grid.scheme === "rk4" ? 4 : 2) * grid.S * 4 * P * NT * D : 0);
+  const extraWork = (gram ? steps * grid.slots * (2 * dN * P * D + dN * dN * P) : 0) + (NT > 0 ? steps * 2 * (grid.scheme === "rk4" ? 4 : 2) * grid.S * 4 * P * NT * D : 0);
   const { slots, nodes } = grid;
   const stages = grid.scheme === "rk4" ? 4 * grid.S : grid.scheme === "heun" ? 2 * grid.S : grid.S;
   return {

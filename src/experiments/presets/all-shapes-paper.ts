@@ -104,8 +104,13 @@ export interface PaperSummary {
   fits: Record<"outputs" | "embedding", Record<"standin" | "exact", ReferenceFits>>;
   /** Per shape: RMS errors at k = 15 and k = 10, both spaces, both references, and the limit's own RMS error estimate. */
   table: { M: number; D: number; k15: Record<string, number>; k10: Record<string, number> }[];
+  /** Wall time and peak memory of this invocation (a resumed one reuses the cached limit and rows). */
   runtimeSec: number;
   peakRssMB: number;
+  /** Whether this invocation reused a cached limit or earlier rows (then runtimeSec is not the whole computation). */
+  resumed: boolean;
+  /** Compute seconds of the finite runs (stand-in + grid rows, summed over workers) and of the limit solve. */
+  runsSec: number;
   files: string[];
 }
 
@@ -148,7 +153,8 @@ export async function allShapesPaper(opts: PaperPresetOptions = {}): Promise<Pap
   const limitFile = join(out, "limit.json");
   const base = paperProblem(L, 1, 1);
   let limit: PaperLimit & { info: PaperSummary["limit"] };
-  if (existsSync(limitFile)) {
+  const limitCached = existsSync(limitFile);
+  if (limitCached) {
     limit = JSON.parse(readFileSync(limitFile, "utf8"));
     log(`  limit: ${limitFile} (cached; max error estimate ${limit.info.maxError.toExponential(2)})`);
   } else {
@@ -220,7 +226,10 @@ export async function allShapesPaper(opts: PaperPresetOptions = {}): Promise<Pap
     preset: "all-shapes-paper",
     setting: { L, activation: "tanh", dIn: 5, dOut: 5, N: 10, K: 15, eta: 1, etaU: 0.2, etaV: 0.2, sigmaIn2: 0.2, sigmaOut2: 5, reportSteps: { "k=15": REPORT_STEPS[0], "k=10": REPORT_STEPS[1] } },
     ladder, reps, standin: { M: Mmax, D: Dmax }, limit: limit.info, fits: analysis.fits, table: analysis.table,
-    runtimeSec: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024, files,
+    runtimeSec: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024,
+    resumed: limitCached || standinRows.skipped > 0 || grid.skipped > 0,
+    runsSec: [...standinRows.rows, ...grid.rows].reduce((a, r) => a + (r.meta?.ms ?? 0), 0) / 1000,
+    files,
   };
   const fitFile = join(out, "fit.json");
   files.push(fitFile);
@@ -230,7 +239,7 @@ export async function allShapesPaper(opts: PaperPresetOptions = {}): Promise<Pap
 }
 
 function emptySummary(out: string, files: string[], t0: number): PaperSummary {
-  return { preset: "all-shapes-paper", setting: { prepared: out }, ladder: [], reps: 0, standin: { M: 0, D: 0 }, limit: { solveSec: 0, maxError: NaN, rmsError: NaN, tolReached: null, points: 0, randomizations: 0, depthSteps: 0, estimator: "" }, fits: {} as PaperSummary["fits"], table: [], runtimeSec: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024, files };
+  return { preset: "all-shapes-paper", setting: { prepared: out }, ladder: [], reps: 0, standin: { M: 0, D: 0 }, limit: { solveSec: 0, maxError: NaN, rmsError: NaN, tolReached: null, points: 0, randomizations: 0, depthSteps: 0, estimator: "" }, fits: {} as PaperSummary["fits"], table: [], runtimeSec: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024, resumed: false, runsSec: 0, files };
 }
 
 function nested(a: Float64Array, r: number, c: number): number[][] {
@@ -417,16 +426,17 @@ const f3 = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
 export function formatPaperSummary(s: PaperSummary): string[] {
   const lines = ["", `all-shapes-paper: L = ${s.setting.L}, M, D ∈ {${s.ladder.join(", ")}}, ${s.reps} repetitions; stand-in M = D = ${s.standin.M}`];
   lines.push(`exact limit: DMFT (factor form, ${s.limit.estimator}, ${s.limit.points} points × ${s.limit.randomizations}, S = ${s.limit.depthSteps}) in ${s.limit.solveSec.toFixed(0)} s; its error estimate on outputs: max ${f3(s.limit.maxError)}, RMS ${f3(s.limit.rmsError)}`);
-  lines.push("", "fits at k = 15 (95% bootstrap intervals over repetitions)   vs stand-in                      vs exact limit");
+  lines.push("", "fits at k = 15 (95% bootstrap intervals over repetitions), against the stand-in and against the exact limit:");
+  const ref = (label: string, text: string) => `      ${label.padEnd(12)}${text}`;
   for (const space of ["outputs", "embedding"] as const) {
     const st = s.fits[space].standin, ex = s.fits[space].exact;
     const law = (f: ReferenceFits) => `a = ${f3(f.law.a)} [${f3(f.law.ci.a[0])}, ${f3(f.law.ci.a[1])}], b = ${f3(f.law.b)} [${f3(f.law.ci.b[0])}, ${f3(f.law.ci.b[1])}]`;
-    lines.push(`  ${space} law (paper a = ${st.law.paper.a}, b = ${st.law.paper.b}):`.padEnd(58) + law(st).padEnd(33) + law(ex));
+    lines.push(`  ${space} law (paper a = ${st.law.paper.a}, b = ${st.law.paper.b}):`, ref("stand-in", law(st)), ref("exact", law(ex)));
     for (const [name, g] of [["along D", (f: ReferenceFits) => f.alongD], ["along M", (f: ReferenceFits) => f.alongM], ["P envelope", (f: ReferenceFits) => f.envelopeP]] as const) {
       const e = (f: ReferenceFits) => `${f3(g(f).exponent)} [${f3(g(f).ci[0])}, ${f3(g(f).ci[1])}] (${g(f).fixed})`;
-      lines.push(`    exponent ${name} (theory ${f3(g(st).theory)}):`.padEnd(58) + e(st).padEnd(33) + e(ex));
+      lines.push(`    exponent ${name} (theory ${f3(g(st).theory)}):`, ref("stand-in", e(st)), ref("exact", e(ex)));
     }
   }
-  lines.push("", `runtime ${s.runtimeSec.toFixed(0)} s, peak memory ${s.peakRssMB.toFixed(0)} MB`);
+  lines.push("", `runtime ${s.runtimeSec.toFixed(0)} s${s.resumed ? " (this invocation, which reused the cached limit or earlier rows)" : ""}, peak memory ${s.peakRssMB.toFixed(0)} MB; finite runs ${s.runsSec.toFixed(0)} s of compute summed over workers, limit solve ${s.limit.solveSec.toFixed(0)} s`);
   return lines;
 }
