@@ -138,7 +138,7 @@ if (want("skeleton")) {
   ];
   solve(p, meanOde({ expectation: { points: 256 } })); // JIT warm-up
   for (const [label, o] of configs) {
-    const { v, ms } = timed(() => solve(p, meanOde(o)), 1);
+    const { v, ms } = timed(() => solve(p, meanOde(o) as Algorithm<object, SkeletonExtras>), 1);
     const e = rms(v.f.data, ref.f);
     if (e <= 1e-4 && !(ms >= skeletonMs)) { skeletonMs = ms; skeletonHow = label; }
     const path = v.extras.error.refinements?.length ? ` (${v.extras.error.refinements.map((r) => `${r.randomizations} × ${r.points}, S = ${r.depthSteps}`).join(" → ")})` : "";
