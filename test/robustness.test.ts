@@ -23,6 +23,7 @@ import { checkLipschitz, checkSubGaussian, estimatePsi2 } from "../src/verify/in
 import { lawArb, problemArb, vectorPairArb } from "../src/verify/arbitraries.ts";
 import { expandSweep, normalizeSweep } from "../src/experiments/spec.ts";
 import { jsonable } from "../src/problem/trajectory.ts";
+import { loadTrajectory } from "../src/problem/io.ts";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -157,6 +158,8 @@ const ROWS: Row[] = [
 
   // ---- 6. damaged arguments: library errors, not TypeErrors
   { name: "6. trainResNet(p, { weights: {} })", run: () => trainResNet(problem(), { weights: {} as never }), expect: { error: "validation", field: "options.weights.*" } },
+  { name: "6. gdStep with an unknown key in the weights (found by the long fuzz campaign)", run: () => { const p = problem(); return gdStep(p, { ...initWeights(p), Ux: 1 } as never); }, expect: { error: "validation", field: "weights.Ux", contains: ["not a known key"] } },
+  { name: "6. loadTrajectory(\"\") (found by the long fuzz campaign)", run: () => loadTrajectory(""), expect: { error: "validation", field: "path", contains: ["empty"] } },
   { name: "6. gdStep(p, null)", run: () => gdStep(problem(), null as never), expect: { error: "validation", field: "weights" } },
   { name: "6. forward(p, { ...weights, U: [1, 2] })", run: () => { const p = problem(); return forward(p, { ...initWeights(p), U: [1, 2] as never }); }, expect: { error: "validation", field: "weights.U" } },
   { name: "6. forward(raw input)", run: () => forward(input() as never), expect: { error: "validation", field: "problem" } },

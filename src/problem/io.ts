@@ -121,6 +121,7 @@ export function loadTrajectory(src: string | Record<string, unknown> | Trajector
   let source = "result";
   let obj: unknown = src;
   if (typeof src === "string") {
+    if (src.trim() === "") throw new ValidationError("path", `of the result file is empty (got ${JSON.stringify(src)}); give the path of a result file, or a parsed result object`);
     source = src;
     let text: string;
     try {

@@ -13,7 +13,7 @@
 import { ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
 import { toNested, view, type F64 } from "../core/arrays.ts";
-import { finiteArray, isPlainObject, show } from "../core/validate.ts";
+import { finiteArray, isPlainObject, knownKeys, show } from "../core/validate.ts";
 import { f64, requireResources } from "../core/resources.ts";
 import { transposeLayers } from "../core/layout.ts";
 import { assertProblem, type Problem } from "../problem/problem.ts";
@@ -86,8 +86,12 @@ export function cloneWeights(w: ResNetWeights): ResNetWeights {
 }
 
 /** Weights are an object {L, M, D, dIn, dOut, WE, WU, U, V} with Float64Array arrays (as initWeights returns). */
+const WEIGHT_KEYS = ["L", "M", "D", "dIn", "dOut", "WE", "WU", "U", "V"];
+
 function checkWeightArrays(w: unknown, field: string): asserts w is ResNetWeights {
   if (!isPlainObject(w)) throw new ValidationError(field, `must be finite-ResNet weights { L, M, D, dIn, dOut, WE, WU, U, V } as initWeights returns (got ${show(w)})`);
+  // an unknown key would be carried through a GD step untouched (and unchecked): refused, named
+  knownKeys(field, w, WEIGHT_KEYS);
   for (const k of ["WE", "WU", "U", "V"] as const) {
     if (!(w[k] instanceof Float64Array)) throw new ValidationError(`${field}.${k}`, `must be a Float64Array (got ${show(w[k])})`);
   }
