@@ -19,8 +19,13 @@ import { type FactorExtras, type FactorSolveOptions, type RandomizationRunner, r
 import type { ThreadsChoice } from "./factor-options.ts";
 import { runGroupsParallel, SKELETON_WORKERS } from "./parallel.ts";
 
-/** Work (points × K × slots × N × r per randomization) from which "auto" uses two threads. */
-export const FACTOR_AUTO_MIN_WORK = 1 << 20;
+/**
+ * Work (points × K × N × r × (S + 1) per randomization) from which "auto" uses two threads.
+ * Measured (tanh, 8 randomizations of 4096 points, 2 cores): at 2^16.6 one and two threads tie,
+ * at 2^18.2 two are 1.2× faster, at 2^18.9 1.5× (the former 2^20 kept the small cases of
+ * docs/performance.md, ≈ 2^19.9, on one thread: 1.6× slower than two).
+ */
+export const FACTOR_AUTO_MIN_WORK = 1 << 18;
 
 interface Buffers {
   f: Float64Array; ah: Float64Array; ab: Float64Array;
