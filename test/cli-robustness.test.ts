@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRows } from "../src/experiments/rows.ts";
 import { main } from "../src/cli/main.ts";
-import { ensureBuilt } from "./helpers/built.ts";
+import { ensureBuilt, writeHangTask } from "./helpers/built.ts";
 
 const BIN = resolve(fileURLToPath(import.meta.url), "../../bin/limitdyn.mjs");
 ensureBuilt(); // the bin runs the compiled package
@@ -118,15 +118,7 @@ test("CLI: a valid run still writes its result (exit 0), with finite numbers onl
 test("CLI sweeps lock their rows file: a second writer is refused; a killed sweep's lock is taken over and the sweep resumes", { timeout: 300_000 }, async () => {
   // run 2 (and later) of the first sweep never finishes (LIMITDYN_TEST_HANG_AT = 2, set in that child only)
   // plain JavaScript against dist: the CLI runs the compiled package (one task registry for every copy)
-  const mod = join(dir, "hang-task.mjs");
-  const tasksUrl = new URL("../dist/experiments/tasks.js", import.meta.url).href;
-  writeFileSync(mod, `import { getTask, registerTask } from ${JSON.stringify(tasksUrl)};
-const rate = getTask("synthetic-rate");
-registerTask("rate-or-hang", async (p, ctx) => {
-  const at = Number(process.env.LIMITDYN_TEST_HANG_AT);
-  if (Number.isInteger(at) && ctx.run.index >= at) await new Promise(() => setInterval(() => {}, 1000));
-  return rate(p, ctx);
-});\n`);
+  const mod = writeHangTask(dir, "rate-or-hang", "synthetic-rate");
   const cfg = file("lock-sweep.json", { problem: base(), grid: { L: [1, 2, 3] }, repetitions: 2, task: "rate-or-hang", taskModules: [mod] });
   const out = join(dir, "locked.jsonl");
   const lock = `${out}.lock`;

@@ -14,6 +14,7 @@ import {
   expandSweep, mergeRowFiles, normalizeSweep, readRows, rowKey, runSweep, type SweepRow, type SweepSpec, parseShard,
 } from "../src/experiments/index.ts";
 import { main } from "../src/cli/main.ts";
+import { writeHangTask } from "./helpers/built.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "limitdyn-sweep-"));
@@ -158,15 +159,7 @@ test("resume after SIGKILL of `limitdyn sweep` (CLI, mid-run): same rows as an u
   // whatever the machine's speed (no race between the kill and the runs).
   // plain JavaScript: the CLI runs the compiled package (no tsx), and every copy of the task
   // module (the CLI bundle's, dist's, the sources') shares one registry
-  const mod = join(dir, "hang-task.mjs");
-  const tasksUrl = new URL("../dist/experiments/tasks.js", import.meta.url).href;
-  writeFileSync(mod, `import { getTask, registerTask } from ${JSON.stringify(tasksUrl)};
-const ref = getTask("finite-vs-reference");
-registerTask("reference-or-hang", async (p, ctx) => {
-  const at = Number(process.env.LIMITDYN_TEST_HANG_AT);
-  if (Number.isInteger(at) && ctx.run.index >= at) await new Promise(() => setInterval(() => {}, 1000));
-  return ref(p, ctx);
-});\n`);
+  const mod = writeHangTask(dir, "reference-or-hang", "finite-vs-reference");
   const big: SweepSpec = { ...spec, problem: { ...problem, model: { D: 16 }, data: { ...problem.data, N: 8 }, train: { ...problem.train, steps: 6 } }, grid: { L: [4, 8], M: [4, 8] }, repetitions: 15, taskOptions: { reference: { L: 24, M: 24 } }, task: "reference-or-hang", taskModules: [mod] };
   const cfg = join(dir, "big.json");
   writeFileSync(cfg, JSON.stringify(big));

@@ -4,7 +4,7 @@
  * source under src/ is newer than the last build.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,4 +32,23 @@ export function ensureBuilt(): string {
   if (stale) execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
   checked = true;
   return DIST;
+}
+
+/**
+ * Write a sweep task module (plain JavaScript against dist: the CLI runs the compiled package,
+ * and every copy of the task registry is one) registering `name` as the built-in task `base`,
+ * except that run LIMITDYN_TEST_HANG_AT (and later) never finishes when that variable is set —
+ * only in the child to be killed, so the kill never races the runs. Returns the module's path.
+ */
+export function writeHangTask(dir: string, name: string, base: string): string {
+  const mod = join(dir, `${name}.mjs`);
+  const tasksUrl = new URL("../../dist/experiments/tasks.js", import.meta.url).href;
+  writeFileSync(mod, `import { getTask, registerTask } from ${JSON.stringify(tasksUrl)};
+const base = getTask(${JSON.stringify(base)});
+registerTask(${JSON.stringify(name)}, async (p, ctx) => {
+  const at = Number(process.env.LIMITDYN_TEST_HANG_AT);
+  if (Number.isInteger(at) && ctx.run.index >= at) await new Promise(() => setInterval(() => {}, 1000));
+  return base(p, ctx);
+});\n`);
+  return mod;
 }
