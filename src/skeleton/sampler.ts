@@ -143,9 +143,11 @@ function parseLaw(traj: Trajectory, options: LimitLawOptions): ParsedLaw {
     if (what.indexOf(w) !== i) throw new ValidationError(`options.what[${i}]`, `repeats ${show(w)}`);
   });
   const dim = (k + 1) * N;
+  // per sample: N numbers for each of p, q; 2r factor coordinates for each of z, xi
+  const perSample = what.reduce((a, w) => a + (w === "p" || w === "q" ? N : 2 * r), 0);
   requireResources({
     what: "the limit-law samples", drivers: [["options.samples", S], ["options.step", k], ["data.N", N]],
-    bytes: f64(S * N * what.length + 4 * dim * dim + 2 * dim * r + 2048 * 2 * dim), work: S * ((k + 1) * N * 4 * r + STEP_OVERHEAD / 100) + 4 * dim * dim * r, largest: S * N,
+    bytes: f64(S * perSample + 4 * dim * dim + 2 * dim * r + 2048 * 2 * dim), work: S * ((k + 1) * N * 4 * r + STEP_OVERHEAD / 100) + 4 * dim * dim * r, largest: S * N,
   });
   let rawParams: SkeletonParams | undefined = options.params;
   if (options.problem !== undefined) {
