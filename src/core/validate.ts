@@ -1,5 +1,5 @@
 /** Input validation helpers shared by every public entry. All throw ValidationError naming the field. */
-import { ValidationError } from "./errors.ts";
+import { DivergenceError, ValidationError } from "./errors.ts";
 
 export function show(v: unknown): string {
   if (typeof v === "string") return v.length > 60 ? `${JSON.stringify(v.slice(0, 60))}…` : JSON.stringify(v);
@@ -156,4 +156,16 @@ export function finiteArray(field: string, a: ArrayLike<number>): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i])) throw new ValidationError(`${field}[${i}]`, `must be finite (got ${a[i]})`);
   }
+}
+
+/** Index of the first non-finite entry of a[off..off+n), or −1 (relative to off). */
+export function firstNonFinite(a: Float64Array, n = a.length, off = 0): number {
+  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) return i - off;
+  return -1;
+}
+
+/** Throw a DivergenceError (step, quantity) if any entry of a[off..off+n) is not finite. */
+export function assertFinite(step: number, quantity: string, a: Float64Array, n = a.length, off = 0): void {
+  const i = firstNonFinite(a, n, off);
+  if (i >= 0) throw new DivergenceError(step, quantity, `entry ${i} is ${a[off + i]}`);
 }

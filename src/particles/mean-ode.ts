@@ -43,7 +43,7 @@ import type { Activation } from "../core/activations.ts";
 import { view } from "../core/arrays.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
 import { StreamFamily } from "../core/rng.ts";
-import { dflt, isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
+import { assertFinite, dflt, firstNonFinite, isPlainObject, knownKeys, positiveInt, seedValue, show } from "../core/validate.ts";
 import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
 import { checkRequirement } from "../problem/algorithm.ts";
 import { assertProblem, type Problem } from "../problem/problem.ts";
@@ -527,9 +527,9 @@ export class ParticleMeanOde {
   checkForward(k: number, loss: number): void {
     const { H, N, D, nodes } = this;
     const ND = N * D;
-    if (Number.isFinite(loss) && firstBad(H, (nodes - 1) * ND, ND) < 0) return;
+    if (Number.isFinite(loss) && firstNonFinite(H, ND, (nodes - 1) * ND) < 0) return;
     for (let node = 0; node < nodes; node++) {
-      const i = firstBad(H, node * ND, ND);
+      const i = firstNonFinite(H, ND, node * ND);
       if (i >= 0) throw new DivergenceError(k, `h (forward depth profile at s = ${this.grid.s(node)})`, `data point ${(i / D) | 0}, coordinate ${i % D} is ${H[node * ND + i]}`);
     }
     throw new DivergenceError(k, "loss", `loss = ${loss}`);
@@ -539,17 +539,12 @@ export class ParticleMeanOde {
   checkBackward(k: number): void {
     const { B, N, D, nodes } = this;
     const ND = N * D;
-    if (firstBad(B, 0, ND) < 0) return;
+    if (firstNonFinite(B, ND, 0) < 0) return;
     for (let node = nodes - 1; node >= 0; node--) {
-      const i = firstBad(B, node * ND, ND);
+      const i = firstNonFinite(B, ND, node * ND);
       if (i >= 0) throw new DivergenceError(k, `b (backward depth profile at s = ${this.grid.s(node)})`, `data point ${(i / D) | 0}, coordinate ${i % D} is ${B[node * ND + i]}`);
     }
   }
-}
-
-function firstBad(a: Float64Array, off: number, n: number): number {
-  for (let i = 0; i < n; i++) if (!Number.isFinite(a[off + i])) return i;
-  return -1;
 }
 
 /**
@@ -619,11 +614,11 @@ export function particleRun(problem: Problem, o: ParticleBound, field = "solver"
     f.set(ode.F, k * dOut * N);
     if (gram) {
       ode.tangentGram(gram, k * dN * dN, quad!);
-      for (let i = k * dN * dN; i < (k + 1) * dN * dN; i++) if (!Number.isFinite(gram[i])) throw new DivergenceError(k, "tangent Gram matrix");
+      assertFinite(k, "tangent Gram matrix", gram, dN * dN, k * dN * dN);
     }
     if (fTest) {
       ode.testOutputs(XTest!, NTest!, fTest, k * dOut * NTest!);
-      for (let i = k * dOut * NTest!; i < (k + 1) * dOut * NTest!; i++) if (!Number.isFinite(fTest[i])) throw new DivergenceError(k, "test output fTest");
+      assertFinite(k, "test output fTest", fTest, dOut * NTest!, k * dOut * NTest!);
     }
     const r = recIndex.get(k);
     if (r !== undefined && hRec) hRec.set(ode.H, r * nodes * ND);

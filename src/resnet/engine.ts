@@ -9,6 +9,7 @@
  *   u_{ℓj} −= (η_u/α)(1/N) Σ_n h_{ℓ-1,n} σ′(p_{ℓj,n}) q_{ℓj,n} ;  v_{ℓj} −= (η_v/α)(1/N) Σ_n σ(p_{ℓj,n}) b_{ℓ,n}
  */
 import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { assertFinite, firstNonFinite } from "../core/validate.ts";
 import { backwardBlock, forwardBlock, type LayerArrays, reduceBlocks, unitBlocks } from "../kernels/resnet.ts";
 import { assertProblem, type Problem } from "../problem/problem.ts";
 import { lossOf } from "../problem/trajectory.ts";
@@ -265,16 +266,6 @@ export class ResNetEngine implements LayerArrays {
   }
 }
 
-/** Throw a DivergenceError if any entry of `a` is not finite. */
-export function assertFinite(step: number, quantity: string, a: Float64Array, n = a.length, off = 0): void {
-  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) throw new DivergenceError(step, quantity, `entry ${i - off} is ${a[i]}`);
-}
-
-/** Index of the first non-finite entry of a[off..off+n), or −1. */
-export function firstNonFinite(a: Float64Array, n = a.length, off = 0): number {
-  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) return i - off;
-  return -1;
-}
 
 /**
  * Check the state of step k after a forward pass (h_ℓ layer by layer: names the first

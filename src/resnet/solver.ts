@@ -5,13 +5,13 @@
  */
 import { view } from "../core/arrays.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { booleanValue, isPlainObject, knownKeys, show } from "../core/validate.ts";
+import { assertFinite, booleanValue, firstNonFinite, isPlainObject, knownKeys, show } from "../core/validate.ts";
 import { requireResources } from "../core/resources.ts";
 import type { Algorithm } from "../problem/algorithm.ts";
 import { assertProblem, embeddingsTrained, type Problem } from "../problem/problem.ts";
 import { bindRecordSteps, recordSpec } from "../problem/record.ts";
 import { type DepthProfiles, makeTrajectory, type Trajectory } from "../problem/trajectory.ts";
-import { assertFinite, checkBackward, checkForward, finiteResNetNeed, firstNonFinite, ResNetEngine } from "./engine.ts";
+import { checkBackward, checkForward, finiteResNetNeed, ResNetEngine } from "./engine.ts";
 import { FiniteGram, testProblem } from "./gram.ts";
 import { resolveThreads, sharedF64 } from "./parallel.ts";
 import { checkThreads, type ThreadsOption } from "../parallel/pool.ts";
