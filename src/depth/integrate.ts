@@ -24,6 +24,6 @@ export function integrate(grid: DepthGrid, direction: 1 | -1, n: number, y0: Flo
     // grid points i0 → i1
     const i0 = direction === 1 ? step : S - step;
     const i1 = i0 + direction;
-    def.step({ field, n, h, i0, i1, first: step === 0, y: at(grid.gridNode(i0)), yNext: at(grid.gridNode(i1)), at, ws });
+    def.step({ field, n, h, i0, i1, first: step === 0, last: step === S - 1, y: at(grid.gridNode(i0)), yNext: at(grid.gridNode(i1)), at, ws });
   }
 }

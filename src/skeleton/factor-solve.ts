@@ -154,7 +154,7 @@ export function factorSolveNeed(model: FactorModel, r: number, o: FactorSolveOpt
     const workspace = Q * n * 2 + n + slots * Q * n + (jac ? slots * Q * Q * n : 0) + slots * N * n * (2 + (jac ? 1 : 0) + (o.controlVariate === "none" ? 0 : 1))
       + slots * Q * Q + N * B * n + (jac ? 2 * N * Q * n : 0) + (extras.gram ? dN * n + dN * dN + N * N : 0) + 8 * n + nodes * (nF + N * B) * r * 3;
     const result = 2 * K * nodes * N * r + K * dOut * (N + NT) + K + (extras.gram ? K * nodes * N * dOut * r + K * dN * dN : 0) + (extras.kl ? K * (slots + 2) : 0);
-    const stages = grid.scheme === "rk4" ? 4 * S + 1 : grid.scheme === "heun" ? 2 * S : S;
+    const stages = grid.scheme === "rk4" ? 4 * S : grid.scheme === "heun" ? 2 * S : S;
     const perStep = n * (stages * (nF + N * B) * (4 * r + 10) * 2 + slots * N * B * (4 * r + 10) * (jac ? Q : 1) + (extras.gram ? slots * dN * (dN + Q) : 0) + (extras.kl ? slots * Q * Q * Q : 0));
     return { workspace, result, work: K * (perStep + STEP_OVERHEAD), largest: Math.max(slots * Q * n, jac ? slots * Q * Q * n : 0, K * nodes * N * r, extras.gram ? K * dN * dN : 0), slots };
   };

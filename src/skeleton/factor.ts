@@ -36,6 +36,7 @@
  */
 import { type Activation, activationFailure, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { fastExp, fastTanh } from "../core/fastmath.ts";
 import { DepthGrid, IntegratorWorkspace, slotWeights } from "../depth/grid.ts";
 export { slotWeights };
 import { integrate } from "../depth/integrate.ts";
@@ -164,7 +165,7 @@ function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64
   switch (act.kind) {
     case 0:
       for (let i = i0; i < i1; i++) {
-        const t = Math.tanh(p[i]);
+        const t = fastTanh(p[i]);
         s[i] = t; ds[i] = 1 - t * t;
         if (d2) d2[i] = -2 * t * (1 - t * t);
       }
@@ -175,7 +176,7 @@ function activate(act: Activation, p: Float64Array, s: Float64Array, ds: Float64
     case 2:
       // GELU x Φ(x): Φ and φ once per point (the generic path evaluates Φ three times)
       for (let i = i0; i < i1; i++) {
-        const x = p[i], Phi = 0.5 * (1 + erf(x * Math.SQRT1_2)), phi = 0.3989422804014327 * Math.exp(-0.5 * x * x);
+        const x = p[i], Phi = 0.5 * (1 + erf(x * Math.SQRT1_2)), phi = 0.3989422804014327 * fastExp(-0.5 * x * x);
         s[i] = x * Phi; ds[i] = Phi + x * phi;
         if (d2) d2[i] = phi * (2 - x * x);
       }
@@ -382,7 +383,7 @@ export class FactorSolver {
     const { dIn, dOut, K, X, Y } = m;
     const R = this.F.R;
     const nF = N + NT;
-    const stages = this.grid.scheme === "rk4" ? 4 * this.grid.S + 1 : this.grid.scheme === "heun" ? 2 * this.grid.S : this.grid.S;
+    const stages = this.grid.scheme === "rk4" ? 4 * this.grid.S : this.grid.scheme === "heun" ? 2 * this.grid.S : this.grid.S;
     for (let k = 0; k < K; k++) {
       this.currentStep = k;
       if (this.wantKl) this.klStep(k);
@@ -853,7 +854,7 @@ function ghMean(act: Activation, rho: number, j: number, deriv: 0 | 1): number {
 
 function activateValues(act: Activation, p: Float64Array, s: Float64Array, n: number): void {
   switch (act.kind) {
-    case 0: for (let i = 0; i < n; i++) s[i] = Math.tanh(p[i]); return;
+    case 0: for (let i = 0; i < n; i++) s[i] = fastTanh(p[i]); return;
     case 1: for (let i = 0; i < n; i++) s[i] = p[i]; return;
     case 3: for (let i = 0; i < n; i++) s[i] = Math.sin(p[i]); return;
     default: { const f = act.f; for (let i = 0; i < n; i++) s[i] = f(p[i]); }
@@ -862,7 +863,7 @@ function activateValues(act: Activation, p: Float64Array, s: Float64Array, n: nu
 
 function derivativeValue(act: Activation, x: number): number {
   switch (act.kind) {
-    case 0: { const t = Math.tanh(x); return 1 - t * t; }
+    case 0: { const t = fastTanh(x); return 1 - t * t; }
     case 1: return 1;
     case 3: return Math.cos(x);
     default: return act.df(x);
