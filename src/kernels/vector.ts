@@ -28,3 +28,67 @@ export function axpy(w: number, x: Float64Array, xo: number, y: Float64Array, yo
   }
   for (; d < D; d++) y[yo + d] += w * x[xo + d];
 }
+
+/**
+ * out[oo + i] = Σ_{a<m} c[co + a] · x[xo + a·stride + i] for i < n: a linear combination of m rows
+ * of a row-major block, four rows per pass over i (no zero fill, ⌈m/4⌉ passes instead of m + 1);
+ * with `add`, out += the combination.
+ */
+export function lincomb(c: ArrayLike<number>, co: number, m: number, x: Float64Array, xo: number, stride: number, out: Float64Array, oo: number, n: number, add = false): void {
+  let a = 0;
+  let first = !add;
+  for (; a < m; a += 4) {
+    const left = m - a, base = xo + a * stride;
+    if (left >= 4) {
+      const c0 = c[co + a], c1 = c[co + a + 1], c2 = c[co + a + 2], c3 = c[co + a + 3];
+      const o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
+      if (first) for (let i = 0; i < n; i++) out[oo + i] = c0 * x[base + i] + c1 * x[o1 + i] + c2 * x[o2 + i] + c3 * x[o3 + i];
+      else for (let i = 0; i < n; i++) out[oo + i] += c0 * x[base + i] + c1 * x[o1 + i] + c2 * x[o2 + i] + c3 * x[o3 + i];
+    } else if (left === 3) {
+      const c0 = c[co + a], c1 = c[co + a + 1], c2 = c[co + a + 2];
+      const o1 = base + stride, o2 = o1 + stride;
+      if (first) for (let i = 0; i < n; i++) out[oo + i] = c0 * x[base + i] + c1 * x[o1 + i] + c2 * x[o2 + i];
+      else for (let i = 0; i < n; i++) out[oo + i] += c0 * x[base + i] + c1 * x[o1 + i] + c2 * x[o2 + i];
+    } else if (left === 2) {
+      const c0 = c[co + a], c1 = c[co + a + 1], o1 = base + stride;
+      if (first) for (let i = 0; i < n; i++) out[oo + i] = c0 * x[base + i] + c1 * x[o1 + i];
+      else for (let i = 0; i < n; i++) out[oo + i] += c0 * x[base + i] + c1 * x[o1 + i];
+    } else {
+      const c0 = c[co + a];
+      if (first) for (let i = 0; i < n; i++) out[oo + i] = c0 * x[base + i];
+      else for (let i = 0; i < n; i++) out[oo + i] += c0 * x[base + i];
+    }
+    first = false;
+  }
+  if (first && m === 0) out.fill(0, oo, oo + n);
+}
+
+/**
+ * out[outo + b] = Σ_{i<n} v[vo + i] · x[xo + b·stride + i] for b < m: m dot products of one vector
+ * with m rows, four rows per pass (each dot summed in index order).
+ */
+export function multiDot(v: Float64Array, vo: number, x: Float64Array, xo: number, stride: number, m: number, n: number, out: Float64Array | number[], outo: number): void {
+  let b = 0;
+  for (; b + 3 < m; b += 4) {
+    const o0 = xo + b * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const vi = v[vo + i];
+      s0 += vi * x[o0 + i]; s1 += vi * x[o1 + i]; s2 += vi * x[o2 + i]; s3 += vi * x[o3 + i];
+    }
+    out[outo + b] = s0; out[outo + b + 1] = s1; out[outo + b + 2] = s2; out[outo + b + 3] = s3;
+  }
+  if (m - b >= 2) {
+    const o0 = xo + b * stride, o1 = o0 + stride;
+    let s0 = 0, s1 = 0;
+    for (let i = 0; i < n; i++) { const vi = v[vo + i]; s0 += vi * x[o0 + i]; s1 += vi * x[o1 + i]; }
+    out[outo + b] = s0; out[outo + b + 1] = s1;
+    b += 2;
+  }
+  if (b < m) {
+    const o0 = xo + b * stride;
+    let s0 = 0;
+    for (let i = 0; i < n; i++) s0 += v[vo + i] * x[o0 + i];
+    out[outo + b] = s0;
+  }
+}

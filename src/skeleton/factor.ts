@@ -36,11 +36,11 @@
  */
 import { type Activation, activationFailure, erf } from "../core/activations.ts";
 import { DivergenceError, ValidationError } from "../core/errors.ts";
-import { fastExp, fastTanh } from "../core/fastmath.ts";
+import { fastErf, fastExp, fastTanh } from "../core/fastmath.ts";
 import { DepthGrid, IntegratorWorkspace, slotWeights } from "../depth/grid.ts";
 export { slotWeights };
 import { integrate } from "../depth/integrate.ts";
-import { axpy, dot } from "../kernels/vector.ts";
+import { axpy, dot, lincomb, multiDot } from "../kernels/vector.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
 import { reportProgress } from "../core/progress.ts";
@@ -251,6 +251,10 @@ export class FactorSolver {
   readonly al: Float64Array; // 2r scratch
   readonly be: Float64Array; // 2r scratch
   readonly Sx: Float64Array; // 2r scratch
+  readonly md1: Float64Array; // 2r scratch (multiDot outputs)
+  readonly md2: Float64Array;
+  readonly md3: Float64Array;
+  readonly cf: Float64Array; // 2r scratch (coefficients)
   readonly ah: Float64Array;
   readonly ab: Float64Array;
   readonly aho: Float64Array;
@@ -335,6 +339,10 @@ export class FactorSolver {
     this.al = new Float64Array(Q);
     this.be = new Float64Array(Q);
     this.Sx = new Float64Array(Q);
+    this.md1 = new Float64Array(Q);
+    this.md2 = new Float64Array(Q);
+    this.md3 = new Float64Array(Math.max(Q, model.N));
+    this.cf = new Float64Array(Math.max(Q, model.N));
     this.ah = new Float64Array(K * nodes * N * r);
     this.ab = new Float64Array(K * nodes * N * r);
     this.aho = new Float64Array(nodes * nF * r);
@@ -481,29 +489,35 @@ export class FactorSolver {
     const su = this.m.sigmaU, sgv = this.m.sigmaV;
     const scale = this.m.alpha / (this.wts ? 1 : n);
     const wb = slot * Q * n;
+    const { md1, md2, md3, cf } = this;
     for (let v = 0; v < nF; v++) {
       const yo = v * r;
-      pv.fill(0);
-      for (let a = 0; a < r; a++) axpy(y[yo + a], w, wb + a * n, pv, 0, n);
-      activate(act, pv, sv, dv, null, 0, n);
+      lincomb(y, yo, r, w, wb, n, pv, 0, n);
+      if (ibp || act.kind < 0) activate(act, pv, sv, dv, null, 0, n);
+      else activateValues(act, pv, sv, n);
       this.weigh(sv);
       if (ibp) this.weigh(dv);
+      multiDot(sv, 0, w, wb + r * n, n, r, n, md1, 0);
       if (cv) {
-        pv.fill(0);
-        for (let a = 0; a < r; a++) axpy(su * y[yo + a], xi, a * n, pv, 0, n);
+        for (let a = 0; a < r; a++) cf[a] = su * y[yo + a];
+        lincomb(cf, 0, r, xi, 0, n, pv, 0, n);
         activateValues(act, pv, s0v, n);
         this.weigh(s0v);
+        multiDot(s0v, 0, xi, r * n, n, r, n, md2, 0);
+      }
+      if (ibp) {
+        // σ_v E[ξ_v σ(p)] = σ_v E[σ'(p) (∂w_u/∂ξ_v)ᵀ a^h]; the Δ_v = w_v − σ_v ξ_v part stays direct
+        multiDot(sv, 0, xi, r * n, n, r, n, md2, 0);
+        md3.fill(0);
+        for (let a = 0; a < r; a++) {
+          multiDot(dv, 0, J!, ((slot * Q + a) * Q + r) * n, n, r, n, cf, 0);
+          for (let b = 0; b < r; b++) md3[b] += y[yo + a] * cf[b];
+        }
       }
       for (let b = 0; b < r; b++) {
-        const vo = wb + (r + b) * n, xo = (r + b) * n;
-        let acc = dot(sv, 0, w, vo, n);
-        if (cv) acc -= sgv * dot(s0v, 0, xi, xo, n);
-        if (ibp) {
-          // σ_v E[ξ_v σ(p)] = σ_v E[σ'(p) (∂w_u/∂ξ_v)ᵀ a^h]; the Δ_v = w_v − σ_v ξ_v part stays direct
-          let t = 0;
-          for (let a = 0; a < r; a++) t += y[yo + a] * dot(dv, 0, J!, ((slot * Q + a) * Q + r + b) * n, n);
-          acc += sgv * (t - dot(sv, 0, xi, xo, n));
-        }
+        let acc = md1[b];
+        if (cv) acc -= sgv * md2[b];
+        if (ibp) acc += sgv * (md3[b] - md2[b]);
         dy[yo + b] = acc;
       }
       if (this.lcv) this.linearCvForward(slot, y, yo, dy);
@@ -518,8 +532,7 @@ export class FactorSolver {
     for (let t = 0; t < slots; t++) {
       const ao = (k * nodes + this.grid.hNode(t)) * N * r;
       for (let nn = 0; nn < N; nn++) {
-        pv.fill(0);
-        for (let a = 0; a < r; a++) axpy(this.ah[ao + nn * r + a], w, (t * Q + a) * n, pv, 0, n);
+        lincomb(this.ah, ao + nn * r, r, w, t * Q * n, n, pv, 0, n);
         const so = (t * N + nn) * n;
         activate(act, pv, this.sP.subarray(so, so + n), this.dP.subarray(so, so + n), this.d2P ? this.d2P.subarray(so, so + n) : null, 0, n);
         for (let i = 0; i < n; i++) if (!Number.isFinite(pv[i])) throw new DivergenceError(k, "p (preactivations of the limit particles)", `p = ${pv[i]}`);
@@ -531,14 +544,14 @@ export class FactorSolver {
             for (let a = 0; a < r; a++) sacc += A[(t * Q + a) * Q + c] * this.ah[ao2 + a];
             al[c] = sacc;
           }
-          pv.fill(0);
-          for (let c = 0; c < Q; c++) axpy(al[c], this.xi, c * n, pv, 0, n);
+          lincomb(al, 0, Q, this.xi, 0, n, pv, 0, n);
           const dt = this.dPt;
           for (let i = 0; i < n; i++) dt[so + i] = derivativeValue(act, pv[i]);
         }
         if (this.dP0) {
-          pv.fill(0);
-          for (let a = 0; a < r; a++) axpy(su * this.ah[ao + nn * r + a], this.xi, a * n, pv, 0, n);
+          const cf = this.cf;
+          for (let a = 0; a < r; a++) cf[a] = su * this.ah[ao + nn * r + a];
+          lincomb(cf, 0, r, this.xi, 0, n, pv, 0, n);
           const d0 = this.dP0;
           for (let i = 0; i < n; i++) d0[so + i] = derivativeValue(act, pv[i]);
         }
@@ -548,7 +561,7 @@ export class FactorSolver {
 
   /** ∂_s a^b_{k,(n,β)} = −α E[w_u σ'(p_{k,n}) (w_v·a^b_{k,(n,β)})] at `slot`. */
   private backwardField(k: number, y: Float64Array, slot: number, dy: Float64Array): void {
-    const { r, Q, n, N, B, xi, w, J, cv, ibp, nodes, pv, gv, s0v } = this;
+    const { r, Q, n, N, B, xi, w, J, cv, ibp, nodes, pv, gv, s0v, md1, md2, md3, cf } = this;
     const su = this.m.sigmaU, sgv = this.m.sigmaV;
     const scale = this.m.alpha / (this.wts ? 1 : n);
     const aho = (k * nodes + this.grid.hNode(slot)) * N * r;
@@ -559,38 +572,40 @@ export class FactorSolver {
       for (let bb = 0; bb < B; bb++) {
         const yo = (nn * B + bb) * r;
         // q_i = w_v·y, g_i = σ'(p_i) q_i (weighted)
-        pv.fill(0);
-        for (let a = 0; a < r; a++) axpy(y[yo + a], w, wb + (r + a) * n, pv, 0, n);
-        for (let i = 0; i < n; i++) gv[i] = this.dP[so + i] * pv[i];
+        lincomb(y, yo, r, w, wb + r * n, n, pv, 0, n);
+        const dP = this.dP;
+        for (let i = 0; i < n; i++) gv[i] = dP[so + i] * pv[i];
         this.weigh(gv);
+        multiDot(gv, 0, w, wb, n, r, n, md1, 0);
         if (cv) {
           // control variate σ_u ξ_u σ'(σ_u ξ_u·a^h)(σ_v ξ_v·y), mean 0
-          s0v.fill(0);
-          for (let a = 0; a < r; a++) axpy(sgv * y[yo + a], xi, (r + a) * n, s0v, 0, n);
+          for (let a = 0; a < r; a++) cf[a] = sgv * y[yo + a];
+          lincomb(cf, 0, r, xi, r * n, n, s0v, 0, n);
           for (let i = 0; i < n; i++) s0v[i] *= this.dP0![so + i] * su;
           this.weigh(s0v);
+          multiDot(s0v, 0, xi, 0, n, r, n, md2, 0);
+        }
+        if (ibp) {
+          // σ_u E[ξ_u σ'(p) q] = σ_u E[σ''(p) q ∂p/∂ξ_u + σ'(p) ∂q/∂ξ_u]; the Δ_u part stays direct
+          multiDot(gv, 0, xi, 0, n, r, n, md2, 0);
+          // e2 = σ''(p) q, e1 = σ'(p) (weighted); md3_b = Σ_a a^h_a E[e2 J_{a,b}] + y_a E[e1 J_{r+a,b}]
+          const d2 = this.d2P!, e2 = s0v, e1 = this.sv;
+          for (let i = 0; i < n; i++) { e2[i] = d2[so + i] * pv[i]; e1[i] = dP[so + i]; }
+          this.weigh(e2); this.weigh(e1);
+          md3.fill(0);
+          for (let a = 0; a < r; a++) {
+            multiDot(e2, 0, J!, ((slot * Q + a) * Q) * n, n, r, n, cf, 0);
+            const ha = ah[aho + nn * r + a];
+            for (let b = 0; b < r; b++) md3[b] += ha * cf[b];
+            multiDot(e1, 0, J!, ((slot * Q + r + a) * Q) * n, n, r, n, cf, 0);
+            const ya = y[yo + a];
+            for (let b = 0; b < r; b++) md3[b] += ya * cf[b];
+          }
         }
         for (let b = 0; b < r; b++) {
-          let acc = dot(gv, 0, w, wb + b * n, n);
-          if (cv) acc -= dot(s0v, 0, xi, b * n, n);
-          if (ibp) {
-            // σ_u E[ξ_u σ'(p) q] = σ_u E[σ''(p) q ∂p/∂ξ_u + σ'(p) ∂q/∂ξ_u]; the Δ_u part stays direct
-            acc -= su * dot(gv, 0, xi, b * n, n);
-            let t2 = 0, t1 = 0;
-            for (let a = 0; a < r; a++) {
-              const jh = ((slot * Q + a) * Q + b) * n, jb = ((slot * Q + r + a) * Q + b) * n;
-              let s2 = 0, s1 = 0;
-              const d2 = this.d2P!, d1 = this.dP, wts = this.wts;
-              for (let i = 0; i < n; i++) {
-                const wi = wts ? wts[i] : 1;
-                s2 += wi * d2[so + i] * pv[i] * J![jh + i];
-                s1 += wi * d1[so + i] * J![jb + i];
-              }
-              t2 += ah[aho + nn * r + a] * s2;
-              t1 += y[yo + a] * s1;
-            }
-            acc += su * (t2 + t1);
-          }
+          let acc = md1[b];
+          if (cv) acc -= md2[b];
+          if (ibp) acc += su * (md3[b] - md2[b]);
           dy[yo + b] = -acc;
         }
         if (this.lcv) this.linearCvBackward(slot, nn, y, yo, dy);
@@ -611,11 +626,7 @@ export class FactorSolver {
       const aho = (k * nodes + hn) * N * r, abn = (k * nodes + bn) * N * r, abo0 = bn * N * B * r;
       const wb = t * Q * n;
       // q_n = w_v·a^b_n (pre-update); with gram, the per-output q^(o)_n instead (q_n = Σ_o res_o q^(o)_n)
-      for (let nn = 0; nn < N; nn++) {
-        const qo = nn * n;
-        qN.fill(0, qo, qo + n);
-        for (let a = 0; a < r; a++) axpy(ab[abn + nn * r + a], w, wb + (r + a) * n, qN, qo, n);
-      }
+      for (let nn = 0; nn < N; nn++) lincomb(ab, abn + nn * r, r, w, wb + r * n, n, qN, nn * n, n);
       if (this.wantGram) this.gramSlot(k, t, wb, aho, abo0, dN);
       if (J) {
         const d2 = this.d2P!;
@@ -623,11 +634,8 @@ export class FactorSolver {
         for (let nn = 0; nn < N; nn++) {
           const so = (t * N + nn) * n, qo = nn * n;
           for (let b = 0; b < Q; b++) {
-            gp.fill(0); gq.fill(0);
-            for (let a = 0; a < r; a++) {
-              axpy(ah[aho + nn * r + a], J, ((t * Q + a) * Q + b) * n, gp, 0, n);
-              axpy(ab[abn + nn * r + a], J, ((t * Q + r + a) * Q + b) * n, gq, 0, n);
-            }
+            lincomb(ah, aho + nn * r, r, J, (t * Q * Q + b) * n, Q * n, gp, 0, n);
+            lincomb(ab, abn + nn * r, r, J, ((t * Q + r) * Q + b) * n, Q * n, gq, 0, n);
             const uo = (nn * Q + b) * n;
             for (let i = 0; i < n; i++) {
               const ds = this.dP[so + i];
@@ -636,39 +644,41 @@ export class FactorSolver {
             }
           }
         }
-        for (let a = 0; a < r; a++)
-          for (let b = 0; b < Q; b++) {
-            const ju = ((t * Q + a) * Q + b) * n, jv = ((t * Q + r + a) * Q + b) * n;
-            for (let nn = 0; nn < N; nn++) {
-              const uo = (nn * Q + b) * n;
-              const hu = -cu * ah[aho + nn * r + a], hv = -cvv * ab[abn + nn * r + a];
-              for (let i = 0; i < n; i++) {
-                J[ju + i] += hu * uN![uo + i];
-                J[jv + i] += hv * vN![uo + i];
-              }
-            }
-          }
-      }
-      for (let nn = 0; nn < N; nn++) {
-        const so = (t * N + nn) * n, qo = nn * n;
-        const g = this.gv;
-        for (let i = 0; i < n; i++) g[i] = this.dP[so + i] * qN[qo + i];
+        const cf = this.cf, cf2 = this.md3;
         for (let a = 0; a < r; a++) {
-          axpy(-cu * ah[aho + nn * r + a], g, 0, w, wb + a * n, n);
-          axpy(-cvv * ab[abn + nn * r + a], this.sP, so, w, wb + (r + a) * n, n);
+          for (let nn = 0; nn < N; nn++) { cf[nn] = -cu * ah[aho + nn * r + a]; cf2[nn] = -cvv * ab[abn + nn * r + a]; }
+          for (let b = 0; b < Q; b++) {
+            lincomb(cf, 0, N, uN!, b * n, Q * n, J, ((t * Q + a) * Q + b) * n, n, true);
+            lincomb(cf2, 0, N, vN!, b * n, Q * n, J, ((t * Q + r + a) * Q + b) * n, n, true);
+          }
         }
+      }
+      // g_n = σ'(p_n) q_n (into qN), then w_u,a += Σ_n (−c_u a^h_{n,a}) g_n, w_v,a += Σ_n (−c_v a^b_{n,a}) σ(p_n)
+      const dP = this.dP, so0 = t * N * n;
+      for (let j = 0; j < N * n; j++) qN[j] *= dP[so0 + j];
+      const cf = this.cf, cf2 = this.md3;
+      for (let a = 0; a < r; a++) {
+        for (let nn = 0; nn < N; nn++) { cf[nn] = -cu * ah[aho + nn * r + a]; cf2[nn] = -cvv * ab[abn + nn * r + a]; }
+        lincomb(cf, 0, N, qN, 0, n, w, wb + a * n, n, true);
+        lincomb(cf2, 0, N, this.sP, so0, n, w, wb + (r + a) * n, n, true);
       }
       if (this.Areg) {
         // regression of the updated state on the points: A_t = E_n[w ξᵀ] (ξ has identity covariance)
         const A = this.Areg, wts = this.wts;
-        for (let c = 0; c < Q; c++)
-          for (let c2 = 0; c2 < Q; c2++) {
-            let sacc = 0;
-            const wo = wb + c * n, xo = c2 * n;
-            if (wts) for (let i = 0; i < n; i++) sacc += wts[i] * w[wo + i] * this.xi[xo + i];
-            else sacc = dot(w, wo, this.xi, xo, n) / n;
-            A[(t * Q + c) * Q + c2] = sacc;
+        for (let c = 0; c < Q; c++) {
+          const wo = wb + c * n, row = (t * Q + c) * Q;
+          if (wts) {
+            for (let c2 = 0; c2 < Q; c2++) {
+              let sacc = 0;
+              const xo = c2 * n;
+              for (let i = 0; i < n; i++) sacc += wts[i] * w[wo + i] * this.xi[xo + i];
+              A[row + c2] = sacc;
+            }
+          } else {
+            multiDot(w, wo, this.xi, 0, n, Q, n, A, row);
+            for (let c2 = 0; c2 < Q; c2++) A[row + c2] /= n;
           }
+        }
       }
     }
   }
@@ -686,11 +696,10 @@ export class FactorSolver {
       for (let a = 0; a < r; a++) sacc += A[At + a * Q + c] * y[yo + a];
       al[c] = sacc;
     }
-    pv.fill(0);
-    for (let c = 0; c < Q; c++) axpy(al[c], xi, c * n, pv, 0, n);
+    lincomb(al, 0, Q, xi, 0, n, pv, 0, n);
     activateValues(act, pv, s0v, n);
     this.weigh(s0v);
-    for (let c = 0; c < Q; c++) Sx[c] = dot(s0v, 0, xi, c * n, n);
+    multiDot(s0v, 0, xi, 0, n, Q, n, Sx, 0);
     // E[ξ σ(ξ·α)] = α E[σ'(|α| Z)]  (Stein)
     let rho = 0;
     for (let c = 0; c < Q; c++) rho += al[c] * al[c];
@@ -722,12 +731,11 @@ export class FactorSolver {
       for (let a = 0; a < r; a++) sb += A[At + (r + a) * Q + c] * y[yo + a];
       be[c] = sb;
     }
-    pv.fill(0);
-    for (let c = 0; c < Q; c++) axpy(be[c], xi, c * n, pv, 0, n);
+    lincomb(be, 0, Q, xi, 0, n, pv, 0, n);
     const dt = this.dPt!;
     for (let i = 0; i < n; i++) s0v[i] = dt[so + i] * pv[i];
     this.weigh(s0v);
-    for (let c = 0; c < Q; c++) Sx[c] = dot(s0v, 0, xi, c * n, n);
+    multiDot(s0v, 0, xi, 0, n, Q, n, Sx, 0);
     // α₁ (recomputed: cheap, 2r²)
     const ao = (this.currentStep * nodes + this.grid.hNode(slot)) * N * r + nn * r;
     let rho2 = 0;
@@ -856,6 +864,7 @@ function activateValues(act: Activation, p: Float64Array, s: Float64Array, n: nu
   switch (act.kind) {
     case 0: for (let i = 0; i < n; i++) s[i] = fastTanh(p[i]); return;
     case 1: for (let i = 0; i < n; i++) s[i] = p[i]; return;
+    case 2: for (let i = 0; i < n; i++) { const x = p[i]; s[i] = x * (0.5 * (1 + fastErf(x * Math.SQRT1_2))); } return;
     case 3: for (let i = 0; i < n; i++) s[i] = Math.sin(p[i]); return;
     default: { const f = act.f; for (let i = 0; i < n; i++) s[i] = f(p[i]); }
   }
