@@ -15,7 +15,7 @@ import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { entryAvailable, threadBudget } from "../parallel/pool.ts";
 import { DepthGrid } from "../depth/grid.ts";
 import type { EmbeddingFactor, FactorModel, FactorRunResult } from "./factor.ts";
-import { type FactorExtras, type FactorSolveOptions, type RandomizationRunner, runRandomization, serialRunner } from "./factor-solve.ts";
+import { type FactorExtras, type FactorSolveOptions, type RandomizationRunner, runFine, runRandomization, serialRunner } from "./factor-solve.ts";
 import type { ThreadsChoice } from "./factor-options.ts";
 import { runGroupsParallel, SKELETON_WORKERS } from "./parallel.ts";
 
@@ -35,6 +35,10 @@ interface Buffers {
   evaluations: Float64Array;
   /** 1 where the randomization threw on the worker (the calling thread reruns it). */
   failed: Int32Array;
+  /** The depth-doubling run's f and evaluations, and 1 if it threw on the worker (null without one). */
+  fineF: Float64Array | null;
+  fineEval: Float64Array | null;
+  fineFailed: Int32Array | null;
 }
 
 interface FactorJob {
@@ -43,8 +47,10 @@ interface FactorJob {
   factor: EmbeddingFactor;
   o: FactorSolveOptions;
   S: number;
-  /** Randomization of group 0 (group gi is randomization start + gi). */
+  /** Randomization of the first randomization group (group gi is randomization start + gi − (fineS ? 1 : 0)). */
   start: number;
+  /** Depth steps of the depth-doubling run (group 0 when > 0; randomization 0, no extras), or 0. */
+  fineS: number;
   extras: FactorExtras;
   bufs: Buffers;
 }
@@ -58,9 +64,10 @@ function sizes(model: FactorModel, factor: EmbeddingFactor, S: number, o: Factor
   return { f: K * dOut * N, a: K * nodes * N * r, abo: K * nodes * N * dOut * r, gram: K * (dOut * N) ** 2, slots: K * grid.slots, fTest: K * dOut * (model.NTest ?? 0) };
 }
 
-function allocate(model: FactorModel, factor: EmbeddingFactor, S: number, o: FactorSolveOptions, R: number, extras: FactorExtras): Buffers {
+function allocate(model: FactorModel, factor: EmbeddingFactor, S: number, o: FactorSolveOptions, R: number, extras: FactorExtras, fine: boolean): Buffers {
   const z = sizes(model, factor, S, o);
   return {
+    fineF: fine ? shared(z.f) : null, fineEval: fine ? shared(1) : null, fineFailed: fine ? new Int32Array(new SharedArrayBuffer(4)) : null,
     f: shared(R * z.f), ah: shared(R * z.a), ab: shared(R * z.a),
     abo: extras.gram ? shared(R * z.abo) : null, gram: extras.gram ? shared(R * z.gram) : null,
     kl: extras.kl ? shared(R * model.K) : null, klProfile: extras.kl ? shared(R * z.slots) : null, klInvalid: extras.kl ? shared(R * model.K) : null,
@@ -104,14 +111,27 @@ export function factorThreads(threads: ThreadsChoice, model: FactorModel, o: Fac
   return portable && work >= FACTOR_AUTO_MIN_WORK && threadBudget() >= 2 && entryAvailable(SKELETON_WORKERS) ? 2 : 1;
 }
 
-/** A RandomizationRunner on `threads` threads (bit-identical to serialRunner). */
+/**
+ * A RandomizationRunner on `threads` threads (bit-identical to serialRunner). The depth-doubling
+ * run, when asked for, is group 0 (the longest task first), the randomizations groups 1….
+ */
 export function threadedRunner(threads: ThreadsChoice): RandomizationRunner {
-  return (model, factor, o, S, start, R, extras) => {
-    if (factorThreads(threads, model, o, factor.r, R) === 1) return serialRunner(model, factor, o, S, start, R, extras);
-    const bufs = allocate(model, factor, S, o, R, extras);
+  return (model, factor, o, S, start, R, extras, fine) => {
+    const tasks = R + (fine ? 1 : 0);
+    if (factorThreads(threads, model, o, factor.r, tasks) === 1) return serialRunner(model, factor, o, S, start, R, extras, fine);
+    const bufs = allocate(model, factor, S, o, R, extras, fine !== undefined);
     const { activation, ...rest } = model;
-    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, start, extras, bufs };
-    runGroupsParallel(job, R, (gi) => store(bufs, gi, runRandomization(model, factor, o, start + gi, S, extras)));
+    const fineS = fine ? fine.S : 0, off = fine ? 1 : 0;
+    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, start, fineS, extras, bufs };
+    runGroupsParallel(job, tasks, (gi) => {
+      if (gi < off) runFine(model, factor, o, fine!);
+      else store(bufs, gi - off, runRandomization(model, factor, o, start + gi - off, S, extras));
+    });
+    if (fine && fine.result === undefined && fine.error === undefined) {
+      // the worker ran it: its f, or (it threw) the same typed error rerun here
+      if (bufs.fineFailed![0]) runFine(model, factor, o, fine);
+      else fine.result = { f: bufs.fineF!.slice(), loss: new Float64Array(0), ah: new Float64Array(0), ab: new Float64Array(0), evaluations: bufs.fineEval![0] };
+    }
     const out: FactorRunResult[] = [];
     for (let gi = 0; gi < R; gi++) {
       // a randomization that threw on the worker throws the same typed error here
@@ -126,12 +146,24 @@ export function factorJobRunner(job: FactorJob, beat?: () => void): (rho: number
   const activation = activationByKind(job.model.actKind);
   if (!activation) throw new Error(`unknown activation kind ${job.model.actKind}`);
   const model: FactorModel = { ...job.model, activation };
+  const off = job.fineS > 0 ? 1 : 0;
   return (gi) => {
+    if (gi < off) {
+      try {
+        const run = runRandomization(model, job.factor, job.o, 0, job.fineS, {}, beat);
+        job.bufs.fineF!.set(run.f);
+        job.bufs.fineEval![0] = run.evaluations;
+      } catch (e) {
+        if (!(e instanceof LimitdynError)) throw e;
+        job.bufs.fineFailed![0] = 1;
+      }
+      return;
+    }
     try {
-      store(job.bufs, gi, runRandomization(model, job.factor, job.o, job.start + gi, job.S, job.extras, beat));
+      store(job.bufs, gi - off, runRandomization(model, job.factor, job.o, job.start + gi - off, job.S, job.extras, beat));
     } catch (e) {
       if (!(e instanceof LimitdynError)) throw e;
-      job.bufs.failed[gi] = 1;
+      job.bufs.failed[gi - off] = 1;
     }
   };
 }

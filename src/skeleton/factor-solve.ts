@@ -16,7 +16,7 @@
  * Everything is deterministic in the options: randomization ρ uses stream ρ of `seed`,
  * and the budget counts points and depth steps, not seconds.
  */
-import { DivergenceError, ValidationError } from "../core/errors.ts";
+import { DivergenceError, LimitdynError, ValidationError } from "../core/errors.ts";
 import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
 import type { Problem } from "../problem/problem.ts";
 import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/grid.ts";
@@ -215,11 +215,38 @@ export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o:
   });
 }
 
-/** Something that runs the randomizations start..start+count−1 (in order or in parallel; results in order). */
-export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, start: number, count: number, extras: FactorExtras) => FactorRunResult[];
+/**
+ * The depth-doubling run of a solve (randomization 0 on `S` depth steps, no extras), run by a
+ * RandomizationRunner next to the randomizations: it fills `result`, or `error` with the library
+ * error (a DivergenceError) the run threw.
+ */
+export interface FineRun {
+  S: number;
+  result?: FactorRunResult;
+  error?: unknown;
+}
 
-export const serialRunner: RandomizationRunner = (model, factor, o, S, start, count, extras) =>
-  Array.from({ length: count }, (_, i) => runRandomization(model, factor, o, start + i, S, extras));
+/**
+ * Something that runs the randomizations start..start+count−1 (in order or in parallel; results in
+ * order) and, when given, the depth-doubling run (on two threads: alongside the randomizations).
+ */
+export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, start: number, count: number, extras: FactorExtras, fine?: FineRun) => FactorRunResult[];
+
+/** Run the depth-doubling run into `fine` (a library error is kept, not thrown). */
+export function runFine(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, fine: FineRun): void {
+  try {
+    fine.result = runRandomization(model, factor, o, 0, fine.S, {});
+  } catch (e) {
+    if (!(e instanceof LimitdynError)) throw e;
+    fine.error = e;
+  }
+}
+
+export const serialRunner: RandomizationRunner = (model, factor, o, S, start, count, extras, fine) => {
+  const runs = Array.from({ length: count }, (_, i) => runRandomization(model, factor, o, start + i, S, extras));
+  if (fine) runFine(model, factor, o, fine);
+  return runs;
+};
 
 function meanAndSe(runs: FactorRunResult[], pick: (r: FactorRunResult) => Float64Array | undefined): { mean: Float64Array; se: Float64Array } {
   const first = pick(runs[0])!;
@@ -255,11 +282,14 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   let runs: FactorRunResult[] = [];
   let fine = null as { key: string; f: Float64Array } | null;
   for (;;) {
+    // the depth-doubling run at these sizes, if not done yet: it runs next to the randomizations
+    const key = `${o.points}|${o.depthSteps}`;
+    const fineRun: FineRun | undefined = o.depthError && fine?.key !== key ? { S: 2 * o.depthSteps } : undefined;
     // randomizations not run yet at these sizes (a refinement that only adds randomizations reuses the others)
-    if (runs.length < o.randomizations) {
+    if (runs.length < o.randomizations || fineRun) {
       let more: FactorRunResult[];
       try {
-        more = runner(model, factor, o, o.depthSteps, runs.length, o.randomizations - runs.length, extras);
+        more = runner(model, factor, o, o.depthSteps, runs.length, o.randomizations - runs.length, extras, fineRun);
       } catch (e) {
         if (e instanceof DivergenceError) throw earliestDivergence(model, factor, o, runs.length, o.randomizations, extras, e);
         throw e;
@@ -270,22 +300,17 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
     const fStat = meanAndSe(runs, (r) => r.f);
     const depth = new Float64Array(fStat.mean.length);
     if (o.depthError) {
-      const key = `${o.points}|${o.depthSteps}`;
-      if (fine?.key !== key) {
-        let run: FactorRunResult;
-        try {
-          run = runRandomization(model, factor, o, 0, 2 * o.depthSteps, {});
-        } catch (e) {
-          // the depth-error estimate (step doubling) can leave double precision before the solve itself does
-          if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
-          throw e;
-        }
-        evaluations += run.evaluations;
-        fine = { key, f: run.f };
+      if (fineRun) {
+        const e = fineRun.error;
+        // the depth-error estimate (step doubling) can leave double precision before the solve itself does
+        if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
+        if (e !== undefined) throw e;
+        evaluations += fineRun.result!.evaluations;
+        fine = { key, f: fineRun.result!.f };
       }
       const p = SCHEME_ORDER[o.scheme];
       const c = 2 ** p / (2 ** p - 1);
-      for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(runs[0].f[i] - fine.f[i]);
+      for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(runs[0].f[i] - fine!.f[i]);
     }
     const err = combine(fStat.se, depth, model);
     refinements.push({ points: o.points, randomizations: o.randomizations, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
