@@ -302,6 +302,29 @@ test("tol: the refinement grows the points while the measured QMC rate pays, add
   assert.ok(t.warnings?.some((w) => /tol = 1e-9 not reached within the budget \(6 randomizations/.test(w)), String(t.warnings));
 });
 
+test("tol: when the points grow and the depth error is far below tol, the depth steps shrink to what the scheme's order predicts, and the re-measured depth error stays within tol/2", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 2, K: 3, D: 8, eta: 0.5 });
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const o = { ...BASE, rule: "sobol" as const, points: 64, randomizations: 4, estimator: "direct" as const, controlVariate: "linear" as const, depthSteps: 8, depthError: true };
+  const plain = solveFactor(model, E, o);
+  const tol = plain.error.max / 3;
+  assert.ok(plain.error.maxDepth < tol / 8, `the case needs a negligible depth error at S = 8: ${plain.error.maxDepth} vs tol ${tol}`);
+  const t = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000 });
+  assert.equal(t.error.tolReached, true);
+  const steps = t.error.refinements.map((r) => r.depthSteps);
+  assert.equal(steps[0], 8);
+  assert.ok(t.options.depthSteps < 8, `depth steps ${steps.join(" → ")}`);
+  const last = t.error.refinements[t.error.refinements.length - 1];
+  assert.ok(last.maxDepth <= tol / 2, `re-measured depth error ${last.maxDepth} vs tol/2 = ${tol / 2}`);
+  // the answer at the fewer steps agrees with a fine independent solve (S = 16, 16 × 4096 points) within 4 × its estimate
+  const fine = solveFactor(model, E, { ...o, depthSteps: 16, points: 4096, randomizations: 16, depthError: false });
+  for (let i = 0; i < t.f.length; i++) {
+    const bound = 4 * Math.hypot(t.error.f[i], fine.error.sampling[i]);
+    assert.ok(Math.abs(t.f[i] - fine.f[i]) <= bound, `entry ${i}: ${t.f[i]} vs ${fine.f[i]} (bound ${bound})`);
+  }
+});
+
 test("test points with Richardson: fTest is extrapolated like f (a test input equal to a training input gives its output)", () => {
   const p = makeProblem({ model: { D: 8, activation: "tanh" }, data: { X: [[0.5, -1, 0.3], [1, 0.2, -0.4]], Y: [[0.3, -0.2, 0.5]], XTest: [[-1], [0.2]] }, train: { steps: 3, etaU: 1, etaV: 1 }, seed: 3 });
   const t = solve(p, meanOde({ richardson: true, depthSteps: 2, expectation: { points: 128, randomizations: 2 } }));

@@ -359,6 +359,8 @@ function combine(se: Float64Array, depth: Float64Array, model: FactorModel): Fac
  * two point counts at the same depth); before there is a measurement, and while β > 1/2, points
  * grow by v^(1/(2β)) (β = 1/2 at first: a safe over-estimate, ×2 … ×16, a power of 2 for Sobol);
  * once β ≤ 1/2, or at the points budget, randomizations are added instead (up to the budget).
+ * When the points grow (so every randomization is solved again) and the depth error is below tol/8,
+ * the depth steps shrink to the fewest predicted to give tol/4 (never to a count measured above tol/2).
  */
 function refine(o: FactorSolveOptions, err: FactorErrorEstimate, history: FactorErrorEstimate["refinements"]): FactorSolveOptions | null {
   const tol = o.tol!;
@@ -386,6 +388,14 @@ function refine(o: FactorSolveOptions, err: FactorErrorEstimate, history: Factor
     if (pts > o.points) {
       next.points = pts;
       changed = true;
+      // every randomization is solved again at the new points: if the depth error is far below its
+      // share (< tol/8), fewer depth steps do — the fewest the scheme's order predicts for tol/4,
+      // never below a count whose measured depth error exceeded tol/2
+      if (o.depthError && next.depthSteps === o.depthSteps && err.maxDepth < tol / 8 && o.depthSteps > 1) {
+        const floor = Math.max(1, ...history.filter((h) => h.maxDepth > tol / 2).map((h) => h.depthSteps + 1));
+        const S = Math.max(floor, Math.ceil(o.depthSteps * (Math.max(err.maxDepth, 1e-300) / (tol / 4)) ** (1 / p) * 1.1));
+        if (S < o.depthSteps) next.depthSteps = S;
+      }
     } else {
       const R = Math.min(maxR, Math.max(o.randomizations + 2, Math.ceil(o.randomizations * v)));
       if (R > o.randomizations) { next.randomizations = R; changed = true; }
