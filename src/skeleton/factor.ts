@@ -460,7 +460,8 @@ export class FactorSolver {
         }
       }
       if (this.aboAll) this.aboAll.set(this.abo, k * nodes * N * dOut * r);
-      this.update(k);
+      // the last GD update moves particles no later step reads (only its Gram term is an output)
+      if (k < K - 1 || this.wantGram) this.update(k);
       this.onStep?.();
     }
     const out: FactorRunResult = { f: this.f, loss: this.loss, ah: this.ah, ab: this.ab, evaluations: this.evaluations };
