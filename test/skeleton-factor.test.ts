@@ -276,13 +276,18 @@ test("threads: randomizations on 2 threads are bit-identical to 1 thread (meanOd
   assert.equal((errs[1] as Error).message, (errs[0] as Error).message);
 });
 
-test("tol: the refinement grows the points while the measured QMC rate pays, adds randomizations (the earlier ones reused bit for bit) at the points budget, and stops at the budget saying so", () => {
-  const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 3, K: 3, D: 8, eta: 1 });
+/** A small tanh case for the tol loop: 4 × 64 Sobol points, direct + linear CV, depth doubling on; tol = a third of its plain estimate. */
+function tolCase(c: Case, depthSteps: number) {
+  const p = problemOf(c);
   const { E } = finiteE(p);
   const model = factorModelOf(p);
-  const o = { ...BASE, rule: "sobol" as const, points: 64, randomizations: 4, estimator: "direct" as const, controlVariate: "linear" as const, depthSteps: 3, depthError: true };
+  const o = { ...BASE, rule: "sobol" as const, points: 64, randomizations: 4, estimator: "direct" as const, controlVariate: "linear" as const, depthSteps, depthError: true };
   const plain = solveFactor(model, E, o);
-  const tol = plain.error.max / 3;
+  return { p, E, model, o, plain, tol: plain.error.max / 3 };
+}
+
+test("tol: the refinement grows the points while the measured QMC rate pays, adds randomizations (the earlier ones reused bit for bit) at the points budget, and stops at the budget saying so", () => {
+  const { p, E, model, o, tol } = tolCase({ act: "tanh", dIn: 2, dOut: 1, N: 3, K: 3, D: 8, eta: 1 }, 3);
   // points may grow: they do (the first step assumes the Monte Carlo rate)
   const grown = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000 });
   assert.equal(grown.error.tolReached, true, `estimate ${grown.error.max} vs tol ${tol}`);
@@ -303,12 +308,7 @@ test("tol: the refinement grows the points while the measured QMC rate pays, add
 });
 
 test("tol: when the points grow and the depth error is far below tol, the depth steps shrink to what the scheme's order predicts, and the re-measured depth error stays within tol/2", () => {
-  const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 2, K: 3, D: 8, eta: 0.5 });
-  const { E } = finiteE(p);
-  const model = factorModelOf(p);
-  const o = { ...BASE, rule: "sobol" as const, points: 64, randomizations: 4, estimator: "direct" as const, controlVariate: "linear" as const, depthSteps: 8, depthError: true };
-  const plain = solveFactor(model, E, o);
-  const tol = plain.error.max / 3;
+  const { E, model, o, plain, tol } = tolCase({ act: "tanh", dIn: 2, dOut: 1, N: 2, K: 3, D: 8, eta: 0.5 }, 8);
   assert.ok(plain.error.maxDepth < tol / 8, `the case needs a negligible depth error at S = 8: ${plain.error.maxDepth} vs tol ${tol}`);
   const t = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000 });
   assert.equal(t.error.tolReached, true);

@@ -40,7 +40,7 @@ import { fastErf, fastExp, fastTanh } from "../core/fastmath.ts";
 import { DepthGrid, IntegratorWorkspace, slotWeights } from "../depth/grid.ts";
 export { slotWeights };
 import { integrate } from "../depth/integrate.ts";
-import { axpy, dot, lincomb, multiDot } from "../kernels/vector.ts";
+import { lincomb, multiDot } from "../kernels/vector.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
 import { reportProgress } from "../core/progress.ts";
@@ -776,8 +776,7 @@ export class FactorSolver {
     for (let o = 0; o < this.m.dOut; o++)
       for (let nn = 0; nn < N; nn++) {
         const go = (o * N + nn) * n, so = (t * N + nn) * n;
-        G.fill(0, go, go + n);
-        for (let a = 0; a < r; a++) axpy(abo[abo0 + (nn * B + o) * r + a], w, wb + (r + a) * n, G, go, n);
+        lincomb(abo, abo0 + (nn * B + o) * r, r, w, wb + r * n, n, G, go, n);
         for (let i = 0; i < n; i++) G[go + i] *= this.dP[so + i];
       }
     for (let x = 0; x < dN; x++)
