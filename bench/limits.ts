@@ -16,6 +16,8 @@
  *  scaling    Solve time against K and against N at fixed points: fitted exponents.
  *  rules      Integration methods at equal cost (estimators, control variates, Sobol vs MC,
  *             randomizations × points, antithetic pairs, variance ordering, Gauss–Hermite).
+ *  crossover  Estimator efficiency (ibp, direct + linear CV, direct) over six shapes, 2r·N = 12 … 72,
+ *             at the defaults' sizes (8 × 4096, rk4 S = 3): the data behind estimator "auto".
  *  dmft       DMFT, linear σ, against the public reference implementation (LIMITDYN_REF_DIR).
  */
 import { execFileSync } from "node:child_process";
@@ -186,6 +188,36 @@ if (want("skeleton")) {
   console.log(`fitted finite error ≈ ${a.toFixed(3)}/√(LM) + ${c.toFixed(4)}/L → 1e-4 needs L ≈ ${Lneed.toFixed(0)}, L·M ≈ ${LMneed.toExponential(2)}: ≈ ${(finiteMs / 1000).toFixed(0)} s (extrapolated at ${(msPerLM * 1e3).toFixed(3)} µs per unit of L·M)`);
   if (Number.isNaN(skeletonMs)) console.log("skeleton did not reach 1e-4 RMS (over seeds) at the sizes tried");
   else console.log(`skeleton (fastest with RMS over seeds ≤ 1e-4: ${skeletonHow}) ${(skeletonMs / 1000).toFixed(3)} s vs finite ResNet ≈ ${(finiteMs / 1000).toFixed(0)} s: ratio ≈ ${(finiteMs / skeletonMs).toFixed(0)}× (target ≥ 200×)`);
+}
+
+// ------------------------------------------------------------------ estimator crossover
+if (want("crossover")) {
+  console.log("\n# Estimator efficiency 1/(err² · s) over shapes (tanh, η = 1, K = 5, D = 32; 8 × 4096 Sobol points, rk4 S = 3, one thread; err: RMS over 4 seeds)");
+  console.log("| d_in, d_out, N | 2r·N | ibp | direct + linear CV | direct | best / ibp | auto picks |");
+  console.log("|---|---|---|---|---|---|---|");
+  const shapes = [[2, 1, 2], [3, 1, 2], [2, 1, 4], [2, 2, 4], [4, 2, 3], [4, 2, 6]] as const;
+  for (const [dIn, dOut, N] of shapes) {
+    const p = makeProblem({ model: { D: 32, activation: "tanh" }, data: { generator: "teacher", dIn, dOut, N, seed: 3 }, train: { steps: 5, etaU: 1, etaV: 1 }, seed: 5 });
+    const E = finiteE(p), model = factorModelOf(p), F = embeddingFactor(E, dIn + dOut);
+    const ref = solveFactor(model, E, { ...HEAVY, depthSteps: 6, randomizations: 16 }, {}, threadedRunner("auto"));
+    const eff = (est: "direct" | "ibp", cv: "none" | "linear") => {
+      let e2 = 0, ms = 0;
+      for (const seed of [1, 2, 3, 4]) {
+        const fs: Float64Array[] = [];
+        const t0 = performance.now();
+        for (let rho = 0; rho < 8; rho++) fs.push(runFactor(model, F, { grid: new DepthGrid("rk4", 3), ...sobolNormals(4096, F.r, 100 * seed, rho), estimator: est, controlVariate: cv }).f);
+        ms += (performance.now() - t0) / 4;
+        const mean = fs[0].map((_, i) => fs.reduce((a, f) => a + f[i], 0) / 8);
+        e2 += rms(mean, ref.f) ** 2 / 4;
+      }
+      return { e: Math.sqrt(e2), ms, eff: 1 / (e2 * ms / 1000) };
+    };
+    const a = eff("ibp", "none"), b = eff("direct", "linear"), c = eff("direct", "none");
+    const cell = (x: { e: number; ms: number; eff: number }) => `${x.eff.toExponential(1)} (${x.e.toExponential(1)}, ${(x.ms / 1000).toFixed(2)} s)`;
+    const best = Math.max(a.eff, b.eff, c.eff);
+    const r2N = 2 * F.r * N;
+    console.log(`| ${dIn}, ${dOut}, ${N} | ${r2N} | ${cell(a)} | ${cell(b)} | ${cell(c)} | ${(best / a.eff).toFixed(2)} | ${r2N <= 24 ? "ibp" : "direct + linear CV"} |`);
+  }
 }
 
 // ------------------------------------------------------------------ cost scaling
