@@ -15,7 +15,7 @@ import { LimitdynError, ValidationError } from "../core/errors.ts";
 import { entryAvailable, threadBudget } from "../parallel/pool.ts";
 import { DepthGrid } from "../depth/grid.ts";
 import type { EmbeddingFactor, FactorModel, FactorRunResult } from "./factor.ts";
-import { type FactorExtras, type FactorSolveOptions, type RandomizationRunner, runFine, runRandomization, serialRunner } from "./factor-solve.ts";
+import { type FactorExtras, type FactorSolveOptions, type FineRun, type RandomizationRunner, runFine, runRandomization, serialRunner } from "./factor-solve.ts";
 import type { ThreadsChoice } from "./factor-options.ts";
 import { runGroupsParallel, SKELETON_WORKERS } from "./parallel.ts";
 
@@ -149,14 +149,10 @@ export function factorJobRunner(job: FactorJob, beat?: () => void): (rho: number
   const off = job.fineS > 0 ? 1 : 0;
   return (gi) => {
     if (gi < off) {
-      try {
-        const run = runRandomization(model, job.factor, job.o, 0, job.fineS, {}, beat);
-        job.bufs.fineF!.set(run.f);
-        job.bufs.fineEval![0] = run.evaluations;
-      } catch (e) {
-        if (!(e instanceof LimitdynError)) throw e;
-        job.bufs.fineFailed![0] = 1;
-      }
+      const fine: FineRun = { S: job.fineS };
+      runFine(model, job.factor, job.o, fine, beat);
+      if (fine.result) { job.bufs.fineF!.set(fine.result.f); job.bufs.fineEval![0] = fine.result.evaluations; }
+      else job.bufs.fineFailed![0] = 1;
       return;
     }
     try {

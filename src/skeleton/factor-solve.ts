@@ -233,9 +233,9 @@ export interface FineRun {
 export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, depthSteps: number, start: number, count: number, extras: FactorExtras, fine?: FineRun) => FactorRunResult[];
 
 /** Run the depth-doubling run into `fine` (a library error is kept, not thrown). */
-export function runFine(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, fine: FineRun): void {
+export function runFine(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, fine: FineRun, onStep?: () => void): void {
   try {
-    fine.result = runRandomization(model, factor, o, 0, fine.S, {});
+    fine.result = runRandomization(model, factor, o, 0, fine.S, {}, onStep);
   } catch (e) {
     if (!(e instanceof LimitdynError)) throw e;
     fine.error = e;
