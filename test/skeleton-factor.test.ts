@@ -8,7 +8,8 @@
  *  - depth orders against an independent fine solution (the moment solver on a fine grid);
  *  - the first-order statement f_{k+1} − f_k = −(1/N) K_k r_k + O(η²) for the Gram matrix;
  *  - the KL of the trained law against the Gaussian closed form of the moment solver;
- *  - test points: zero-weight data points change nothing else, bit for bit.
+ *  - test points: zero-weight data points change nothing else, bit for bit;
+ *  - the data-span reduction (spanFactor) against the full factor and the moment solver.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +17,7 @@ import { makeProblem, type Problem } from "../src/problem/problem.ts";
 import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/problem/embeddings.ts";
 import { DepthGrid, type Scheme } from "../src/depth/grid.ts";
 import { DivergenceError } from "../src/core/errors.ts";
-import { embeddingFactor, runFactor, type FactorModel } from "../src/skeleton/factor.ts";
+import { embeddingFactor, runFactor, spanFactor, type FactorModel } from "../src/skeleton/factor.ts";
 import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
 import { degree3Rule, gaussHermiteTensor, sobolNormals } from "../src/skeleton/rules.ts";
 import { type Algorithm, solve } from "../src/problem/algorithm.ts";
@@ -90,6 +91,82 @@ test("linear σ: the factor form equals the G-space closed-form skeleton (same s
       for (let t = 0; t < d; t++) s += E[(2 + o) * d + t] * fac.ch[(((LINEAR.K - 1) * nodes + nodes - 1) * N + n) * d + t];
       assert.ok(Math.abs(s - fac.f[((LINEAR.K - 1) * 2 + o) * N + n]) < 1e-12);
     }
+});
+
+test("data span: with N + d_out < d the solve runs in the span of R_inᵀx_n, R_outᵀe_o (linear σ: equal to the moment solver and to the full factor to 1e-12, with gram and test points); the reduced factor is orthogonal, by decreasing norm, E C = R", () => {
+  // d_in = 6, d_out = 1, N = 2: rank E = 7, span dimension 3
+  const c: Case = { ...LINEAR, dIn: 6, dOut: 1, N: 2, K: 5, eta: 0.2, etaV: 0.25 };
+  const p = problemOf(c);
+  const { E, WE, WU } = finiteE(p);
+  const model = factorModelOf(p);
+  const grid = new DepthGrid("rk4", 6);
+  const ref = linearMomentMeanOde({ ...p.data, K: c.K, D: c.D, WE, WU, alpha: 1.3, sigmaU: 0.8, sigmaV: 1.2, etaU: 0.2, etaV: 0.25, grid });
+  for (const estimator of ["direct", "ibp"] as const) {
+    const red = solveFactor(model, E, { ...BASE, depthSteps: 6, estimator }, { gram: true });
+    const full = solveFactor(model, E, { ...BASE, depthSteps: 6, estimator, span: false }, { gram: true });
+    assert.equal(red.factor.r, 3);
+    assert.equal(full.factor.r, 7);
+    assert.ok(maxAbsDiff(red.f, ref.f) < 1e-12, `${estimator}: reduced vs moments ${maxAbsDiff(red.f, ref.f)}`);
+    assert.ok(maxAbsDiff(full.f, ref.f) < 1e-12, `${estimator}: full vs moments ${maxAbsDiff(full.f, ref.f)}`);
+    // the coefficient vectors c = C a and the Gram matrices (quadratic integrands for linear σ) agree too
+    assert.ok(maxAbsDiff(red.ch, full.ch) < 1e-11 && maxAbsDiff(red.cb, full.cb) < 1e-11, `${estimator}: c^h ${maxAbsDiff(red.ch, full.ch)}, c^b ${maxAbsDiff(red.cb, full.cb)}`);
+    assert.ok(maxAbsDiff(red.gram!, full.gram!) < 1e-11, `${estimator}: gram ${maxAbsDiff(red.gram!, full.gram!)}`);
+  }
+  // test inputs widen the span: one new input → dimension 4, and its outputs agree with the full factor
+  const XT = new Float64Array(6).map((_, i) => 0.4 - 0.15 * i);
+  const mT: FactorModel = { ...model, XTest: XT, NTest: 1 };
+  const redT = solveFactor(mT, E, { ...BASE, depthSteps: 6 }), fullT = solveFactor(mT, E, { ...BASE, depthSteps: 6, span: false });
+  assert.equal(redT.factor.r, 4);
+  assert.ok(maxAbsDiff(redT.fTest!, fullT.fTest!) < 1e-12 && maxAbsDiff(redT.f, ref.f) < 1e-12, `test points: ${maxAbsDiff(redT.fTest!, fullT.fTest!)}`);
+  // the reduced factor: columns orthogonal with decreasing norms, E C_V = R_V (so W c = h as for the eigen factor)
+  const F = spanFactor(embeddingFactor(E, 7), model);
+  const d = 7, m = F.r;
+  assert.equal(F.rankE, 7);
+  for (let x = 0; x < m; x++)
+    for (let y = 0; y < m; y++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += F.R[i * m + x] * F.R[i * m + y];
+      if (x !== y) assert.ok(Math.abs(s) < 1e-12, `columns ${x}, ${y}: ${s}`);
+      else if (x > 0) {
+        let prev = 0;
+        for (let i = 0; i < d; i++) prev += F.R[i * m + x - 1] ** 2;
+        assert.ok(s <= prev * (1 + 1e-12), `column norms must decrease (${prev}, ${s})`);
+      }
+    }
+  for (let i = 0; i < d; i++)
+    for (let x = 0; x < m; x++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += E[i * d + j] * F.C[j * m + x];
+      assert.ok(Math.abs(s - F.R[i * m + x]) < 1e-12, `(E C − R)[${i}][${x}] = ${s - F.R[i * m + x]}`);
+    }
+  // a repeated input adds no dimension; a full span returns the eigen factor itself
+  const X2 = model.X.slice();
+  for (let i = 0; i < 6; i++) X2[i * 2 + 1] = 2 * X2[i * 2];
+  assert.equal(spanFactor(embeddingFactor(E, 7), { ...model, X: X2 }).r, 2);
+  const q = problemOf(LINEAR), Fq = embeddingFactor(finiteE(q).E, 4);
+  assert.equal(spanFactor(Fq, factorModelOf(q)), Fq);
+});
+
+test("data span, tanh (sampled): the reduced solve (dimension 3, not 6) agrees with an independent full-factor solve within 5 combined standard errors, both estimators; meanOde reports factorRank 6 and spanDimension 3", () => {
+  // 5σ per entry: false-failure probability ≈ 6e-7 per entry, < 1e-5 over the 12 entries compared (fixed seeds)
+  const c: Case = { act: "tanh", dIn: 5, dOut: 1, N: 2, K: 3, D: 16 };
+  const p = problemOf(c);
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const sampled = { ...BASE, rule: "sobol" as const, points: 4096, randomizations: 8, scheme: "rk4" as const, depthSteps: 3 };
+  const full = solveFactor(model, E, { ...sampled, estimator: "ibp", randomizations: 16, seed: 7, span: false });
+  assert.equal(full.factor.r, 6);
+  for (const [estimator, controlVariate] of [["ibp", "none"], ["direct", "linear"]] as const) {
+    const red = solveFactor(model, E, { ...sampled, estimator, controlVariate });
+    assert.equal(red.factor.r, 3);
+    for (let i = 0; i < red.f.length; i++) {
+      const tol = 5 * Math.hypot(red.error.sampling[i], full.error.sampling[i], 1e-7);
+      assert.ok(Math.abs(red.f[i] - full.f[i]) < tol, `${estimator}: entry ${i}: reduced ${red.f[i]} vs full ${full.f[i]} (tolerance ${tol})`);
+    }
+  }
+  const t = solve(p, meanOde({ expectation: { points: 256, randomizations: 2 } })) as unknown as { extras: SkeletonExtras };
+  assert.equal(t.extras.factorRank, 6);
+  assert.equal(t.extras.spanDimension, 3);
 });
 
 test("depth orders against an independent fine solution (the moment solver at S = 256): rk4 ≈ 4, heun ≈ 2, staggered Euler ≈ 1", () => {

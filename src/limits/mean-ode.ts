@@ -143,7 +143,9 @@ function bindDepth(g: Given): { scheme: Scheme; depthSteps: number; richardson: 
 export function bindSkeletonMeanOde(problem: Problem, g: Given, field: string): SkeletonMeanOdeBound {
   const recordSteps = bindRecordSteps(field, g.record.filter((r) => r === "h" || r === "b"), g.recordSteps, problem.train.steps);
   const { dIn, dOut, N } = problem.data;
-  const expectation = bindFactorExpectation(problem.model.activation, g.expectation, dIn + dOut, N, `${field}.expectation`);
+  // the solve runs in the data span (factor.ts spanFactor), of dimension ≤ min(d, N + N_test + d_out)
+  const spanBound = Math.min(dIn + dOut, N + (problem.data.NTest ?? 0) + dOut);
+  const expectation = bindFactorExpectation(problem.model.activation, g.expectation, spanBound, N, `${field}.expectation`);
   const sampled = expectation.rule === "sobol" || expectation.rule === "mc";
   const scheme = g.scheme ?? "rk4";
   const depthSteps = g.depthSteps ?? (scheme === "rk4" ? (sampled ? 3 : 8) : scheme === "heun" ? 16 : 64);

@@ -15,7 +15,8 @@
  *   threads         1, 2 or "auto" (default): randomizations run on worker threads
  *
  * "auto" picks by problem size, from measured error per unit time (docs/skeleton.md):
- * ibp when 2r·N ≤ 24 (small problems, where it wins 10–40×), else direct with the linear
+ * ibp when 2r·N ≤ 24, r = min(d_in + d_out, N + N_test + d_out) the dimension of the data span the
+ * solve runs in (small problems, where it wins 10–40×), else direct with the linear
  * control variate (which wins 2–10× from 2r·N ≈ 30 on).
  *
  * Legacy keys of the G-space engine are read too: `kind` ("qmc" → sobol, "mc",
@@ -75,7 +76,8 @@ export function autoEstimator(r: number, N: number): FactorEstimator {
 }
 
 /**
- * Bind expectation options for an activation and problem size (r = d_in + d_out, N):
+ * Bind expectation options for an activation and problem size (r: the dimension the factor solve
+ * runs in, min(d_in + d_out, N + N_test + d_out) at most — the data span of factor.ts spanFactor; N):
  * every field filled in. Errors name `${field}.<key>`.
  */
 export function bindFactorExpectation(activation: Activation, opts: unknown, r: number, N: number, field: string): BoundFactorExpectation {

@@ -20,7 +20,7 @@ import { DivergenceError, LimitdynError, ValidationError } from "../core/errors.
 import { f64, requireResources, type ResourceNeed, STEP_OVERHEAD } from "../core/resources.ts";
 import type { Problem } from "../problem/problem.ts";
 import { DepthGrid, SCHEME_ORDER, type Scheme } from "../depth/grid.ts";
-import { type ControlVariate, embeddingFactor, type EmbeddingFactor, type FactorEstimator, type FactorModel, type FactorRunResult, runFactor } from "./factor.ts";
+import { type ControlVariate, embeddingFactor, spanFactor, type EmbeddingFactor, type FactorEstimator, type FactorModel, type FactorRunResult, runFactor } from "./factor.ts";
 import { degree3Rule, type FactorPoints, gaussHermiteTensor, mcNormals, sobolNormals } from "./rules.ts";
 
 export type FactorRule = "sobol" | "mc" | "gauss-hermite" | "degree3";
@@ -41,6 +41,12 @@ export interface FactorSolveOptions {
   controlVariate: ControlVariate;
   /** Estimate the depth error by step doubling. */
   depthError: boolean;
+  /**
+   * The exact data-span reduction of the factor (factor.ts spanFactor: expectations in dimension
+   * 2 dim span{R_inᵀ x_n, R_outᵀ e_o} instead of 2 rank E; default true). false keeps the full
+   * factor: an independent cross-check in tests.
+   */
+  span?: boolean;
   /** Target on the largest error estimate of f (null: one solve at the given sizes). */
   tol: number | null;
   /** Budget of the tolerance loop: at most this many randomizations (added first: earlier ones are reused) ... */
@@ -272,7 +278,7 @@ function meanAndSe(runs: FactorRunResult[], pick: (r: FactorRunResult) => Float6
  */
 export function solveFactor(model: FactorModel, E: Float64Array, options: FactorSolveOptions, extras: FactorExtras = {}, runner: RandomizationRunner = serialRunner): FactorSolveResult {
   const d = model.dIn + model.dOut;
-  const factor = embeddingFactor(E, d);
+  const factor = options.span === false ? embeddingFactor(E, d) : spanFactor(embeddingFactor(E, d), model);
   let o = { ...options };
   if (deterministic(o)) o.randomizations = 1;
   requireResources(factorSolveNeed(model, factor.r, o, extras));

@@ -76,6 +76,8 @@ export interface EmbeddingFactor {
   C: Float64Array;
   /** Eigenvalues of E (decreasing). */
   eig: Float64Array;
+  /** With the data-span reduction (spanFactor): the rank of E (r is then dim V < rank E). */
+  rankE?: number;
 }
 
 /** Relative threshold under which an eigenvalue of E counts as zero (rank-D factor when D < d). */
@@ -104,6 +106,90 @@ export function embeddingFactor(E: Float64Array, d: number): EmbeddingFactor {
     }
   }
   return { d, r, R, C, eig };
+}
+
+/** Relative residual under which a data vector counts as inside the span of the others. */
+export const SPAN_TOL = 1e-11;
+
+/**
+ * The data-span reduction of a factor (exact; MATH §3, "Factor form"). Every coefficient vector of
+ * the solve stays in V = span{R_inᵀ x_n (training and test inputs), R_outᵀ e_o (o < d_out)} ⊂ R^r:
+ * the boundary values lie in V, the GD updates move w_u along the a^h and w_v along the a^b, so the
+ * particle's components orthogonal to V stay σξ_⊥, and ξ_⊥ is independent of every p, q (isotropic
+ * Gaussian), so the fields' components E[σ_v ξ_{v⊥} σ(p)], E[σ_u ξ_{u⊥} σ'(p) q] vanish. The solve
+ * therefore runs on the factor R Q_V (d × dim V, Q_V an orthonormal basis of V), with expectations in
+ * dimension 2 dim V ≤ 2 min(r, N + N_test + d_out) instead of 2r, and c = C Q_V a_V is the same
+ * coefficient vector. Q_V diagonalises Q_Vᵀ RᵀR Q_V, so the columns of R Q_V keep the convention
+ * "orthogonal, by decreasing norm" of the eigen factor. When V is all of R^r the factor is returned
+ * unchanged (same bits).
+ */
+export function spanFactor(F: EmbeddingFactor, model: Pick<FactorModel, "dIn" | "dOut" | "N" | "X" | "XTest" | "NTest">): EmbeddingFactor {
+  const { r, d, R } = F;
+  const { dIn, dOut, N } = model;
+  const NT = model.XTest ? model.NTest ?? 0 : 0;
+  const vecs: Float64Array[] = [];
+  for (let o = 0; o < dOut; o++) vecs.push(R.slice((dIn + o) * r, (dIn + o + 1) * r));
+  for (let v = 0; v < N + NT; v++) {
+    const src = v < N ? model.X : model.XTest!, cols = v < N ? N : NT, col = v < N ? v : v - N;
+    const a = new Float64Array(r);
+    for (let i = 0; i < dIn; i++) {
+      const x = src[i * cols + col];
+      for (let j = 0; j < r; j++) a[j] += R[i * r + j] * x;
+    }
+    vecs.push(a);
+  }
+  // modified Gram–Schmidt, twice (the second pass restores orthogonality lost to cancellation)
+  const basis: Float64Array[] = [];
+  for (const a of vecs) {
+    let n0 = 0;
+    for (let j = 0; j < r; j++) n0 += a[j] * a[j];
+    n0 = Math.sqrt(n0);
+    if (!(n0 > 0)) continue;
+    for (let pass = 0; pass < 2; pass++)
+      for (const b of basis) {
+        let s = 0;
+        for (let j = 0; j < r; j++) s += a[j] * b[j];
+        for (let j = 0; j < r; j++) a[j] -= s * b[j];
+      }
+    let n1 = 0;
+    for (let j = 0; j < r; j++) n1 += a[j] * a[j];
+    n1 = Math.sqrt(n1);
+    if (n1 <= SPAN_TOL * n0) continue;
+    for (let j = 0; j < r; j++) a[j] /= n1;
+    basis.push(a);
+    if (basis.length === r) break;
+  }
+  const m = basis.length;
+  if (m >= r) return F;
+  // rotate within V: eigenvectors of Bᵀ (RᵀR) B, where RᵀR = diag(column norms²) of the eigen factor
+  const colNorm2 = new Float64Array(r);
+  for (let i = 0; i < d; i++) for (let j = 0; j < r; j++) colNorm2[j] += R[i * r + j] * R[i * r + j];
+  const M = new Float64Array(m * m);
+  for (let x = 0; x < m; x++)
+    for (let y = 0; y < m; y++) {
+      let s = 0;
+      for (let j = 0; j < r; j++) s += basis[x][j] * colNorm2[j] * basis[y][j];
+      M[x * m + y] = s;
+    }
+  const ws = new EigenWorkspace(m);
+  symEigen(M, ws);
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => ws.w[b] - ws.w[a]);
+  const QV = new Float64Array(r * m); // r × m
+  for (let c = 0; c < m; c++)
+    for (let j = 0; j < r; j++) {
+      let s = 0;
+      for (let x = 0; x < m; x++) s += basis[x][j] * ws.v[x * m + order[c]];
+      QV[j * m + c] = s;
+    }
+  const RV = new Float64Array(d * m), CV = new Float64Array(d * m);
+  for (let i = 0; i < d; i++)
+    for (let c = 0; c < m; c++) {
+      let sr = 0, sc = 0;
+      for (let j = 0; j < r; j++) { sr += R[i * r + j] * QV[j * m + c]; sc += F.C[i * r + j] * QV[j * m + c]; }
+      RV[i * m + c] = sr;
+      CV[i * m + c] = sc;
+    }
+  return { d, r: m, R: RV, C: CV, eig: F.eig, rankE: F.rankE ?? r };
 }
 
 export type FactorEstimator = "direct" | "ibp";

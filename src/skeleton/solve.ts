@@ -81,6 +81,11 @@ export interface SkeletonExtras extends SkeletonCoefficients {
   fTestError?: F64;
   /** Rank of E kept by the factor (= d unless D < d). */
   factorRank: number;
+  /**
+   * Dimension of the span V = span{R_inᵀ x_n, R_outᵀ e_o} the solve ran in (factor.ts spanFactor):
+   * the expectations are 2·spanDimension-dimensional; ≤ min(factorRank, N + N_test + d_out).
+   */
+  spanDimension: number;
   /** Randomizations, points per randomization and depth steps of the final solve (≠ the bound ones after refinement). */
   solved: { randomizations: number; points: number; depthSteps: number };
 }
@@ -160,7 +165,8 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
       tolReached: err.tolReached === null ? null : max <= (options.tol ?? Infinity),
       refinements: err.refinements,
     },
-    factorRank: fine.factor.r,
+    factorRank: fine.factor.rankE ?? fine.factor.r,
+    spanDimension: fine.factor.r,
     solved: { randomizations: fine.options.randomizations, points: fine.options.points, depthSteps: fine.options.depthSteps },
   };
   if (embeddings) extras.D = embeddings.D;
