@@ -169,6 +169,20 @@ test("data span, tanh (sampled): the reduced solve (dimension 3, not 6) agrees w
   assert.equal(t.extras.spanDimension, 3);
 });
 
+test("σ reuse: the GD step's σ(p) taken from the forward solve (tanh, direct, every control variate, every scheme, with gram and KL) gives the same bits as evaluating it again", () => {
+  const p = problemOf({ act: "tanh", dIn: 3, dOut: 1, N: 2, K: 3, D: 16 });
+  const model = factorModelOf(p);
+  const F = spanFactor(embeddingFactor(finiteE(p).E, 4), model);
+  const pts = sobolNormals(512, F.r, 1, 0, true);
+  for (const [scheme, S] of [["rk4", 1], ["rk4", 3], ["heun", 4], ["staggered-euler", 5], ["euler", 3]] as const)
+    for (const controlVariate of ["none", "linear", "centered"] as const) {
+      const o = { grid: new DepthGrid(scheme, S), ...pts, estimator: "direct" as const, controlVariate, kl: true, gram: true };
+      const a = runFactor(model, F, o), b = runFactor(model, F, { ...o, reuseSigma: false });
+      for (const key of ["f", "ah", "ab", "gram", "kl"] as const)
+        assert.deepEqual(Array.from(a[key]!), Array.from(b[key]!), `${scheme} S = ${S} ${controlVariate}: ${key}`);
+    }
+});
+
 test("depth orders against an independent fine solution (the moment solver at S = 256): rk4 ≈ 4, heun ≈ 2, staggered Euler ≈ 1", () => {
   const c: Case = { ...LINEAR, K: 4, eta: 1, etaV: 1 };
   const p = problemOf(c);

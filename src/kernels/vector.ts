@@ -65,7 +65,8 @@ export function lincomb(c: ArrayLike<number>, co: number, m: number, x: Float64A
 
 /**
  * out[outo + b] = Σ_{i<n} v[vo + i] · x[xo + b·stride + i] for b < m: m dot products of one vector
- * with m rows, four rows per pass (each dot summed in index order).
+ * with m rows, four rows per pass (three in the last pass when m ≡ 3 mod 4; each dot summed in
+ * index order, so the grouping changes no bit).
  */
 export function multiDot(v: Float64Array, vo: number, x: Float64Array, xo: number, stride: number, m: number, n: number, out: Float64Array | number[], outo: number): void {
   let b = 0;
@@ -77,6 +78,13 @@ export function multiDot(v: Float64Array, vo: number, x: Float64Array, xo: numbe
       s0 += vi * x[o0 + i]; s1 += vi * x[o1 + i]; s2 += vi * x[o2 + i]; s3 += vi * x[o3 + i];
     }
     out[outo + b] = s0; out[outo + b + 1] = s1; out[outo + b + 2] = s2; out[outo + b + 3] = s3;
+  }
+  if (m - b === 3) {
+    const o0 = xo + b * stride, o1 = o0 + stride, o2 = o1 + stride;
+    let s0 = 0, s1 = 0, s2 = 0;
+    for (let i = 0; i < n; i++) { const vi = v[vo + i]; s0 += vi * x[o0 + i]; s1 += vi * x[o1 + i]; s2 += vi * x[o2 + i]; }
+    out[outo + b] = s0; out[outo + b + 1] = s1; out[outo + b + 2] = s2;
+    return;
   }
   if (m - b >= 2) {
     const o0 = xo + b * stride, o1 = o0 + stride;

@@ -120,7 +120,7 @@ export interface FactorExtras {
 /** The point set of randomization ρ. */
 export function factorPoints(o: FactorSolveOptions, r: number, rho: number): FactorPoints {
   switch (o.rule) {
-    case "sobol": return sobolNormals(o.points, r, o.seed, rho);
+    case "sobol": return sobolNormals(o.points, r, o.seed, rho, true);
     case "mc": return mcNormals(o.points, r, o.seed, rho);
     case "gauss-hermite": return gaussHermiteTensor(o.nodes, r);
     case "degree3": return degree3Rule(r);
@@ -215,7 +215,7 @@ export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o:
   const pts = factorPoints(o, factor.r, rho);
   return runFactor(model, factor, {
     grid: new DepthGrid(o.scheme, depthSteps),
-    points: pts.points, count: pts.count, weights: pts.weights,
+    points: pts.points, count: pts.count, weights: pts.weights, columns: pts.columns,
     estimator: o.estimator, controlVariate: o.controlVariate,
     gram: extras.gram, kl: extras.kl, onStep,
   });

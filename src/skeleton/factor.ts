@@ -198,8 +198,12 @@ export const CONTROL_VARIATES: readonly ControlVariate[] = ["none", "centered", 
 
 export interface FactorRunOptions {
   grid: DepthGrid;
-  /** count × 2r standard-normal points (ξ_u = first r coordinates, ξ_v = last r). */
+  /** count × 2r standard-normal points (ξ_u = first r coordinates, ξ_v = last r); 2r × count with `columns`. */
   points: Float64Array;
+  /** `points` is stored by coordinate (2r × count), the solver's layout: read without a copy. */
+  columns?: boolean;
+  /** Reuse σ(p) of the forward solve in the GD step where it applies (default true; false: a cross-check, same bits). */
+  reuseSigma?: boolean;
   count: number;
   /** Per-point weights summing to 1, or null for equal weights. */
   weights: Float64Array | null;
@@ -330,6 +334,15 @@ export class FactorSolver {
   readonly dP: Float64Array;
   readonly d2P: Float64Array | null;
   readonly dP0: Float64Array | null;
+  /**
+   * Reuse of σ(p) between the forward solve and activateStep (tanh, direct estimator, equal weights):
+   * per slot, whether the forward solve's last evaluation there left finite σ(p) of its training
+   * vectors in sP, and the a^h it used (slots × N × r); activateStep reuses sP where that a^h is the
+   * final a^h_k at the slot's node (stage 1 of every depth step: a third of the σ evaluations of
+   * activateStep at S = 1, a sixth at large S).
+   */
+  readonly cacheOk: Uint8Array | null;
+  readonly cacheY: Float64Array | null;
   readonly lcv: boolean;
   /** Linear control variate: regression matrices A_t = mean(w ξᵀ) (slots × 2r × 2r) and σ'(ξ·A_uᵀa^h) (slots × N × n). */
   readonly Areg: Float64Array | null;
@@ -381,7 +394,9 @@ export class FactorSolver {
    * estimator and with either control variate the sampled fields vanish exactly too, so the
    * profiles are set; the plain direct estimator integrates its sampled field at k = 0 as at
    * every step, so that the sampled system stays one particle system (whose tangent Gram matrix
-   * the Gram formula is, exactly).
+   * the Gram formula is, exactly). Setting only its k = 0 field to 0 would leave the same mean-zero
+   * term sampled at k ≥ 1 (the "centered" control variate removes it at every step): the first-order
+   * statement f_1 − f_0 = −K_0 r_0/N + O(η²) then fails by the sampling noise (test/diagnostics.test.ts).
    */
   readonly exactStart: boolean;
 
@@ -395,8 +410,11 @@ export class FactorSolver {
     const n = o.count;
     this.n = n;
     if (o.points.length < n * Q) throw new ValidationError("points", `has ${o.points.length} entries but count × 2r = ${n * Q} are needed`);
-    this.xi = new Float64Array(Q * n);
-    for (let i = 0; i < n; i++) for (let c = 0; c < Q; c++) this.xi[c * n + i] = o.points[i * Q + c];
+    if (o.columns) this.xi = o.points.length === Q * n ? o.points : o.points.slice(0, Q * n); // already 2r × n (read only)
+    else {
+      this.xi = new Float64Array(Q * n);
+      for (let i = 0; i < n; i++) for (let c = 0; c < Q; c++) this.xi[c * n + i] = o.points[i * Q + c];
+    }
     this.wts = o.weights;
     this.slots = o.grid.slots;
     this.nodes = o.grid.nodes;
@@ -420,6 +438,9 @@ export class FactorSolver {
     this.dP = new Float64Array(slots * N * n);
     this.d2P = this.jac ? new Float64Array(slots * N * n) : null;
     this.dP0 = this.cv ? new Float64Array(slots * N * n) : null;
+    const cacheable = o.reuseSigma !== false && !this.ibp && model.activation.kind === 0 && o.weights === null;
+    this.cacheOk = cacheable ? new Uint8Array(slots) : null;
+    this.cacheY = cacheable ? new Float64Array(slots * N * factor.r) : null;
     this.Areg = this.lcv ? new Float64Array(slots * Q * Q) : null;
     this.dPt = this.lcv ? new Float64Array(slots * N * n) : null;
     this.al = new Float64Array(Q);
@@ -480,6 +501,7 @@ export class FactorSolver {
     const stages = this.grid.scheme === "rk4" ? 4 * this.grid.S : this.grid.scheme === "heun" ? 2 * this.grid.S : this.grid.S;
     for (let k = 0; k < K; k++) {
       this.currentStep = k;
+      this.cacheOk?.fill(0);
       if (this.wantKl) this.klStep(k);
       // ---- forward solve of a^h_k (and of the test points, which no GD sum sees)
       const y0 = this.y0F;
@@ -577,14 +599,23 @@ export class FactorSolver {
     const scale = this.m.alpha / (this.wts ? 1 : n);
     const wb = slot * Q * n;
     const { md1, md2, md3, cf } = this;
+    const cache = this.cacheOk !== null;
+    let finite = true;
     for (let v = 0; v < nF; v++) {
       const yo = v * r;
       lincomb(y, yo, r, w, wb, n, pv, 0, n);
-      if (ibp || act.kind < 0) activate(act, pv, sv, dv, null, 0, n);
-      else activateValues(act, pv, sv, n);
-      this.weigh(sv);
-      if (ibp) this.weigh(dv);
-      multiDot(sv, 0, w, wb + r * n, n, r, n, md1, 0);
+      if (cache && v < this.N) {
+        // σ(p) straight into the slot's σ buffer: activateStep reuses it when y is the final a^h there
+        const so = (slot * this.N + v) * n;
+        if (!tanhValues(pv, this.sP, so, n)) finite = false;
+        multiDot(this.sP, so, w, wb + r * n, n, r, n, md1, 0);
+      } else {
+        if (ibp || act.kind < 0) activate(act, pv, sv, dv, null, 0, n);
+        else activateValues(act, pv, sv, n);
+        this.weigh(sv);
+        if (ibp) this.weigh(dv);
+        multiDot(sv, 0, w, wb + r * n, n, r, n, md1, 0);
+      }
       if (cv) {
         for (let a = 0; a < r; a++) cf[a] = su * y[yo + a];
         lincomb(cf, 0, r, xi, 0, n, pv, 0, n);
@@ -609,6 +640,11 @@ export class FactorSolver {
       }
       if (this.lcv) this.linearCvForward(slot, y, yo, dy);
     }
+    if (cache) {
+      const N = this.N;
+      this.cacheOk![slot] = finite ? 1 : 0;
+      for (let j = 0; j < N * r; j++) this.cacheY![slot * N * r + j] = y[j];
+    }
     for (let j = 0; j < nF * r; j++) dy[j] *= scale;
   }
 
@@ -618,11 +654,21 @@ export class FactorSolver {
     const act = this.m.activation, su = this.m.sigmaU;
     for (let t = 0; t < slots; t++) {
       const ao = (k * nodes + this.grid.hNode(t)) * N * r;
+      // the forward solve's last evaluation at this slot had the final a^h (and finite p): σ(p) is in sP already
+      let reuse = this.cacheOk !== null && this.cacheOk[t] === 1;
+      if (reuse) for (let j = 0; j < N * r; j++) if (this.cacheY![t * N * r + j] !== this.ah[ao + j]) { reuse = false; break; }
       for (let nn = 0; nn < N; nn++) {
-        lincomb(this.ah, ao + nn * r, r, w, t * Q * n, n, pv, 0, n);
         const so = (t * N + nn) * n;
-        activate(act, pv, this.sP.subarray(so, so + n), this.dP.subarray(so, so + n), this.d2P ? this.d2P.subarray(so, so + n) : null, 0, n);
-        for (let i = 0; i < n; i++) if (!Number.isFinite(pv[i])) throw new DivergenceError(k, "p (preactivations of the limit particles)", `p = ${pv[i]}`);
+        if (reuse) {
+          // tanh: σ' = 1 − σ², σ″ = −2σ(1 − σ²), the expressions of activate (same bits)
+          const sP = this.sP, dP = this.dP, d2 = this.d2P;
+          for (let i = so; i < so + n; i++) { const th = sP[i]; dP[i] = 1 - th * th; }
+          if (d2) for (let i = so; i < so + n; i++) { const th = sP[i]; d2[i] = -2 * th * (1 - th * th); }
+        } else {
+          lincomb(this.ah, ao + nn * r, r, w, t * Q * n, n, pv, 0, n);
+          activate(act, pv, this.sP.subarray(so, so + n), this.dP.subarray(so, so + n), this.d2P ? this.d2P.subarray(so, so + n) : null, 0, n);
+          for (let i = 0; i < n; i++) if (!Number.isFinite(pv[i])) throw new DivergenceError(k, "p (preactivations of the limit particles)", `p = ${pv[i]}`);
+        }
         if (this.dPt) {
           // σ'(ξ·α₁) with α₁ = A_uᵀ a^h_{k,n}: the linearised preactivation of the control variate
           const A = this.Areg!, al = this.al, ao2 = ao + nn * r;
@@ -944,6 +990,17 @@ function ghMean(act: Activation, rho: number, j: number, deriv: 0 | 1): number {
     s += weights[i] * (j === 0 ? g : j === 1 ? z * g : z * z * g);
   }
   return s;
+}
+
+/** s[so + i] = tanh p[i] for i < n; false when some p[i] is not finite (the caller reports the divergence). */
+function tanhValues(p: Float64Array, s: Float64Array, so: number, n: number): boolean {
+  let finite = true;
+  for (let i = 0; i < n; i++) {
+    const x = p[i];
+    if (x - x !== 0) finite = false;
+    s[so + i] = fastTanh(x);
+  }
+  return finite;
 }
 
 function activateValues(act: Activation, p: Float64Array, s: Float64Array, n: number): void {

@@ -15,9 +15,11 @@ import { normalQuantile, SOBOL_MAX_DIM, sobolIntegers } from "./qmc.ts";
 
 export interface FactorPoints {
   count: number;
-  /** count × 2r. */
+  /** count × 2r (row-major), or 2r × count with `columns`. */
   points: Float64Array;
   weights: Float64Array | null;
+  /** The points are stored by coordinate (2r × count: the solver's own layout, read without a copy). */
+  columns?: boolean;
 }
 
 const TWO_M32 = 2.3283064365386963e-10;
@@ -31,13 +33,20 @@ function sobolColumn(r: number, c: number): number {
  * shift), randomization `index` of `seed`: independent across indices, so the spread
  * of solves over indices is an honest sampling-error estimate.
  */
-export function sobolNormals(count: number, r: number, seed: number, index: number): FactorPoints {
+export function sobolNormals(count: number, r: number, seed: number, index: number, columns = false): FactorPoints {
   const Q = 2 * r;
   if (Q > SOBOL_MAX_DIM) throw new ValidationError("expectation", `needs ${Q} Sobol dimensions (2r, r = ${r}) but the table has ${SOBOL_MAX_DIM}; use the mc rule`);
   if (!Number.isInteger(Math.log2(count))) throw new ValidationError("expectation.points", `must be a power of 2 for Sobol points (got ${count})`);
   const rng = new StreamFamily(seed >>> 0).get(index);
   const ints = sobolIntegers(count, Q, rng);
   const points = new Float64Array(count * Q);
+  if (columns) {
+    for (let c = 0; c < Q; c++) {
+      const col = sobolColumn(r, c), o = c * count;
+      for (let i = 0; i < count; i++) points[o + i] = normalQuantile((ints[i * Q + col] + 0.5) * TWO_M32);
+    }
+    return { count, points, weights: null, columns: true };
+  }
   for (let i = 0; i < count; i++)
     for (let c = 0; c < Q; c++) points[i * Q + c] = normalQuantile((ints[i * Q + sobolColumn(r, c)] + 0.5) * TWO_M32);
   return { count, points, weights: null };
