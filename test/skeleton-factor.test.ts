@@ -18,7 +18,7 @@ import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/proble
 import { DepthGrid, type Scheme } from "../src/depth/grid.ts";
 import { DivergenceError } from "../src/core/errors.ts";
 import { embeddingFactor, runFactor, spanFactor, type FactorModel } from "../src/skeleton/factor.ts";
-import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
+import { DEPTH_ERROR_POINTS, factorModelOf, runRandomization, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
 import { degree3Rule, gaussHermiteTensor, sobolNormals } from "../src/skeleton/rules.ts";
 import { type Algorithm, solve } from "../src/problem/algorithm.ts";
 import type { SkeletonExtras } from "../src/skeleton/solve.ts";
@@ -376,6 +376,29 @@ function tolCase(c: Case, depthSteps: number) {
   const plain = solveFactor(model, E, o);
   return { p, E, model, o, plain, tol: plain.error.max / 3 };
 }
+
+test("depth error on the first DEPTH_ERROR_POINTS points: at 4 × 4096 points it matches the true depth error of the solve's own randomization 0 (heun S = 1 against S = 16 on its points) within 1.5×, on 1 or 2 threads alike; at ≤ 4096 points it is randomization 0 against 2S, as before", () => {
+  const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 2, K: 3, D: 8, eta: 1 });
+  const { E } = finiteE(p);
+  const model = factorModelOf(p);
+  const o = { ...BASE, rule: "sobol" as const, points: 4 * DEPTH_ERROR_POINTS, randomizations: 3, estimator: "direct" as const, controlVariate: "linear" as const, scheme: "heun" as const, depthSteps: 1, depthError: true };
+  const res = solveFactor(model, E, o);
+  // the true depth error of the coarse solve: randomization 0 at S = 1 against the same points at S = 16 (heun: error/256)
+  const F = res.factor;
+  const coarse = runRandomization(model, F, o, 0, 1, {}), fine = runRandomization(model, F, o, 0, 16, {});
+  let maxTrue = 0;
+  for (let i = 0; i < coarse.f.length; i++) maxTrue = Math.max(maxTrue, Math.abs(coarse.f[i] - fine.f[i]));
+  const ratio = res.error.maxDepth / maxTrue;
+  assert.ok(maxTrue > 5 * res.error.maxSampling, `the case must be depth-dominated (depth ${maxTrue}, sampling ${res.error.maxSampling})`);
+  assert.ok(ratio > 1 / 1.5 && ratio < 1.5, `estimated depth error ${res.error.maxDepth} vs true ${maxTrue} (ratio ${ratio})`);
+  const two = solveFactor(model, E, o, {}, threadedRunner(2));
+  assert.deepEqual(Array.from(two.error.depth), Array.from(res.error.depth));
+  assert.deepEqual(Array.from(two.f), Array.from(res.f));
+  // at DEPTH_ERROR_POINTS points: c·|randomization 0 − the same on 2S| (c = 2^p/(2^p − 1))
+  const small = solveFactor(model, E, { ...o, points: DEPTH_ERROR_POINTS });
+  const r0 = runRandomization(model, small.factor, { ...o, points: DEPTH_ERROR_POINTS }, 0, 1, {}), r0f = runRandomization(model, small.factor, { ...o, points: DEPTH_ERROR_POINTS }, 0, 2, {});
+  for (let i = 0; i < r0.f.length; i++) assert.equal(small.error.depth[i], (4 / 3) * Math.abs(r0.f[i] - r0f.f[i]));
+});
 
 test("tol: the refinement grows the points while the measured QMC rate pays, adds randomizations (the earlier ones reused bit for bit) at the points budget, and stops at the budget saying so", () => {
   const { p, E, model, o, tol } = tolCase({ act: "tanh", dIn: 2, dOut: 1, N: 3, K: 3, D: 8, eta: 1 }, 3);

@@ -35,8 +35,9 @@ interface Buffers {
   evaluations: Float64Array;
   /** 1 where the randomization threw on the worker (the calling thread reruns it). */
   failed: Int32Array;
-  /** The depth-doubling run's f and evaluations, and 1 if it threw on the worker (null without one). */
+  /** The depth-doubling runs' f (fine; coarse, when run on a subset of the points) and evaluations (fine, coarse), and 1 if one threw on the worker (null without them). */
   fineF: Float64Array | null;
+  fineCoarseF: Float64Array | null;
   fineEval: Float64Array | null;
   fineFailed: Int32Array | null;
 }
@@ -51,6 +52,8 @@ interface FactorJob {
   start: number;
   /** Depth steps of the depth-doubling run (group 0 when > 0; randomization 0, no extras), or 0. */
   fineS: number;
+  /** Points of the depth-doubling runs (factor-solve.ts depthErrorPoints). */
+  finePoints: number;
   extras: FactorExtras;
   bufs: Buffers;
 }
@@ -67,7 +70,7 @@ function sizes(model: FactorModel, factor: EmbeddingFactor, S: number, o: Factor
 function allocate(model: FactorModel, factor: EmbeddingFactor, S: number, o: FactorSolveOptions, R: number, extras: FactorExtras, fine: boolean): Buffers {
   const z = sizes(model, factor, S, o);
   return {
-    fineF: fine ? shared(z.f) : null, fineEval: fine ? shared(1) : null, fineFailed: fine ? new Int32Array(new SharedArrayBuffer(4)) : null,
+    fineF: fine ? shared(z.f) : null, fineCoarseF: fine ? shared(z.f) : null, fineEval: fine ? shared(2) : null, fineFailed: fine ? new Int32Array(new SharedArrayBuffer(4)) : null,
     f: shared(R * z.f), ah: shared(R * z.a), ab: shared(R * z.a),
     abo: extras.gram ? shared(R * z.abo) : null, gram: extras.gram ? shared(R * z.gram) : null,
     kl: extras.kl ? shared(R * model.K) : null, klProfile: extras.kl ? shared(R * z.slots) : null, klInvalid: extras.kl ? shared(R * model.K) : null,
@@ -121,16 +124,20 @@ export function threadedRunner(threads: ThreadsChoice): RandomizationRunner {
     if (factorThreads(threads, model, o, factor.r, tasks) === 1) return serialRunner(model, factor, o, S, start, R, extras, fine);
     const bufs = allocate(model, factor, S, o, R, extras, fine !== undefined);
     const { activation, ...rest } = model;
-    const fineS = fine ? fine.S : 0, off = fine ? 1 : 0;
-    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, start, fineS, extras, bufs };
+    const fineS = fine ? fine.S : 0, finePoints = fine ? fine.points : 0, off = fine ? 1 : 0;
+    const job: FactorJob = { type: "factor", model: { ...rest, actKind: activation.kind }, factor, o, S, start, fineS, finePoints, extras, bufs };
     runGroupsParallel(job, tasks, (gi) => {
       if (gi < off) runFine(model, factor, o, fine!);
       else store(bufs, gi - off, runRandomization(model, factor, o, start + gi - off, S, extras));
     });
     if (fine && fine.result === undefined && fine.error === undefined) {
       // the worker ran it: its f, or (it threw) the same typed error rerun here
+      const empty = new Float64Array(0);
       if (bufs.fineFailed![0]) runFine(model, factor, o, fine);
-      else fine.result = { f: bufs.fineF!.slice(), loss: new Float64Array(0), ah: new Float64Array(0), ab: new Float64Array(0), evaluations: bufs.fineEval![0] };
+      else {
+        fine.result = { f: bufs.fineF!.slice(), loss: empty, ah: empty, ab: empty, evaluations: bufs.fineEval![0] };
+        if (fine.points < o.points) fine.coarse = { f: bufs.fineCoarseF!.slice(), loss: empty, ah: empty, ab: empty, evaluations: bufs.fineEval![1] };
+      }
     }
     const out: FactorRunResult[] = [];
     for (let gi = 0; gi < R; gi++) {
@@ -149,10 +156,12 @@ export function factorJobRunner(job: FactorJob, beat?: () => void): (rho: number
   const off = job.fineS > 0 ? 1 : 0;
   return (gi) => {
     if (gi < off) {
-      const fine: FineRun = { S: job.fineS };
+      const fine: FineRun = { S: job.fineS, points: job.finePoints };
       runFine(model, job.factor, job.o, fine, beat);
-      if (fine.result) { job.bufs.fineF!.set(fine.result.f); job.bufs.fineEval![0] = fine.result.evaluations; }
-      else job.bufs.fineFailed![0] = 1;
+      if (fine.result) {
+        job.bufs.fineF!.set(fine.result.f); job.bufs.fineEval![0] = fine.result.evaluations;
+        if (fine.coarse) { job.bufs.fineCoarseF!.set(fine.coarse.f); job.bufs.fineEval![1] = fine.coarse.evaluations; }
+      } else job.bufs.fineFailed![0] = 1;
       return;
     }
     try {

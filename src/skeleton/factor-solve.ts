@@ -150,11 +150,11 @@ export function pointCount(o: FactorSolveOptions, r: number): number {
  */
 export function factorSolveNeed(model: FactorModel, r: number, o: FactorSolveOptions, extras: FactorExtras = {}): ResourceNeed {
   const field = o.field ?? "options";
-  const run = (S: number) => {
+  const run = (S: number, n = pointCount(o, r)) => {
     const grid = new DepthGrid(o.scheme, S, field);
     const { slots, nodes } = grid;
     const { K, N, dOut } = model;
-    const NT = model.XTest ? model.NTest ?? 0 : 0, nF = N + NT, Q = 2 * r, n = pointCount(o, r);
+    const NT = model.XTest ? model.NTest ?? 0 : 0, nF = N + NT, Q = 2 * r;
     const jac = o.estimator === "ibp" || extras.kl === true;
     const B = extras.gram ? dOut : 1, dN = dOut * N;
     const workspace = Q * n * 2 + n + slots * Q * n + (jac ? slots * Q * Q * n : 0) + slots * N * n * (2 + (jac ? 1 : 0) + (o.controlVariate === "none" ? 0 : 1))
@@ -167,9 +167,12 @@ export function factorSolveNeed(model: FactorModel, r: number, o: FactorSolveOpt
   const R = o.rule === "sobol" || o.rule === "mc" ? o.randomizations : 1;
   const main = run(o.depthSteps);
   const c = Math.max(1, Math.min(o.concurrency ?? 1, R));
-  const fine = o.depthError ? run(2 * o.depthSteps) : null;
-  const bytes = f64(c * main.workspace + (c > 1 ? 2 : 1) * R * main.result + 3 * main.result + (fine ? fine.workspace + fine.result : 0));
-  const work = R * main.work + (fine ? fine.work : 0);
+  // the depth-doubling runs: 2S on the first depthErrorPoints points (and S on them too when that is fewer than the solve's)
+  const sub = depthErrorPoints(o);
+  const fine = o.depthError ? run(2 * o.depthSteps, sub) : null;
+  const coarse = o.depthError && sub < pointCount(o, r) ? run(o.depthSteps, sub) : null;
+  const bytes = f64(c * main.workspace + (c > 1 ? 2 : 1) * R * main.result + 3 * main.result + (fine ? fine.workspace + 2 * fine.result : 0));
+  const work = R * main.work + (fine ? fine.work : 0) + (coarse ? coarse.work : 0);
   const drivers: [string, number][] = [["train.steps", model.K], ["data.N", model.N], [`${field}.depthSteps`, o.depthSteps]];
   if (o.rule === "sobol" || o.rule === "mc") drivers.push([`${field}.expectation.points`, o.points], [`${field}.expectation.randomizations`, R]);
   if (o.rule === "gauss-hermite") drivers.push([`${field}.expectation.nodes`, o.nodes]);
@@ -222,13 +225,29 @@ export function runRandomization(model: FactorModel, factor: EmbeddingFactor, o:
 }
 
 /**
- * The depth-doubling run of a solve (randomization 0 on `S` depth steps, no extras), run by a
- * RandomizationRunner next to the randomizations: it fills `result`, or `error` with the library
- * error (a DivergenceError) the run threw.
+ * Points of the depth-doubling runs: the first DEPTH_ERROR_POINTS points of randomization 0 (all of
+ * them for a deterministic rule or a smaller solve). The depth error is a property of the depth
+ * discretisation of the field, not of the number of points; the two runs share their points, so
+ * their difference carries little sampling noise.
+ */
+export const DEPTH_ERROR_POINTS = 4096;
+
+export function depthErrorPoints(o: FactorSolveOptions): number {
+  return o.rule === "sobol" || o.rule === "mc" ? Math.min(o.points, DEPTH_ERROR_POINTS) : o.points;
+}
+
+/**
+ * The depth-doubling runs of a solve (randomization 0 on `S` depth steps, no extras, on `points`
+ * points; when that is fewer than the solve's points, also on S/2 depth steps: `coarse`; otherwise
+ * randomization 0 of the solve itself is the coarse run), run by a RandomizationRunner next to the
+ * randomizations: they fill `result` (and `coarse`), or `error` with the library error (a
+ * DivergenceError) a run threw.
  */
 export interface FineRun {
   S: number;
+  points: number;
   result?: FactorRunResult;
+  coarse?: FactorRunResult;
   error?: unknown;
 }
 
@@ -241,7 +260,9 @@ export type RandomizationRunner = (model: FactorModel, factor: EmbeddingFactor, 
 /** Run the depth-doubling run into `fine` (a library error is kept, not thrown). */
 export function runFine(model: FactorModel, factor: EmbeddingFactor, o: FactorSolveOptions, fine: FineRun, onStep?: () => void): void {
   try {
-    fine.result = runRandomization(model, factor, o, 0, fine.S, {}, onStep);
+    const sub = fine.points < o.points ? { ...o, points: fine.points } : o;
+    if (sub !== o) fine.coarse = runRandomization(model, factor, sub, 0, fine.S / 2, {}, onStep);
+    fine.result = runRandomization(model, factor, sub, 0, fine.S, {}, onStep);
   } catch (e) {
     if (!(e instanceof LimitdynError)) throw e;
     fine.error = e;
@@ -286,11 +307,13 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   let evaluations = 0;
   let limitedBy: string | null = null;
   let runs: FactorRunResult[] = [];
-  let fine = null as { key: string; f: Float64Array } | null;
+  let fine = null as { key: string; f: Float64Array; coarse: Float64Array | null } | null;
   for (;;) {
-    // the depth-doubling run at these sizes, if not done yet: it runs next to the randomizations
-    const key = `${o.points}|${o.depthSteps}`;
-    const fineRun: FineRun | undefined = o.depthError && fine?.key !== key ? { S: 2 * o.depthSteps } : undefined;
+    // the depth-doubling runs at these sizes, if not done yet: they run next to the randomizations
+    // (on the first depthErrorPoints points: a refinement that only grows the points past them reuses them)
+    const sub = depthErrorPoints(o);
+    const key = `${sub}|${o.depthSteps}`;
+    const fineRun: FineRun | undefined = o.depthError && fine?.key !== key ? { S: 2 * o.depthSteps, points: sub } : undefined;
     // randomizations not run yet at these sizes (a refinement that only adds randomizations reuses the others)
     if (runs.length < o.randomizations || fineRun) {
       let more: FactorRunResult[];
@@ -309,14 +332,16 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
       if (fineRun) {
         const e = fineRun.error;
         // the depth-error estimate (step doubling) can leave double precision before the solve itself does
-        if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run on ${2 * o.depthSteps} depth steps (set depthError: false to skip it)`, e.detail);
+        if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run${sub < o.points ? "s" : ""} on ${sub < o.points ? `${o.depthSteps} and ` : ""}${2 * o.depthSteps} depth steps (set depthError: false to skip ${sub < o.points ? "them" : "it"})`, e.detail);
         if (e !== undefined) throw e;
-        evaluations += fineRun.result!.evaluations;
-        fine = { key, f: fineRun.result!.f };
+        evaluations += fineRun.result!.evaluations + (fineRun.coarse?.evaluations ?? 0);
+        fine = { key, f: fineRun.result!.f, coarse: fineRun.coarse ? fineRun.coarse.f : sub === o.points ? runs[0].f : null };
       }
+      // coarse: randomization 0 itself, or its first `sub` points on S depth steps (the same points as the fine run)
+      const coarseF = fine!.coarse ?? runs[0].f;
       const p = SCHEME_ORDER[o.scheme];
       const c = 2 ** p / (2 ** p - 1);
-      for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(runs[0].f[i] - fine!.f[i]);
+      for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(coarseF[i] - fine!.f[i]);
     }
     const err = combine(fStat.se, depth, model);
     refinements.push({ points: o.points, randomizations: o.randomizations, depthSteps: o.depthSteps, max: err.max, maxSampling: err.maxSampling, maxDepth: err.maxDepth });
