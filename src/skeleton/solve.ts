@@ -142,7 +142,7 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
     // Richardson: the correction itself bounds the depth error of the extrapolated value
     depth = new Float64Array(run.f.length);
     combined = new Float64Array(run.f.length);
-    for (let i = 0; i < depth.length; i++) { depth[i] = Math.abs(run.f[i] - fine.f[i]); combined[i] = Math.hypot(err.sampling[i], depth[i]); }
+    for (let i = 0; i < depth.length; i++) { depth[i] = Math.abs(run.f[i] - fine.f[i]); combined[i] = Math.hypot(err.samplingFactor * err.sampling[i], depth[i]); }
   }
   let max = 0, maxDepth = 0;
   const perStep = new Float64Array(K);
@@ -161,7 +161,7 @@ export function skeletonTrajectory<O extends SkeletonSolveOptions>(
     richardsonCorrection: run.correction,
     error: {
       f: view(combined, shape), sampling: view(err.sampling, shape), depth: view(depth, shape),
-      max, maxSampling: err.maxSampling, maxDepth, perStep,
+      max, maxSampling: err.maxSampling, samplingFactor: err.samplingFactor, maxDepth, perStep,
       tolReached: err.tolReached === null ? null : max <= (options.tol ?? Infinity),
       refinements: err.refinements,
     },
