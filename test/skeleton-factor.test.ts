@@ -170,18 +170,25 @@ test("data span, tanh (sampled): the reduced solve (dimension 3, not 6) agrees w
   assert.equal(t.extras.spanDimension, 3);
 });
 
-test("σ reuse: the GD step's σ(p) taken from the forward solve (tanh, direct, every control variate, every scheme, with gram and KL) gives the same bits as evaluating it again", () => {
-  const p = problemOf({ act: "tanh", dIn: 3, dOut: 1, N: 2, K: 3, D: 16 });
-  const model = factorModelOf(p);
-  const F = spanFactor(embeddingFactor(finiteE(p).E, 4), model);
-  const pts = sobolNormals(512, F.r, 1, 0, true);
-  for (const [scheme, S] of [["rk4", 1], ["rk4", 3], ["heun", 4], ["staggered-euler", 5], ["euler", 3]] as const)
-    for (const controlVariate of ["none", "linear", "centered"] as const) {
-      const o = { grid: new DepthGrid(scheme, S), ...pts, estimator: "direct" as const, controlVariate, kl: true, gram: true };
-      const a = runFactor(model, F, o), b = runFactor(model, F, { ...o, reuseSigma: false });
-      for (const key of ["f", "ah", "ab", "gram", "kl"] as const)
-        assert.deepEqual(Array.from(a[key]!), Array.from(b[key]!), `${scheme} S = ${S} ${controlVariate}: ${key}`);
-    }
+test("σ reuse and one-pass kernels: the GD step's σ(p) taken from the forward solve, and the fused field kernels (r ≤ 4), give the same bits as the plain path (tanh and sin, direct, every control variate, every scheme, with gram, KL and test points)", () => {
+  // r = 4 (with a test point widening the span), 3 (the span), 2 (d = 2), 1 (D = 1: rank 1)
+  for (const [act, dIn, D, test, r] of [["tanh", 3, 16, true, 4], ["sin", 3, 16, true, 4], ["tanh", 3, 16, false, 3], ["sin", 1, 16, false, 2], ["tanh", 2, 1, false, 1]] as const) {
+    const p = problemOf({ act, dIn, dOut: 1, N: 2, K: 3, D });
+    const model: FactorModel = test ? { ...factorModelOf(p), XTest: new Float64Array([0.3, -0.2, 0.5]), NTest: 1 } : factorModelOf(p);
+    const F = spanFactor(embeddingFactor(finiteE(p).E, dIn + 1), model);
+    assert.equal(F.r, r);
+    const pts = sobolNormals(512, F.r, 1, 0, true);
+    for (const [scheme, S] of [["rk4", 1], ["rk4", 3], ["heun", 4], ["staggered-euler", 5], ["euler", 3]] as const)
+      for (const controlVariate of ["none", "linear", "centered"] as const) {
+        const o = { grid: new DepthGrid(scheme, S), ...pts, estimator: "direct" as const, controlVariate, kl: true, gram: true };
+        const plain = runFactor(model, F, { ...o, reuseSigma: false, fused: false });
+        for (const variant of [{}, { fused: false }, { reuseSigma: false }]) {
+          const a = runFactor(model, F, { ...o, ...variant });
+          for (const key of ["f", "ah", "ab", "gram", "kl", "fTest"] as const)
+            if (plain[key]) assert.deepEqual(Array.from(a[key]!), Array.from(plain[key]!), `${act} r = ${r} ${scheme} S = ${S} ${controlVariate} ${JSON.stringify(variant)}: ${key}`);
+        }
+      }
+  }
 });
 
 test("depth orders against an independent fine solution (the moment solver at S = 256): rk4 ≈ 4, heun ≈ 2, staggered Euler ≈ 1", () => {
@@ -437,6 +444,20 @@ test("tol: the refinement grows the points while the measured QMC rate pays, add
   assert.equal(t.extras.error.tolReached, false);
   assert.ok(t.extras.solved.points <= 128 && t.extras.solved.randomizations <= 6 && t.extras.solved.depthSteps <= 6);
   assert.ok(t.warnings?.some((w) => /tol = 1e-9 not reached within the budget \(6 randomizations/.test(w)), String(t.warnings));
+});
+
+test("tol: a small variance cut (v < 2) adds randomizations instead of doubling the points, with the sampling share √(tol² − depth²) when the depth part is not refined; the result equals a one-shot solve with that many randomizations", () => {
+  const { E, model, o, plain } = tolCase({ act: "tanh", dIn: 2, dOut: 1, N: 3, K: 3, D: 8, eta: 1 }, 3);
+  const e = plain.error;
+  assert.ok(e.maxDepth < 0.2 * e.max, `the case needs a small depth part (${e.maxDepth} vs ${e.max})`);
+  const tol = 0.93 * e.max; // v = (c·se/√(tol² − depth²))² × 1.2 ≈ 1.4 < 2 (tol/√2 as the share would give v ≈ 2.8: points × 4)
+  const res = solveFactor(model, E, { ...o, tol, maxRandomizations: 1000 });
+  assert.equal(res.error.tolReached, true, `estimate ${res.error.max} vs tol ${tol}`);
+  assert.equal(res.options.points, o.points);
+  assert.equal(res.error.refinements.length, 2);
+  const R = res.options.randomizations;
+  assert.ok(R > o.randomizations && R <= Math.ceil(2 * o.randomizations), `randomizations ${R}`);
+  assert.deepEqual(Array.from(res.f), Array.from(solveFactor(model, E, { ...o, randomizations: R }).f));
 });
 
 test("tol: when the points grow and the depth error is far below tol, the depth steps shrink to what the scheme's order predicts, and the re-measured depth error stays within tol/2", () => {

@@ -412,8 +412,10 @@ function combine(se: Float64Array, depth: Float64Array, model: FactorModel, R: n
  * Next sizes of the tolerance loop, or null when the budget is spent.
  *
  * Depth: while the depth error exceeds tol/2, S grows by the factor it asks for at the scheme's
- * order, (err/(tol/2))^(1/p) × 1.1 (at least S + 1). Sampling: while the sampling error exceeds
- * tol/√2, the variance must shrink by v = (err/target)² × 1.2, either by more points per
+ * order, (err/(tol/2))^(1/p) × 1.1 (at least S + 1). Sampling: while the sampling error (the
+ * standard error × samplingFactor) exceeds its share — tol/√2 while the depth is refined, else
+ * √(tol² − depth²) — the variance must shrink by v = (err/target)² × 1.2: for v < 2 by ⌈R·v⌉
+ * randomizations (cheaper than the smallest growth of the points, ×2), otherwise either by more points per
  * randomization (the standard error of one randomized net falls like m^(−β), β = 1/2 for plain
  * Monte Carlo and up to ≈ 3/4 for smooth integrands here) or by more randomizations (1/√R
  * exactly; the earlier ones are reused). β is measured from the history of the solve (the last
@@ -433,14 +435,18 @@ function refine(o: FactorSolveOptions, err: FactorErrorEstimate, history: Factor
     next.depthSteps = Math.min(S, o.maxDepthSteps);
     changed = true;
   }
-  const target = tol / Math.SQRT2;
+  // the sampling share: tol/√2 while the depth part is being refined, else what the depth part leaves
+  const refiningDepth = o.depthError && err.maxDepth > tol / 2;
+  const target = refiningDepth ? tol / Math.SQRT2 : Math.sqrt(tol * tol - err.maxDepth * err.maxDepth);
   const sampled = err.samplingFactor * err.maxSampling;
   if (!deterministic(o) && sampled > target) {
     const v = ((sampled / target) ** 2) * 1.2;
     const beta = observedRate(history, o);
     const maxR = Math.max(o.randomizations, o.maxRandomizations ?? DEFAULT_MAX_RANDOMIZATIONS);
     let pts = o.points;
-    if ((beta === null || beta > 0.5) && o.points < o.maxPoints) {
+    // a variance cut v < 2 costs v in added randomizations (the earlier ones reused) and at least 2 in points
+    const fewMore = v < 2 && Math.ceil(o.randomizations * v) <= maxR;
+    if (!fewMore && (beta === null || beta > 0.5) && o.points < o.maxPoints) {
       // per-randomization standard error ∝ m^(−β): v in variance needs m × v^(1/(2β))
       pts = Math.ceil(o.points * Math.min(16, Math.max(2, v ** (1 / (2 * (beta ?? 0.5))))));
       if (o.rule === "sobol") pts = 2 ** Math.ceil(Math.log2(pts));

@@ -41,6 +41,7 @@ import { DepthGrid, IntegratorWorkspace, slotWeights } from "../depth/grid.ts";
 export { slotWeights };
 import { integrate } from "../depth/integrate.ts";
 import { lincomb, multiDot } from "../kernels/vector.ts";
+import { adjointBackward, tanhForward } from "./factor-kernels.ts";
 import { EigenWorkspace, symEigen } from "./linalg.ts";
 import { gaussHermite } from "./expectation.ts";
 import { reportProgress } from "../core/progress.ts";
@@ -204,6 +205,8 @@ export interface FactorRunOptions {
   columns?: boolean;
   /** Reuse σ(p) of the forward solve in the GD step where it applies (default true; false: a cross-check, same bits). */
   reuseSigma?: boolean;
+  /** One-pass field kernels where they apply (default true; false: a cross-check, same bits). */
+  fused?: boolean;
   count: number;
   /** Per-point weights summing to 1, or null for equal weights. */
   weights: Float64Array | null;
@@ -343,6 +346,9 @@ export class FactorSolver {
    */
   readonly cacheOk: Uint8Array | null;
   readonly cacheY: Float64Array | null;
+  /** One-pass field kernels (factor-kernels.ts; same bits): forward for tanh, backward for any σ; r ≤ 4, direct, equal weights. */
+  readonly fusedF: boolean;
+  readonly fusedB: boolean;
   readonly lcv: boolean;
   /** Linear control variate: regression matrices A_t = mean(w ξᵀ) (slots × 2r × 2r) and σ'(ξ·A_uᵀa^h) (slots × N × n). */
   readonly Areg: Float64Array | null;
@@ -441,6 +447,9 @@ export class FactorSolver {
     const cacheable = o.reuseSigma !== false && !this.ibp && model.activation.kind === 0 && o.weights === null;
     this.cacheOk = cacheable ? new Uint8Array(slots) : null;
     this.cacheY = cacheable ? new Float64Array(slots * N * factor.r) : null;
+    const fusable = o.fused !== false && !this.ibp && o.weights === null && factor.r <= 4;
+    this.fusedF = fusable && model.activation.kind === 0;
+    this.fusedB = fusable;
     this.Areg = this.lcv ? new Float64Array(slots * Q * Q) : null;
     this.dPt = this.lcv ? new Float64Array(slots * N * n) : null;
     this.al = new Float64Array(Q);
@@ -603,8 +612,12 @@ export class FactorSolver {
     let finite = true;
     for (let v = 0; v < nF; v++) {
       const yo = v * r;
-      lincomb(y, yo, r, w, wb, n, pv, 0, n);
-      if (cache && v < this.N) {
+      if (!this.fusedF) lincomb(y, yo, r, w, wb, n, pv, 0, n);
+      if (this.fusedF) {
+        // one pass (factor-kernels.ts); σ(p) of the training vectors straight into the slot's σ buffer
+        const train = cache && v < this.N;
+        if (!tanhForward(y, yo, r, w, wb, wb + r * n, n, train ? this.sP : sv, train ? (slot * this.N + v) * n : 0, md1) && train) finite = false;
+      } else if (cache && v < this.N) {
         // σ(p) straight into the slot's σ buffer: activateStep reuses it when y is the final a^h there
         const so = (slot * this.N + v) * n;
         if (!tanhValues(pv, this.sP, so, n)) finite = false;
@@ -705,11 +718,14 @@ export class FactorSolver {
       for (let bb = 0; bb < B; bb++) {
         const yo = (nn * B + bb) * r;
         // q_i = w_v·y, g_i = σ'(p_i) q_i (weighted)
-        lincomb(y, yo, r, w, wb + r * n, n, pv, 0, n);
         const dP = this.dP;
-        for (let i = 0; i < n; i++) gv[i] = dP[so + i] * pv[i];
-        this.weigh(gv);
-        multiDot(gv, 0, w, wb, n, r, n, md1, 0);
+        if (this.fusedB) adjointBackward(y, yo, r, w, wb + r * n, wb, dP, so, n, md1);
+        else {
+          lincomb(y, yo, r, w, wb + r * n, n, pv, 0, n);
+          for (let i = 0; i < n; i++) gv[i] = dP[so + i] * pv[i];
+          this.weigh(gv);
+          multiDot(gv, 0, w, wb, n, r, n, md1, 0);
+        }
         if (cv) {
           // control variate σ_u ξ_u σ'(σ_u ξ_u·a^h)(σ_v ξ_v·y), mean 0
           for (let a = 0; a < r; a++) cf[a] = sgv * y[yo + a];
