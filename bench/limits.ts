@@ -32,7 +32,7 @@ import { embeddingGram, initEmbeddings, limitEmbeddingGram } from "../src/proble
 import { meanOde } from "../src/limits/mean-ode.ts";
 import { dmft } from "../src/limits/dmft.ts";
 import { DepthGrid } from "../src/depth/grid.ts";
-import { embeddingFactor, runFactor } from "../src/skeleton/factor.ts";
+import { embeddingFactor, runFactor, spanFactor } from "../src/skeleton/factor.ts";
 import { factorModelOf, solveFactor, type FactorSolveOptions } from "../src/skeleton/factor-solve.ts";
 import { threadedRunner } from "../src/skeleton/factor-parallel.ts";
 import { gaussHermiteTensor, mcNormals, sobolNormals } from "../src/skeleton/rules.ts";
@@ -197,12 +197,13 @@ if (want("skeleton")) {
 // ------------------------------------------------------------------ estimator crossover
 if (want("crossover")) {
   console.log("\n# Estimator efficiency 1/(err² · s) over shapes (tanh, η = 1, K = 5, D = 32; 8 × 4096 Sobol points, rk4 S = 3, one thread; err: RMS over 4 seeds)");
-  console.log("| d_in, d_out, N | 2r·N | ibp | direct + linear CV | direct | best / ibp | auto picks |");
+  console.log("| d_in, d_out, N | 2r·N (r: span dimension) | ibp | direct + linear CV | direct | best / ibp | auto picks |");
   console.log("|---|---|---|---|---|---|---|");
   const shapes = [[2, 1, 2], [3, 1, 2], [2, 1, 4], [2, 2, 4], [4, 2, 3], [4, 2, 6]] as const;
   for (const [dIn, dOut, N] of shapes) {
     const p = makeProblem({ model: { D: 32, activation: "tanh" }, data: { generator: "teacher", dIn, dOut, N, seed: 3 }, train: { steps: 5, etaU: 1, etaV: 1 }, seed: 5 });
-    const E = finiteE(p), model = factorModelOf(p), F = embeddingFactor(E, dIn + dOut);
+    // the factor the solves run on: the data span (spanFactor; r = min(d, N + d_out) here)
+    const E = finiteE(p), model = factorModelOf(p), F = spanFactor(embeddingFactor(E, dIn + dOut), model);
     const ref = solveFactor(model, E, { ...HEAVY, depthSteps: 6, randomizations: 16 }, {}, threadedRunner("auto"));
     const eff = (est: "direct" | "ibp", cv: "none" | "linear") => {
       let e2 = 0, ms = 0;

@@ -402,7 +402,7 @@ function tolCase(c: Case, depthSteps: number) {
   return { p, E, model, o, plain, tol: plain.error.max / 3 };
 }
 
-test("depth error on the first DEPTH_ERROR_POINTS points: at 4 × 4096 points it matches the true depth error of the solve's own randomization 0 (heun S = 1 against S = 16 on its points) within 1.5×, on 1 or 2 threads alike; at ≤ 4096 points it is randomization 0 against 2S, as before", () => {
+test("depth error on a quarter of the points (at least DEPTH_ERROR_POINTS): at 4 × 4096 points it matches the true depth error of the solve's own randomization 0 (heun S = 1 against S = 16 on its points) within 1.5×, on 1 or 2 threads alike; at ≤ 4096 points it is randomization 0 against 2S, as before", () => {
   const p = problemOf({ act: "tanh", dIn: 2, dOut: 1, N: 2, K: 3, D: 8, eta: 1 });
   const { E } = finiteE(p);
   const model = factorModelOf(p);
@@ -423,6 +423,11 @@ test("depth error on the first DEPTH_ERROR_POINTS points: at 4 × 4096 points it
   const small = solveFactor(model, E, { ...o, points: DEPTH_ERROR_POINTS });
   const r0 = runRandomization(model, small.factor, { ...o, points: DEPTH_ERROR_POINTS }, 0, 1, {}), r0f = runRandomization(model, small.factor, { ...o, points: DEPTH_ERROR_POINTS }, 0, 2, {});
   for (let i = 0; i < r0.f.length; i++) assert.equal(small.error.depth[i], (4 / 3) * Math.abs(r0.f[i] - r0f.f[i]));
+  // at 8 × 4096 points: the first quarter (2 × 4096 points of randomization 0) on S and 2S
+  const big = solveFactor(model, E, { ...o, points: 8 * DEPTH_ERROR_POINTS, randomizations: 2 });
+  const q = { ...o, points: 2 * DEPTH_ERROR_POINTS };
+  const b1 = runRandomization(model, big.factor, q, 0, 1, {}), b2 = runRandomization(model, big.factor, q, 0, 2, {});
+  for (let i = 0; i < b1.f.length; i++) assert.equal(big.error.depth[i], (4 / 3) * Math.abs(b1.f[i] - b2.f[i]));
 });
 
 test("tol: the refinement grows the points while the measured QMC rate pays, adds randomizations (the earlier ones reused bit for bit) at the points budget, and stops at the budget saying so", () => {
