@@ -113,7 +113,8 @@ export function embeddingFactor(E: Float64Array, d: number): EmbeddingFactor {
 export const SPAN_TOL = 1e-11;
 
 /**
- * The data-span reduction of a factor (exact; MATH §3, "Factor form"). Every coefficient vector of
+ * The data-span reduction of a factor (exact; an extension of MATH §3's factor form, docs/skeleton.md
+ * "The data span"). Every coefficient vector of
  * the solve stays in V = span{R_inᵀ x_n (training and test inputs), R_outᵀ e_o (o < d_out)} ⊂ R^r:
  * the boundary values lie in V, the GD updates move w_u along the a^h and w_v along the a^b, so the
  * particle's components orthogonal to V stay σξ_⊥, and ξ_⊥ is independent of every p, q (isotropic
