@@ -317,7 +317,7 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
   let evaluations = 0;
   let limitedBy: string | null = null;
   let runs: FactorRunResult[] = [];
-  let fine = null as { key: string; f: Float64Array; coarse: Float64Array | null } | null;
+  let fine = null as { key: string; f: Float64Array; coarse: Float64Array } | null;
   for (;;) {
     // the depth-doubling runs at these sizes, if not done yet: they run next to the randomizations
     // (on depthErrorPoints points: a refinement that grows the points but not that count reuses them)
@@ -345,10 +345,10 @@ export function solveFactor(model: FactorModel, E: Float64Array, options: Factor
         if (e instanceof DivergenceError) throw new DivergenceError(e.step, `${e.quantity} in the depth-error run${sub < o.points ? "s" : ""} on ${sub < o.points ? `${o.depthSteps} and ` : ""}${2 * o.depthSteps} depth steps (set depthError: false to skip ${sub < o.points ? "them" : "it"})`, e.detail);
         if (e !== undefined) throw e;
         evaluations += fineRun.result!.evaluations + (fineRun.coarse?.evaluations ?? 0);
-        fine = { key, f: fineRun.result!.f, coarse: fineRun.coarse ? fineRun.coarse.f : sub === o.points ? runs[0].f : null };
+        // coarse: its own run on the first `sub` points on S depth steps, or randomization 0 itself (the same points as the fine run)
+        fine = { key, f: fineRun.result!.f, coarse: fineRun.coarse?.f ?? runs[0].f };
       }
-      // coarse: randomization 0 itself, or its first `sub` points on S depth steps (the same points as the fine run)
-      const coarseF = fine!.coarse ?? runs[0].f;
+      const coarseF = fine!.coarse;
       const p = SCHEME_ORDER[o.scheme];
       const c = 2 ** p / (2 ** p - 1);
       for (let i = 0; i < depth.length; i++) depth[i] = c * Math.abs(coarseF[i] - fine!.f[i]);

@@ -613,22 +613,23 @@ export class FactorSolver {
     let finite = true;
     for (let v = 0; v < nF; v++) {
       const yo = v * r;
-      if (!this.fusedF) lincomb(y, yo, r, w, wb, n, pv, 0, n);
+      // σ(p) of the training vectors goes straight into the slot's σ buffer when activateStep may reuse it
+      const train = cache && v < this.N, so = train ? (slot * this.N + v) * n : 0;
       if (this.fusedF) {
-        // one pass (factor-kernels.ts); σ(p) of the training vectors straight into the slot's σ buffer
-        const train = cache && v < this.N;
-        if (!tanhForward(y, yo, r, w, wb, wb + r * n, n, train ? this.sP : sv, train ? (slot * this.N + v) * n : 0, md1) && train) finite = false;
-      } else if (cache && v < this.N) {
-        // σ(p) straight into the slot's σ buffer: activateStep reuses it when y is the final a^h there
-        const so = (slot * this.N + v) * n;
-        if (!tanhValues(pv, this.sP, so, n)) finite = false;
-        multiDot(this.sP, so, w, wb + r * n, n, r, n, md1, 0);
+        // one pass (factor-kernels.ts)
+        if (!tanhForward(y, yo, r, w, wb, wb + r * n, n, train ? this.sP : sv, so, md1) && train) finite = false;
       } else {
-        if (ibp || act.kind < 0) activate(act, pv, sv, dv, null, 0, n);
-        else activateValues(act, pv, sv, n);
-        this.weigh(sv);
-        if (ibp) this.weigh(dv);
-        multiDot(sv, 0, w, wb + r * n, n, r, n, md1, 0);
+        lincomb(y, yo, r, w, wb, n, pv, 0, n);
+        if (train) {
+          if (!tanhValues(pv, this.sP, so, n)) finite = false;
+          multiDot(this.sP, so, w, wb + r * n, n, r, n, md1, 0);
+        } else {
+          if (ibp || act.kind < 0) activate(act, pv, sv, dv, null, 0, n);
+          else activateValues(act, pv, sv, n);
+          this.weigh(sv);
+          if (ibp) this.weigh(dv);
+          multiDot(sv, 0, w, wb + r * n, n, r, n, md1, 0);
+        }
       }
       if (cv) {
         for (let a = 0; a < r; a++) cf[a] = su * y[yo + a];
